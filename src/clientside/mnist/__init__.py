@@ -1,0 +1,1 @@
+"""The MNIST demo: data sources and the training recipe."""

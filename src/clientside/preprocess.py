@@ -1,0 +1,271 @@
+"""Preprocessing as data: a declared pipeline of steps, run here with NumPy and Pillow.
+
+A bundle stores its pipeline (a list of `{"op": name, ...params}`) in its metadata, so
+the same numbers drive the server's /api/prepare, training, and the browser's copy of
+this pipeline. Every step works on a float32 array [height, width, channels] in 0..255
+until the final `normalize`. This module never imports Flask.
+"""
+from __future__ import annotations
+
+import io
+import math
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from PIL import Image, ImageOps
+
+from .errors import InputError
+
+Step = dict[str, Any]
+StepFn = Callable[..., np.ndarray]
+
+ALLOWED_FORMATS = frozenset({"PNG", "JPEG", "GIF", "WEBP", "BMP"})
+DEFAULT_MAX_PIXELS = 40_000_000
+
+#: The classic MNIST recipe: white ink on black, digit fitted into 20x20 and placed in
+#: 28x28 so that its centre of mass is in the middle, values in 0..1.
+MNIST_STEPS: list[Step] = [
+    {"op": "flatten_alpha", "background": 255},
+    {"op": "grayscale"},
+    {"op": "invert", "when": "light_background"},
+    {"op": "normalize_contrast", "min_range": 24},
+    {"op": "clear_margin", "fraction": 0.03},
+    {"op": "crop_to_ink", "threshold": 0.25},
+    {"op": "fit", "size": [20, 20]},
+    {"op": "pad", "size": [28, 28]},
+    {"op": "center_of_mass"},
+    {"op": "normalize", "scale": 1 / 255, "mean": [0.0], "std": [1.0]},
+]
+
+_STEPS: dict[str, StepFn] = {}
+
+
+def register_step(name: str, fn: StepFn) -> None:
+    """Make `fn(image, **params)` available to pipelines as `{"op": name}`."""
+    _STEPS[name] = fn
+
+
+def step(name: str) -> Callable[[StepFn], StepFn]:
+    def decorator(fn: StepFn) -> StepFn:
+        register_step(name, fn)
+        return fn
+    return decorator
+
+
+def step_names() -> list[str]:
+    return sorted(_STEPS)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one uploaded image may cost the server."""
+
+    max_pixels: int = DEFAULT_MAX_PIXELS
+
+
+def validate_steps(steps: Sequence[Step]) -> None:
+    """Reject a pipeline naming an unknown step, before any request depends on it."""
+    if not isinstance(steps, Sequence) or isinstance(steps, (str, bytes)):
+        raise ValueError(f"Expected a list of preprocessing steps. Received: {steps!r}")
+    for s in steps:
+        if not isinstance(s, dict) or s.get("op") not in _STEPS:
+            raise ValueError(
+                f"Unknown preprocessing step {s!r}. Known steps: {', '.join(step_names())}"
+            )
+
+
+def decode(data: bytes, filename: str = "upload", limits: Limits = Limits()) -> np.ndarray:
+    """Bytes of a common image format -> float32 RGBA [h, w, 4], EXIF orientation applied."""
+    if not data:
+        raise InputError(f"{filename} is empty.", status=400, file=filename)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(data))
+            if img.format not in ALLOWED_FORMATS:
+                raise InputError(
+                    f"{filename} is a {img.format} image; expected PNG, JPEG, GIF, WebP or BMP.",
+                    status=415, file=filename,
+                )
+            width, height = img.size
+            if width * height > limits.max_pixels:
+                raise _too_many_pixels(filename, width, height, limits)
+            img.seek(0)
+            img.load()
+            img = ImageOps.exif_transpose(img)
+            rgba = img.convert("RGBA")
+    except InputError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise InputError(
+            f"{filename} has absurd pixel dimensions; the limit is {limits.max_pixels:,} pixels.",
+            status=422, file=filename,
+        ) from None
+    except Image.UnidentifiedImageError:
+        raise InputError(
+            f"{filename} is not an image that can be read (expected PNG, JPEG, GIF, WebP or BMP).",
+            status=415, file=filename,
+        ) from None
+    except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as exc:
+        raise InputError(
+            f"{filename} could not be decoded: it looks truncated or corrupt ({exc}).",
+            status=422, file=filename,
+        ) from None
+    return np.asarray(rgba, dtype=np.float32)
+
+
+def _too_many_pixels(filename: str, width: int, height: int, limits: Limits) -> InputError:
+    return InputError(
+        f"{filename} is {width}x{height} pixels; the limit is {limits.max_pixels:,} pixels.",
+        status=422, file=filename,
+    )
+
+
+def run(image: np.ndarray, steps: Sequence[Step], filename: str = "upload") -> np.ndarray:
+    """Apply the pipeline to a decoded image; errors name the file."""
+    for s in steps:
+        params = {k: v for k, v in s.items() if k != "op"}
+        try:
+            image = _STEPS[s["op"]](image, **params)
+        except InputError as exc:
+            exc.file = exc.file or filename
+            exc.message = f"{filename}: {exc.message}"
+            exc.args = (exc.message,)
+            raise
+    return image
+
+
+def prepare(data: bytes, steps: Sequence[Step], filename: str = "upload",
+            limits: Limits = Limits()) -> np.ndarray:
+    """Uploaded bytes -> the model-ready float32 array for one image."""
+    return run(decode(data, filename, limits), steps, filename)
+
+
+# --- steps -----------------------------------------------------------------------
+
+def _border(gray: np.ndarray) -> np.ndarray:
+    g = gray[..., 0]
+    return np.concatenate([g[0], g[-1], g[1:-1, 0], g[1:-1, -1]])
+
+
+@step("flatten_alpha")
+def flatten_alpha(image: np.ndarray, background: float = 255) -> np.ndarray:
+    """Composite RGBA onto a solid background (transparent PNGs, canvas drawings)."""
+    if image.shape[-1] != 4:
+        return image
+    alpha = image[..., 3:4] / 255.0
+    return image[..., :3] * alpha + np.float32(background) * (1.0 - alpha)
+
+
+@step("grayscale")
+def grayscale(image: np.ndarray) -> np.ndarray:
+    """ITU-R 601 luma, kept in float so the browser can reproduce it exactly."""
+    if image.shape[-1] == 1:
+        return image
+    rgb = image[..., :3]
+    luma = rgb[..., 0] * 0.299 + rgb[..., 1] * 0.587 + rgb[..., 2] * 0.114
+    return luma[..., None].astype(np.float32)
+
+
+@step("invert")
+def invert(image: np.ndarray, when: str = "light_background") -> np.ndarray:
+    """MNIST is white ink on black: turn dark-on-light paper scans the right way round."""
+    if when == "always" or (when == "light_background" and float(_border(image).mean()) > 127.5):
+        return 255.0 - image
+    if when not in ("always", "never", "light_background"):
+        raise ValueError(f"invert: unknown rule when={when!r}")
+    return image
+
+
+@step("normalize_contrast")
+def normalize_contrast(image: np.ndarray, min_range: float = 24) -> np.ndarray:
+    """Background (the border's median) to 0, brightest ink to 255: grey paper, faint pens."""
+    background = float(np.median(_border(image)))
+    peak = float(image.max())
+    if peak - background < min_range:
+        raise InputError("the image is blank: no digit was found in it.", status=422)
+    return np.clip((image - background) * (255.0 / (peak - background)), 0.0, 255.0).astype(np.float32)
+
+
+@step("clear_margin")
+def clear_margin(image: np.ndarray, fraction: float = 0.03) -> np.ndarray:
+    """Blank a thin frame at the edges: scans and photos often carry a paper edge or a
+    border line that would otherwise count as ink (at least one pixel wide)."""
+    h, w = image.shape[:2]
+    my, mx = max(1, math.ceil(h * fraction)), max(1, math.ceil(w * fraction))
+    if 2 * my >= h or 2 * mx >= w:
+        return image
+    out = np.zeros_like(image)
+    out[my:h - my, mx:w - mx] = image[my:h - my, mx:w - mx]
+    return out
+
+
+@step("crop_to_ink")
+def crop_to_ink(image: np.ndarray, threshold: float = 0.1) -> np.ndarray:
+    """Crop to the bounding box of the pixels brighter than threshold * 255."""
+    mask = image.max(axis=-1) > threshold * 255.0
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    if rows.size == 0:
+        raise InputError("the image is blank: no digit was found in it.", status=422)
+    return image[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+
+
+@step("fit")
+def fit(image: np.ndarray, size: Sequence[int] = (20, 20)) -> np.ndarray:
+    """Scale so the image fits in size (height, width), keeping its aspect ratio."""
+    box_h, box_w = size
+    h, w = image.shape[:2]
+    ratio = min(box_h / h, box_w / w)
+    new_h, new_w = max(1, round(h * ratio)), max(1, round(w * ratio))
+    channels = [
+        np.asarray(Image.fromarray(np.ascontiguousarray(image[..., c]), mode="F")
+                   .resize((new_w, new_h), Image.Resampling.BILINEAR))
+        for c in range(image.shape[-1])
+    ]
+    return np.stack(channels, axis=-1).astype(np.float32)
+
+
+@step("pad")
+def pad(image: np.ndarray, size: Sequence[int] = (28, 28), value: float = 0.0) -> np.ndarray:
+    """Place the image in the middle of a canvas of size (height, width)."""
+    out_h, out_w = size
+    h, w, c = image.shape
+    if h > out_h or w > out_w:
+        raise ValueError(f"pad: image {h}x{w} is larger than {out_h}x{out_w}; fit it first")
+    out = np.full((out_h, out_w, c), value, dtype=np.float32)
+    top, left = (out_h - h) // 2, (out_w - w) // 2
+    out[top:top + h, left:left + w] = image
+    return out
+
+
+@step("center_of_mass")
+def center_of_mass(image: np.ndarray) -> np.ndarray:
+    """Shift by whole pixels so the centre of mass sits at the centre (MNIST's recipe)."""
+    h, w = image.shape[:2]
+    mass = image.sum(axis=-1)
+    total = float(mass.sum())
+    if total <= 0:
+        return image
+    cy = float((mass.sum(axis=1) * np.arange(h)).sum()) / total
+    cx = float((mass.sum(axis=0) * np.arange(w)).sum()) / total
+    dy, dx = round((h - 1) / 2 - cy), round((w - 1) / 2 - cx)
+    # Keep the ink inside the canvas: never shift further than the empty margin allows.
+    rows = np.flatnonzero(mass.sum(axis=1) > 0)
+    cols = np.flatnonzero(mass.sum(axis=0) > 0)
+    dy = int(np.clip(dy, -rows[0], h - 1 - rows[-1]))
+    dx = int(np.clip(dx, -cols[0], w - 1 - cols[-1]))
+    out = np.zeros_like(image)
+    out[max(dy, 0):h + min(dy, 0), max(dx, 0):w + min(dx, 0)] = \
+        image[max(-dy, 0):h - max(dy, 0), max(-dx, 0):w - max(dx, 0)]
+    return out
+
+
+@step("normalize")
+def normalize(image: np.ndarray, scale: float = 1 / 255, mean: Sequence[float] = (0.0,),
+              std: Sequence[float] = (1.0,)) -> np.ndarray:
+    """x * scale, then (x - mean) / std per channel: 0..1 for MNIST, ImageNet stats for others."""
+    x = image * np.float32(scale)
+    return ((x - np.asarray(mean, np.float32)) / np.asarray(std, np.float32)).astype(np.float32)

@@ -1,0 +1,64 @@
+"""The Flask app: serves the page, the model files, and /api/prepare.
+
+`create_app(bundle_dir)` makes a whole app; `make_blueprint(bundle_dir)` gives the same
+routes to mount in a user's own Flask app (e.g. under url_prefix="/digits").
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from flask import Blueprint, Flask
+
+from ..bundle import Bundle, load_bundle
+from . import api, model_files, pages
+from .errors import register_error_handlers
+from .vendor import find_vendor_root
+
+DEFAULT_MAX_BYTES = 32 * 1024 * 1024
+PREPARE_MODES = ("browser", "server")
+
+
+def make_blueprint(bundle: Bundle | str | os.PathLike, *, name: str = "clientside",
+                   preprocess: Callable[[bytes, str], np.ndarray] | None = None,
+                   limits: api.PrepareLimits = api.PrepareLimits(),
+                   vendor_root: Path | None = None, title: str | None = None) -> Blueprint:
+    """All of clientside's routes for one model, as one blueprint."""
+    if not isinstance(bundle, Bundle):
+        bundle = load_bundle(bundle)
+    prepare = preprocess or api.default_prepare(bundle, limits)
+    mode = "server"
+    bp = Blueprint(name, __name__)
+    bp.register_blueprint(pages.make_blueprint(vendor_root or find_vendor_root(),
+                                               title or f"clientside: {bundle.name}"))
+    bp.register_blueprint(model_files.make_blueprint(bundle))
+    bp.register_blueprint(api.make_blueprint(bundle, prepare, limits, mode))
+    return bp
+
+
+def create_app(bundle_dir: str | os.PathLike, *, labels: Sequence[str] | None = None,
+               preprocess: str | Sequence[dict] | Callable[[bytes, str], np.ndarray] | None = None,
+               max_bytes: int = DEFAULT_MAX_BYTES, max_files: int = api.PrepareLimits.max_files,
+               max_pixels: int = api.PrepareLimits.max_pixels,
+               test_config: dict[str, Any] | None = None) -> Flask:
+    """A Flask app serving one model for prediction in the browser.
+
+    preprocess: a preset name ("mnist"), a list of steps, or a Python function
+    fn(data: bytes, filename: str) -> np.ndarray used by /api/prepare.
+    """
+    steps = None if callable(preprocess) else preprocess
+    bundle = load_bundle(bundle_dir, labels=labels, preprocess_steps=steps)
+    app = Flask(__name__)
+    app.config.update(MAX_CONTENT_LENGTH=max_bytes, MAX_FORM_MEMORY_SIZE=max_bytes)
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    if test_config:
+        app.config.update(test_config)
+    app.extensions["clientside.bundle"] = bundle
+    limits = api.PrepareLimits(max_files=max_files, max_pixels=max_pixels)
+    app.register_blueprint(make_blueprint(bundle, preprocess=preprocess if callable(preprocess) else None,
+                                          limits=limits))
+    register_error_handlers(app, max_bytes)
+    return app

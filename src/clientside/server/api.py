@@ -1,0 +1,83 @@
+"""JSON API: the model's metadata and /api/prepare (server-side preprocessing)."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from flask import Blueprint, Response, jsonify, request
+
+from .. import preprocess
+from ..bundle import Bundle
+from ..errors import InputError
+
+PrepareFn = Callable[[bytes, str], np.ndarray]
+
+TENSOR_MIMETYPE = "application/octet-stream"
+
+
+@dataclass(frozen=True)
+class PrepareLimits:
+    max_files: int = 512
+    max_pixels: int = preprocess.DEFAULT_MAX_PIXELS
+
+
+def default_prepare(bundle: Bundle, limits: PrepareLimits) -> PrepareFn | None:
+    if bundle.preprocess is None:
+        return None
+    steps = bundle.preprocess
+    image_limits = preprocess.Limits(max_pixels=limits.max_pixels)
+    return lambda data, filename: preprocess.prepare(data, steps, filename, image_limits)
+
+
+def prepare_batch(files, prepare: PrepareFn, limits: PrepareLimits) -> tuple[np.ndarray, list[str]]:
+    """Uploaded files -> one float32 batch [n, ...]; the first bad file stops the batch."""
+    if not files:
+        raise InputError("No file received: send the image(s) as multipart form field 'file'.")
+    if len(files) > limits.max_files:
+        raise InputError(f"Too many files: {len(files)} received, the limit is {limits.max_files} "
+                         "per request.", status=413)
+    arrays, names = [], []
+    for i, storage in enumerate(files):
+        name = storage.filename or f"file {i + 1}"
+        arrays.append(np.asarray(prepare(storage.read(), name), dtype=np.float32))
+        names.append(name)
+    shapes = {a.shape for a in arrays}
+    if len(shapes) != 1:
+        raise InputError(f"The prepared images have different shapes {sorted(shapes)}.", status=422)
+    return np.stack(arrays), names
+
+
+def tensor_response(batch: np.ndarray, names: list[str]) -> Response:
+    """Raw little-endian float32 with its shape in a header: 30x smaller and faster than JSON."""
+    response = Response(batch.astype("<f4").tobytes(), mimetype=TENSOR_MIMETYPE)
+    response.headers["X-Tensor-Shape"] = ",".join(str(d) for d in batch.shape)
+    response.headers["X-Tensor-Dtype"] = "float32"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def make_blueprint(bundle: Bundle, prepare: PrepareFn | None, limits: PrepareLimits,
+                   prepare_mode: str) -> Blueprint:
+    bp = Blueprint("api", __name__, url_prefix="/api")
+
+    @bp.get("/model")
+    def model_info():
+        info = bundle.metadata()
+        info["prepare"] = prepare_mode
+        response = jsonify(info)
+        response.headers["Cache-Control"] = "no-cache"
+        return response
+
+    @bp.post("/prepare")
+    def prepare_route():
+        if prepare is None:
+            raise InputError("This model has no preprocessing: send tensors, not images.", status=404)
+        batch, names = prepare_batch(request.files.getlist("file"), prepare, limits)
+        if request.accept_mimetypes.best == TENSOR_MIMETYPE:
+            return tensor_response(batch, names)
+        response = jsonify({"image": batch.tolist(), "shape": list(batch.shape), "files": names})
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    return bp

@@ -1,0 +1,26 @@
+"""One JSON error shape for every endpoint (see clientside.errors.error_body)."""
+from __future__ import annotations
+
+from flask import Flask, jsonify
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from ..errors import ClientsideError, error_body
+
+
+def register_error_handlers(app: Flask, max_bytes: int | None) -> None:
+    def http_error(exc: HTTPException):
+        message = exc.description or exc.name
+        if isinstance(exc, RequestEntityTooLarge) and max_bytes:
+            message = f"The upload is larger than the limit of {max_bytes:,} bytes."
+        return jsonify(error_body(exc.code or 500, message)), exc.code or 500
+
+    def clientside_error(exc: ClientsideError):
+        return jsonify(exc.to_dict()), exc.status
+
+    def unexpected(exc: Exception):
+        app.logger.exception("Unhandled error")
+        return jsonify(error_body(500, "Internal server error.")), 500
+
+    app.register_error_handler(HTTPException, http_error)
+    app.register_error_handler(ClientsideError, clientside_error)
+    app.register_error_handler(Exception, unexpected)
