@@ -203,4 +203,5 @@ def as_array(variable: Any) -> np.ndarray:
     """A Keras variable's value as NumPy, whatever the backend."""
     import keras
 
-    return np.asarray(keras.ops.convert_to_numpy(variable))
+    value = getattr(variable, "value", variable)  # the backend tensor behind a KerasVariable
+    return np.asarray(keras.ops.convert_to_numpy(value))

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -28,6 +29,7 @@ class TrainResult:
     test_accuracy: float
     seconds: float
     epochs: int
+    model: Any = None  # the trained keras.Model, for callers that keep working with it
 
 
 def build_model():  # -> keras.Model
@@ -93,4 +95,4 @@ def train(out_dir: str | os.PathLike, *, npz: str | None = None, epochs: int = D
         f"(trained in {seconds:.0f} s)")
     bundle = export(model, out_dir, labels=LABELS, preprocess="mnist", name="mnist")
     log(f"bundle written to {bundle}")
-    return TrainResult(bundle, dataset.source, float(accuracy), seconds, epochs)
+    return TrainResult(bundle, dataset.source, float(accuracy), seconds, epochs, model)

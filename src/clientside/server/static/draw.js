@@ -31,7 +31,9 @@ export class DrawingPad {
 
   #down(e) {
     e.preventDefault();
-    this.canvas.setPointerCapture?.(e.pointerId);
+    try {
+      this.canvas.setPointerCapture(e.pointerId);  // keep the stroke when it leaves the pad
+    } catch { /* synthetic or already-released pointer: draw without capture */ }
     this.last = this.#point(e);
     this.#stroke(this.last, this.last);
   }

