@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 import io
+import os
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO.parent / "shared" / "data"
+# ../shared/data beside the checkout (read-only test data); CLIENTSIDE_TEST_DATA overrides.
+SHARED_DATA = Path(os.environ.get("CLIENTSIDE_TEST_DATA", REPO.parent / "shared" / "data"))
 SEVEN = SHARED_DATA / "upload-seven.png"
 SEED_TESTSET = SHARED_DATA / "seed-testset"
 

@@ -56,6 +56,24 @@ def test_several_files_one_request_one_result_each(page, live_mnist):
     assert "batch of 12" in page.inner_text(".result")
 
 
+def test_drag_and_drop(page, live_mnist):
+    open_page(page, live_mnist.url)
+    data = list(SEVEN.read_bytes())
+    page.evaluate("""(bytes) => {
+      const file = new File([new Uint8Array(bytes)], 'dropped-seven.png', {type: 'image/png'});
+      const dt = new DataTransfer();
+      dt.items.add(file);
+      const zone = document.getElementById('drop');
+      zone.dispatchEvent(new DragEvent('dragover', {dataTransfer: dt, bubbles: true, cancelable: true}));
+      zone.dispatchEvent(new DragEvent('drop', {dataTransfer: dt, bubbles: true, cancelable: true}));
+    }""", data)
+    assert "1 file ready" in page.inner_text("#chosen")
+    page.click("#predict")
+    page.wait_for_selector(".result")
+    assert labels(page) == ["7"]
+    assert page.query_selector(".result").get_attribute("data-file") == "dropped-seven.png"
+
+
 def test_draw_a_digit(page, live_mnist):
     open_page(page, live_mnist.url)
     assert page.is_disabled("#predict")  # nothing to predict yet
