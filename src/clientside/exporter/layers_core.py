@@ -1,23 +1,25 @@
-"""Converters for core, convolution and pooling layers."""
+"""Converters for core layers: inputs, Dense, activations, dropout, reshaping, embedding."""
 from __future__ import annotations
 
-from .registry import Converted, LayerContext, activation, converts, default_weights, map_config
+from .registry import Converted, LayerContext, activation, converts, map_config
 
 
 @converts("InputLayer")
 def input_layer(ctx: LayerContext) -> Converted:
     cfg = ctx.config
-    out = {"name": ctx.name, "batch_input_shape": list(cfg["batch_shape"]),
-           "dtype": cfg.get("dtype", "float32"), "sparse": False}
-    if cfg.get("sparse"):
-        ctx.refuse("sparse=True", "TF.js has no sparse tensors")
-    if cfg.get("ragged"):
-        ctx.refuse("ragged=True", "TF.js has no ragged tensors")
-    if cfg.get("optional"):
-        ctx.refuse("optional=True", "TF.js inputs cannot be optional")
-    if isinstance(out["dtype"], dict):
-        out["dtype"] = out["dtype"].get("config", {}).get("name", "float32")
-    return Converted("InputLayer", out)
+    dtype = cfg.get("dtype", "float32")
+    if isinstance(dtype, dict):
+        dtype = dtype.get("config", {}).get("name", "float32")
+    if dtype not in ("float32", "int32", "bool"):
+        dtype = "int32" if "int" in str(dtype) else dtype
+        if dtype != "int32":
+            ctx.refuse(f"dtype={cfg.get('dtype')!r}", "TF.js inputs are float32, int32 or bool")
+    for flag, reason in (("sparse", "TF.js has no sparse tensors"), ("ragged", "TF.js has no ragged tensors"),
+                         ("optional", "TF.js inputs cannot be optional")):
+        if cfg.get(flag):
+            ctx.refuse(f"{flag}=True", reason)
+    return Converted("InputLayer", {"name": ctx.name, "batch_input_shape": list(cfg["batch_shape"]),
+                                    "dtype": dtype, "sparse": False})
 
 
 @converts("Dense")
@@ -29,49 +31,6 @@ def dense(ctx: LayerContext) -> Converted:
     return Converted("Dense", cfg)
 
 
-
-
-@converts("Conv1D", "Conv2D", "Conv3D")
-def conv(ctx: LayerContext) -> Converted:
-    cfg = map_config(ctx, keep=("filters", "kernel_size", "strides", "padding", "data_format",
-                                "dilation_rate", "use_bias"),
-                     require={"groups": 1}, drop=("activation",))
-    if ctx.config.get("padding") == "causal" and ctx.class_name != "Conv1D":
-        ctx.refuse("padding='causal'", "only Conv1D supports causal padding")
-    cfg["activation"] = activation(ctx, ctx.config.get("activation"))
-    return Converted(ctx.class_name, cfg)
-
-
-def _pool(ctx: LayerContext) -> Converted:
-    cfg = map_config(ctx, keep=("pool_size", "strides", "padding", "data_format"))
-    return Converted(ctx.class_name, cfg)
-
-
-for _name in ("MaxPooling1D", "MaxPooling2D", "MaxPooling3D",
-              "AveragePooling1D", "AveragePooling2D", "AveragePooling3D"):
-    converts(_name)(_pool)
-
-
-@converts("GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalAveragePooling1D", "GlobalAveragePooling2D")
-def global_pool(ctx: LayerContext) -> Converted:
-    cfg = map_config(ctx, keep=("data_format",), require={"keepdims": False})
-    return Converted(ctx.class_name, cfg)
-
-
-@converts("Flatten")
-def flatten(ctx: LayerContext) -> Converted:
-    return Converted("Flatten", map_config(ctx, keep=("data_format",)))
-
-
-@converts("Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
-          "GaussianNoise", "GaussianDropout", "AlphaDropout", "ActivityRegularization")
-def training_only(ctx: LayerContext) -> Converted:
-    """Identity at inference: written as a Dropout TF.js knows (rate kept for the record)."""
-    rate = ctx.config.get("rate", 0.0)
-    return Converted("Dropout", {"name": ctx.name, "trainable": ctx.config.get("trainable", True),
-                                 "rate": rate if isinstance(rate, (int, float)) else 0.0})
-
-
 @converts("Activation")
 def activation_layer(ctx: LayerContext) -> Converted:
     cfg = map_config(ctx, drop=("activation",))
@@ -79,9 +38,77 @@ def activation_layer(ctx: LayerContext) -> Converted:
     return Converted("Activation", cfg)
 
 
+@converts("ReLU")
+def relu(ctx: LayerContext) -> Converted:
+    # TF.js's ReLU has only maxValue: a negative slope or a threshold would be ignored.
+    cfg = map_config(ctx, rename={"max_value": "max_value"},
+                     require={"negative_slope": (0.0, 0), "threshold": (0.0, 0)})
+    return Converted("ReLU", cfg)
+
+
+@converts("LeakyReLU")
+def leaky_relu(ctx: LayerContext) -> Converted:
+    # Keras 3 says negative_slope; TF.js reads alpha and SILENTLY ignores negative_slope.
+    return Converted("LeakyReLU", map_config(ctx, rename={"negative_slope": "alpha"}))
+
+
+@converts("PReLU")
+def prelu(ctx: LayerContext) -> Converted:
+    return Converted("PReLU", map_config(ctx, keep=("shared_axes",)))
+
+
+@converts("ELU")
+def elu(ctx: LayerContext) -> Converted:
+    return Converted("ELU", map_config(ctx, keep=("alpha",)))
+
+
+@converts("Softmax")
+def softmax(ctx: LayerContext) -> Converted:
+    axis = ctx.config.get("axis", -1)
+    if isinstance(axis, (list, tuple)) and len(axis) != 1:
+        ctx.refuse(f"axis={axis!r}", "TF.js's Softmax layer takes a single axis")
+    return Converted("Softmax", map_config(ctx, keep=("axis",)))
+
+
+@converts("Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
+          "GaussianNoise", "GaussianDropout", "AlphaDropout", "ActivityRegularization")
+def training_only(ctx: LayerContext) -> Converted:
+    """Identity at inference: written as a Dropout, which TF.js knows, with rate 0."""
+    return Converted("Dropout", {"name": ctx.name, "trainable": ctx.config.get("trainable", True),
+                                 "rate": 0.0})
+
+
+@converts("Flatten")
+def flatten(ctx: LayerContext) -> Converted:
+    return Converted("Flatten", map_config(ctx, keep=("data_format",)))
+
+
 @converts("Reshape")
 def reshape(ctx: LayerContext) -> Converted:
     return Converted("Reshape", map_config(ctx, keep=("target_shape",)))
 
 
-__all__ = ["default_weights"]
+@converts("Permute")
+def permute(ctx: LayerContext) -> Converted:
+    return Converted("Permute", map_config(ctx, keep=("dims",)))
+
+
+@converts("RepeatVector")
+def repeat_vector(ctx: LayerContext) -> Converted:
+    return Converted("RepeatVector", map_config(ctx, keep=("n",)))
+
+
+@converts("Rescaling")
+def rescaling(ctx: LayerContext) -> Converted:
+    for key in ("scale", "offset"):
+        if not isinstance(ctx.config.get(key, 0.0), (int, float)):
+            ctx.refuse(f"{key}={ctx.config[key]!r}", "TF.js's Rescaling takes a single number")
+    return Converted("Rescaling", map_config(ctx, keep=("scale", "offset")))
+
+
+@converts("Embedding")
+def embedding(ctx: LayerContext) -> Converted:
+    cfg = map_config(ctx, keep=("input_dim", "output_dim", "mask_zero"),
+                     require={"quantization_config": None, "lora_rank": (None, 0)},
+                     drop=("lora_alpha", "input_length"))
+    return Converted("Embedding", cfg)

@@ -93,12 +93,13 @@ def layer_weights(class_name: str, layer: Any) -> list[tuple[str, Any]]:
 
 # --- config helpers shared by the converters ------------------------------------
 
+#: Initial values are overwritten by the exported weights. Writing Zeros spares the browser
+#: generating random numbers for every weight, and TF.js 4.22's Orthogonal initializer
+#: (the RNN default) crashes ("rMat.flatten is not a function").
+ZEROS = {"class_name": "Zeros", "config": {}}
+
 #: Settings that only matter for training: TF.js gets its defaults, predictions are equal.
 TRAINING_ONLY = frozenset({
-    "kernel_initializer", "bias_initializer", "recurrent_initializer", "embeddings_initializer",
-    "gamma_initializer", "beta_initializer", "moving_mean_initializer",
-    "moving_variance_initializer", "depthwise_initializer", "pointwise_initializer",
-    "alpha_initializer",
     "kernel_regularizer", "bias_regularizer", "activity_regularizer", "recurrent_regularizer",
     "embeddings_regularizer", "gamma_regularizer", "beta_regularizer",
     "depthwise_regularizer", "pointwise_regularizer", "alpha_regularizer",
@@ -129,7 +130,9 @@ def map_config(ctx: LayerContext, *, keep: Iterable[str] = (), rename: dict[str,
     for key, value in ctx.config.items():
         if key in ("name", "trainable", "dtype"):
             continue
-        if key in keep:
+        if key.endswith("_initializer"):
+            out[key] = ZEROS
+        elif key in keep:
             out[key] = value
         elif key in rename:
             out[rename[key]] = value

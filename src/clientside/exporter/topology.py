@@ -10,6 +10,8 @@ from typing import Any
 
 from .registry import Config, LayerContext, Problem, converter_for, layer_weights
 
+_MODEL_CLASSES = ("Sequential", "Functional", "Model")
+
 #: Keras call arguments that do not change an inference result.
 _HARMLESS_KWARGS = frozenset({"training", "mask"})
 
@@ -48,12 +50,28 @@ def convert_model(model: Any, allow_unknown: frozenset[str] = frozenset()) -> Co
             "as a Sequential or Functional model (same layers, same weights) and export that"))
         return conv
     conv.topology = _convert(model, kind, conv)
+    seen: set[str] = set()
+    for name, _ in conv.weights:
+        if name in seen:
+            layer = name.rsplit("/", 1)[0]
+            conv.problems.append(Problem(layer, "layer name", "duplicate weight name",
+                                         f"two layers (in nested models) are both named {layer!r}; "
+                                         "TF.js matches weights by name: give them unique names"))
+        seen.add(name)
     return conv
 
 
 def _convert(model: Any, kind: str, conv: Conversion) -> Config:
     config = model.get_config()
     objects = {layer.name: layer for layer in model.layers}
+    # TF.js (like Keras 2) counts a nested model's own construction as its node 0, so the
+    # first call of a nested model from outside is node 1; Keras 3 calls it node 0.
+    # Keras 3 already counts it so in input_layers/output_layers of a nested Functional
+    # (not of a nested Sequential), but never in inbound_nodes.
+    nested = {e["config"].get("name") or e.get("name") for e in config["layers"]
+              if e["class_name"] in _MODEL_CLASSES}
+    nested_sequential = {e["config"].get("name") or e.get("name") for e in config["layers"]
+                         if e["class_name"] == "Sequential"}
     layers_out = []
     for entry in config["layers"]:
         name = entry["config"].get("name") or entry.get("name")
@@ -63,12 +81,12 @@ def _convert(model: Any, kind: str, conv: Conversion) -> Config:
             continue
         if kind == "Functional":
             converted["name"] = name
-            converted["inbound_nodes"] = _inbound_nodes(entry, conv, name)
+            converted["inbound_nodes"] = _inbound_nodes(entry, conv, name, nested)
         layers_out.append(converted)
     out: Config = {"name": config["name"], "layers": layers_out}
     if kind == "Functional":
-        out["input_layers"] = _node_refs(config["input_layers"])
-        out["output_layers"] = _node_refs(config["output_layers"])
+        out["input_layers"] = _node_refs(config["input_layers"], nested_sequential)
+        out["output_layers"] = _node_refs(config["output_layers"], nested_sequential)
         return {"class_name": "Model", "config": out}
     return {"class_name": "Sequential", "config": out}
 
@@ -77,11 +95,15 @@ def _convert_layer(entry: Config, layer: Any, conv: Conversion) -> Config | None
     class_name = entry["class_name"]
     config = entry["config"]
     ctx = LayerContext(layer=layer, class_name=class_name, config=config)
-    if class_name in ("Sequential", "Functional", "Model"):
-        ctx.refuse("nested model", "models used as layers are not supported yet; "
-                   "rebuild the model with the inner model's layers inline")
-        conv.problems.extend(ctx.problems)
-        return None
+    if class_name in _MODEL_CLASSES:
+        kind = model_kind(layer) if layer is not None else "subclassed"
+        if kind == "subclassed":
+            conv.problems.append(Problem(ctx.name, class_name, "nested model",
+                                         "a subclassed model used as a layer has no config to translate"))
+            return None
+        nested = _convert(layer, kind, conv)
+        nested["config"]["name"] = ctx.name
+        return nested
     converter = converter_for(class_name)
     if converter is None:
         if class_name in conv.allow_unknown:
@@ -107,7 +129,12 @@ def _convert_layer(entry: Config, layer: Any, conv: Conversion) -> Config | None
     return {"class_name": converted.class_name, "config": converted.config}
 
 
-def _inbound_nodes(entry: Config, conv: Conversion, layer_name: str) -> list:
+def _ref(ref: list, nested: set[str]) -> list:
+    layer, node, index = ref[:3]
+    return [layer, node + 1 if layer in nested else node, index]
+
+
+def _inbound_nodes(entry: Config, conv: Conversion, layer_name: str, nested: set[str]) -> list:
     """Keras 3 writes {"args": [...], "kwargs": {...}} per call; TF.js wants
     [[layer, node_index, tensor_index, kwargs], ...] per call."""
     nodes = []
@@ -118,7 +145,7 @@ def _inbound_nodes(entry: Config, conv: Conversion, layer_name: str) -> list:
         for key, value in kwargs.items():
             conv.problems.append(Problem(layer_name, entry["class_name"], f"call argument {key}={value!r}",
                                          "TF.js layers cannot pass extra call arguments"))
-        nodes.append([[*ref, {}] for ref in refs])
+        nodes.append([[*_ref(ref, nested), {}] for ref in refs])
     return nodes
 
 
@@ -130,8 +157,8 @@ def _collect_tensors(value: Any, refs: list) -> None:
             _collect_tensors(item, refs)
 
 
-def _node_refs(value: list) -> list:
+def _node_refs(value: list, nested: set[str]) -> list:
     """A single input/output is written flat (["img", 0, 0]); TF.js wants a list of them."""
     if value and isinstance(value[0], str):
-        return [list(value)]
-    return [list(v) for v in value]
+        value = [value]
+    return [_ref(list(v), nested) for v in value]

@@ -1,0 +1,26 @@
+"""Converters for merge layers (several inputs, one output)."""
+from __future__ import annotations
+
+from .registry import Converted, LayerContext, converts, map_config
+
+
+@converts("Add", "Multiply", "Average", "Maximum", "Minimum")
+def elementwise(ctx: LayerContext) -> Converted:
+    return Converted(ctx.class_name, map_config(ctx))
+
+
+@converts("Subtract")
+def subtract(ctx: LayerContext) -> Converted | None:
+    ctx.refuse("layer class", "TF.js layers has no Subtract layer; compute a - b as "
+               "Add()([a, Rescaling(-1.0)(b)]), which exports exactly")
+    return None
+
+
+@converts("Concatenate")
+def concatenate(ctx: LayerContext) -> Converted:
+    return Converted("Concatenate", map_config(ctx, keep=("axis",)))
+
+
+@converts("Dot")
+def dot(ctx: LayerContext) -> Converted:
+    return Converted("Dot", map_config(ctx, keep=("axes", "normalize")))
