@@ -30,28 +30,50 @@ def find_node_modules() -> Path:
                           "(or set CLIENTSIDE_NODE_MODULES to a node_modules folder with it).")
 
 
-def predict(bundle_dir: str | os.PathLike, inputs: Sequence[np.ndarray], backend: str = "cpu",
-            timeout: float = 600) -> list[np.ndarray]:
-    """Outputs of the model in bundle_dir for the given inputs, computed by TF.js."""
+class TFJSError(RuntimeError):
+    """TF.js could not load or run a model."""
+
+
+def predict_many(jobs: Sequence[tuple[str | os.PathLike, Sequence[np.ndarray]]], backend: str = "cpu",
+                 timeout: float = 1200) -> list[list[np.ndarray] | TFJSError]:
+    """Outputs of several bundles for their inputs, computed by TF.js in one Node process.
+    A model TF.js cannot load or run gives a TFJSError in its place."""
     node = shutil.which("node")
     if node is None:
         raise NodeUnavailable("node is not on PATH: install Node.js 18 or newer.")
     modules = find_node_modules()
     with tempfile.TemporaryDirectory(prefix="clientside-tfjs-") as tmp:
-        specs = []
-        for i, x in enumerate(inputs):
-            dtype = "int32" if np.issubdtype(x.dtype, np.integer) else "float32"
-            path = Path(tmp) / f"in{i}.bin"
-            path.write_bytes(np.ascontiguousarray(x, dtype="<i4" if dtype == "int32" else "<f4").tobytes())
-            specs.append({"path": str(path), "shape": list(x.shape), "dtype": dtype})
+        request_jobs = []
+        for j, (bundle_dir, inputs) in enumerate(jobs):
+            specs = []
+            for i, x in enumerate(inputs):
+                x = np.asarray(x)
+                dtype = "int32" if np.issubdtype(x.dtype, np.integer) else "float32"
+                path = Path(tmp) / f"in{j}_{i}.bin"
+                path.write_bytes(np.ascontiguousarray(x, dtype="<i4" if dtype == "int32" else "<f4").tobytes())
+                specs.append({"path": str(path), "shape": list(x.shape), "dtype": dtype})
+            request_jobs.append({"dir": str(bundle_dir), "inputs": specs, "output": str(Path(tmp) / f"out{j}")})
         request = Path(tmp) / "request.json"
-        request.write_text(json.dumps({"inputs": specs, "output": str(Path(tmp) / "out"),
-                                       "backend": backend}))
+        request.write_text(json.dumps({"jobs": request_jobs, "backend": backend}))
         env = {**os.environ, "NODE_PATH": str(modules)}
-        proc = subprocess.run([node, str(SCRIPT), str(bundle_dir), str(request)], env=env,
+        proc = subprocess.run([node, str(SCRIPT), str(request)], env=env,
                               capture_output=True, text=True, timeout=timeout)
         if proc.returncode != 0:
-            raise RuntimeError(f"TF.js failed on {bundle_dir}:\n{proc.stderr.strip()}")
-        result = json.loads(proc.stdout)
-        return [np.fromfile(Path(tmp) / f"out.{i}.f32", dtype="<f4").reshape(o["shape"])
-                for i, o in enumerate(result["outputs"])]
+            raise TFJSError(f"TF.js under Node failed:\n{proc.stderr.strip()}")
+        results: list[list[np.ndarray] | TFJSError] = []
+        for j, result in enumerate(json.loads(proc.stdout)["results"]):
+            if "error" in result:
+                results.append(TFJSError(result["error"]))
+                continue
+            results.append([np.fromfile(Path(tmp) / f"out{j}.{i}.f32", dtype="<f4").reshape(o["shape"])
+                            for i, o in enumerate(result["outputs"])])
+        return results
+
+
+def predict(bundle_dir: str | os.PathLike, inputs: Sequence[np.ndarray], backend: str = "cpu",
+            timeout: float = 600) -> list[np.ndarray]:
+    """Outputs of the model in bundle_dir for the given inputs, computed by TF.js."""
+    result = predict_many([(bundle_dir, inputs)], backend=backend, timeout=timeout)[0]
+    if isinstance(result, TFJSError):
+        raise TFJSError(f"TF.js failed on {bundle_dir}: {result}")
+    return result

@@ -8,6 +8,11 @@ from clientside import ExportError
 from clientside.exporter import export
 
 
+def _subtract_model():
+    a, b = keras.Input((3,)), keras.Input((3,))
+    return keras.Model([a, b], keras.layers.Subtract(name="sub")([a, b]))
+
+
 def dense_model(**kwargs):
     return keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, name="head", **kwargs)])
 
@@ -19,6 +24,25 @@ def dense_model(**kwargs):
      ["gap (GlobalAveragePooling2D)", "keepdims=True"]),
     (lambda: keras.Sequential([keras.Input((8, 8, 4)), keras.layers.Conv2D(4, 3, groups=2, name="grouped")]),
      ["grouped (Conv2D)", "groups=2"]),
+    (lambda: keras.Sequential([keras.Input((10, 3)), keras.layers.Conv1D(2, 3, padding="causal", name="causal")]),
+     ["causal (Conv1D)", "padding='causal'"]),
+    (lambda: keras.Sequential([keras.Input((4,)), keras.layers.ELU(alpha=0.5, name="elu")]),
+     ["elu (ELU)", "alpha=0.5"]),
+    (lambda: keras.Sequential([keras.Input((3, 4)), keras.layers.Softmax(axis=1, name="sm")]),
+     ["sm (Softmax)", "axis=1", "last axis"]),
+    (lambda: keras.Sequential([keras.Input((4,)), keras.layers.ReLU(negative_slope=0.1, name="r")]),
+     ["r (ReLU)", "negative_slope=0.1"]),
+    (lambda: keras.Sequential([keras.Input((4,)), keras.layers.ReLU(threshold=0.5, name="r")]),
+     ["r (ReLU)", "threshold=0.5"]),
+    (lambda: keras.Sequential([keras.Input((5, 3)), keras.layers.GRU(2, name="g")]),
+     ["g (GRU)", "reset_after=True"]),
+    (lambda: keras.Sequential([keras.Input((3, 3, 2)), keras.layers.UpSampling2D(interpolation="bilinear", name="up")]),
+     ["up (UpSampling2D)", "interpolation='bilinear'"]),
+    (lambda: keras.Sequential([keras.Input((5, 2)), keras.layers.Conv1DTranspose(2, 3, name="t")]),
+     ["t (Conv1DTranspose)", "does not implement"]),
+    (lambda: _subtract_model(), ["sub (Subtract)", "no Subtract layer"]),
+    (lambda: keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="exponential", name="e")]),
+     ["e (Dense)", "activation='exponential'"]),
 ])
 def test_refusals_name_the_layer_and_setting(tmp_path, model, words):
     out = tmp_path / "out"

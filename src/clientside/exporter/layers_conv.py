@@ -8,8 +8,9 @@ from .registry import Converted, LayerContext, activation, converts, default_wei
 _CONV_KEYS = ("filters", "kernel_size", "strides", "padding", "data_format", "dilation_rate", "use_bias")
 
 
-def _conv_common(ctx: LayerContext, keep: tuple[str, ...], **kwargs: Any) -> dict:
-    cfg = map_config(ctx, keep=keep, drop=("activation",), **kwargs)
+def _conv_common(ctx: LayerContext, keep: tuple[str, ...], drop: tuple[str, ...] = (),
+                 **kwargs: Any) -> dict:
+    cfg = map_config(ctx, keep=keep, drop=("activation", *drop), **kwargs)
     cfg["activation"] = activation(ctx, ctx.config.get("activation"))
     return cfg
 
@@ -17,8 +18,9 @@ def _conv_common(ctx: LayerContext, keep: tuple[str, ...], **kwargs: Any) -> dic
 @converts("Conv1D", "Conv2D", "Conv3D")
 def conv(ctx: LayerContext) -> Converted:
     cfg = _conv_common(ctx, _CONV_KEYS, require={"groups": 1})
-    if ctx.config.get("padding") == "causal" and ctx.class_name != "Conv1D":
-        ctx.refuse("padding='causal'", "only Conv1D supports causal padding")
+    if ctx.config.get("padding") == "causal":
+        ctx.refuse("padding='causal'", "TF.js 4.22 has not implemented causal padding "
+                   "(it fails at prediction time); pad with ZeroPadding1D((k-1)*d, 0) and use 'valid'")
     return Converted(ctx.class_name, cfg)
 
 

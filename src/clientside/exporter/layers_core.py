@@ -59,14 +59,17 @@ def prelu(ctx: LayerContext) -> Converted:
 
 @converts("ELU")
 def elu(ctx: LayerContext) -> Converted:
-    return Converted("ELU", map_config(ctx, keep=("alpha",)))
+    # TF.js 4.22 throws "Non-default alpha value ... is not supported by the ELU layer yet".
+    return Converted("ELU", map_config(ctx, require={"alpha": (1.0, 1)}))
 
 
 @converts("Softmax")
 def softmax(ctx: LayerContext) -> Converted:
     axis = ctx.config.get("axis", -1)
-    if isinstance(axis, (list, tuple)) and len(axis) != 1:
-        ctx.refuse(f"axis={axis!r}", "TF.js's Softmax layer takes a single axis")
+    axes = list(axis) if isinstance(axis, (list, tuple)) else [axis]
+    rank = len(ctx.layer.input.shape) if ctx.layer is not None else None
+    if len(axes) != 1 or axes[0] not in (-1, None if rank is None else rank - 1):
+        ctx.refuse(f"axis={axis!r}", "TF.js only computes softmax along the last axis")
     return Converted("Softmax", map_config(ctx, keep=("axis",)))
 
 

@@ -1,8 +1,8 @@
 // Run a TF.js layers model under Node (pure JS or wasm backend) on raw float32 inputs.
-// Usage: node predict.cjs MODEL_DIR REQUEST.json
-// REQUEST: {"inputs": [{"path": "x.f32", "shape": [n, ...], "dtype": "float32"}],
-//           "output": "out_prefix", "backend": "cpu" | "wasm"}
-// Writes out_prefix.<i>.f32 for each model output and prints {"outputs": [{shape}]} as JSON.
+// Usage: node predict.cjs REQUEST.json
+// REQUEST: {"backend": "cpu" | "wasm", "jobs": [{"dir": MODEL_DIR, "output": "out_prefix",
+//           "inputs": [{"path": "x.bin", "shape": [n, ...], "dtype": "float32" | "int32"}]}]}
+// Writes out_prefix.<i>.f32 for each output of each job; prints {"results": [...]} as JSON.
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -32,32 +32,50 @@ function fileHandler(dir) {
   };
 }
 
-async function main() {
-  const [dir, requestPath] = process.argv.slice(2);
-  const request = JSON.parse(fs.readFileSync(requestPath, 'utf8'));
-  const backend = request.backend || 'cpu';
-  if (backend === 'wasm') {
-    require('@tensorflow/tfjs-backend-wasm');
-  }
-  if (!(await tf.setBackend(backend))) throw new Error(`backend ${backend} unavailable`);
-  await tf.ready();
-  const model = await tfl.loadLayersModel(fileHandler(dir));
-  const inputs = request.inputs.map((spec) => {
+async function runJob(job) {
+  const model = await tfl.loadLayersModel(fileHandler(job.dir));
+  const inputs = job.inputs.map((spec) => {
     const b = fs.readFileSync(spec.path);
     const Ctor = spec.dtype === 'int32' ? Int32Array : Float32Array;
     const values = new Ctor(b.buffer, b.byteOffset, b.byteLength / 4);
     return tf.tensor(values, spec.shape, spec.dtype || 'float32');
   });
-  let outputs = model.predict(inputs.length === 1 ? inputs[0] : inputs);
-  if (!Array.isArray(outputs)) outputs = [outputs];
-  const shapes = [];
-  for (const [i, t] of outputs.entries()) {
-    const data = await t.data();
-    fs.writeFileSync(`${request.output}.${i}.f32`, Buffer.from(new Float32Array(data).buffer));
-    shapes.push({ shape: t.shape });
+  let outputs;
+  try {
+    outputs = model.predict(inputs.length === 1 ? inputs[0] : inputs);
+    if (!Array.isArray(outputs)) outputs = [outputs];
+    const shapes = [];
+    for (const [i, t] of outputs.entries()) {
+      const data = await t.data();
+      fs.writeFileSync(`${job.output}.${i}.f32`, Buffer.from(new Float32Array(data).buffer));
+      shapes.push({ shape: t.shape });
+    }
+    return { outputs: shapes };
+  } finally {
+    tf.dispose(inputs);
+    if (outputs) tf.dispose(outputs);
+    model.dispose();
   }
-  tf.dispose([...inputs, ...outputs]);
-  process.stdout.write(JSON.stringify({ outputs: shapes, backend: tf.getBackend() }));
+}
+
+// Several models in one Node process (loading TF.js costs about a second): a job that
+// fails reports its error and the others still run.
+async function main() {
+  const [requestPath] = process.argv.slice(2);
+  const request = JSON.parse(fs.readFileSync(requestPath, 'utf8'));
+  const backend = request.backend || 'cpu';
+  if (backend === 'wasm') require('@tensorflow/tfjs-backend-wasm');
+  if (!(await tf.setBackend(backend))) throw new Error(`backend ${backend} unavailable`);
+  await tf.ready();
+  const results = [];
+  for (const job of request.jobs) {
+    try {
+      results.push(await runJob(job));
+    } catch (err) {
+      results.push({ error: String(err && err.message ? err.message : err) });
+    }
+  }
+  process.stdout.write(JSON.stringify({ results, backend: tf.getBackend() }));
 }
 
 main().catch((err) => {

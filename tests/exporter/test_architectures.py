@@ -1,0 +1,62 @@
+"""Well-known architectures (random but calibrated weights): TF.js equals Keras on logits."""
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+
+from clientside import ExportError
+from clientside.exporter import export
+from tests.exporter.parity import Case, max_relative_diff, run_cases
+
+pytestmark = pytest.mark.node
+
+
+def calibrated(build, shape, seed=0):
+    """Random weights give a flat softmax that hides any mismatch: compare logits
+    (classifier_activation=None) and give BatchNormalization the statistics of a real
+    batch (momentum 0, one training-mode call on 16 images)."""
+    def make():
+        keras.utils.set_random_seed(seed)
+        model = build(input_shape=shape, weights=None, classes=10, classifier_activation=None)
+        for layer in model.layers:
+            if isinstance(layer, keras.layers.BatchNormalization):
+                layer.momentum = 0.0
+        x = np.random.default_rng(seed).normal(size=(16, *shape)).astype("float32")
+        model(x, training=True)
+        return model
+    return make
+
+
+A = keras.applications
+ARCHITECTURES = [
+    Case("mobilenet_v2", calibrated(lambda **k: A.MobileNetV2(alpha=0.35, **k), (96, 96, 3)), rtol=1e-4),
+    Case("resnet50", calibrated(A.ResNet50, (64, 64, 3)), rtol=1e-4),
+    Case("vgg16", calibrated(A.VGG16, (32, 32, 3)), rtol=1e-4),
+    Case("densenet121", calibrated(A.DenseNet121, (32, 32, 3)), rtol=1e-4),
+    Case("xception", calibrated(A.Xception, (71, 71, 3)), rtol=1e-4),
+]
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    return run_cases(ARCHITECTURES, tmp_path_factory.mktemp("architectures"))
+
+
+@pytest.mark.parametrize("case", ARCHITECTURES, ids=lambda c: c.id)
+def test_architecture_parity(results, case):
+    expected, got = results[case.id]
+    if isinstance(got, Exception):
+        pytest.fail(f"{case.id}: {got}")
+    diff = max_relative_diff(expected, got)
+    print(f"\n{case.id}: max |TF.js - Keras| / output scale = {diff:.2e}")
+    assert diff <= case.rtol
+    assert (expected[0].argmax(-1) == got[0].argmax(-1)).all()
+
+
+def test_efficientnet_is_refused_with_reasons(tmp_path):
+    """EfficientNet starts with Rescaling + a per-channel Normalization that TF.js lacks."""
+    model = A.EfficientNetB0(input_shape=(32, 32, 3), weights=None, classes=10)
+    with pytest.raises(ExportError) as info:
+        export(model, tmp_path / "out")
+    assert "Normalization" in str(info.value)
