@@ -59,17 +59,54 @@ def mnist_train(out_dir: Path, npz: str | None, epochs: int, seed: int, no_downl
               help="Largest weight file, in bytes.")
 @click.option("--allow-unknown", multiple=True, metavar="CLASS",
               help="Let a custom layer class through; you must register it in TF.js.")
+@click.option("--quantize", type=click.Choice(["float16", "uint16", "uint8"]),
+              help="Store float32 weights in 2 or 1 bytes.")
+@click.option("--quantize-pattern", "quantize_patterns", multiple=True, metavar="GLOB",
+              help="Only quantize weights whose names match (e.g. 'dense*/kernel'); default all.")
+@click.option("--verify", is_flag=True,
+              help="Run the written model in TF.js under Node and compare with Keras.")
+@click.option("--inputs", "inputs_path", type=click.Path(exists=True, dir_okay=False),
+              help="With --verify: an .npz of sample inputs (arrays in input order) instead of random ones.")
+@click.option("--tolerance", type=float, default=None,
+              help="With --verify: largest allowed |TF.js - Keras| relative to the output scale.")
 def export_command(model: str, out_dir: Path, labels: str | None, preprocess: str | None,
-                   shard_size: int, allow_unknown: tuple[str, ...]) -> None:
+                   shard_size: int, allow_unknown: tuple[str, ...], quantize: str | None,
+                   quantize_patterns: tuple[str, ...], verify: bool, inputs_path: str | None,
+                   tolerance: float | None) -> None:
     """Export a Keras 3 MODEL (.keras or .h5) to a TF.js bundle in OUT_DIR."""
     from .exporter import export
+    from .exporter.writer import load_model
 
     try:
-        export(model, out_dir, labels=_labels(labels), preprocess=preprocess,
-               shard_bytes=shard_size, allow_unknown=allow_unknown)
+        keras_model = load_model(model)
+        export(keras_model, out_dir, labels=_labels(labels), preprocess=preprocess,
+               shard_bytes=shard_size, allow_unknown=allow_unknown, quantize=quantize,
+               quantize_patterns=quantize_patterns or ("*",))
     except ClientsideError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"bundle written to {out_dir}")
+    if verify:
+        _verify(keras_model, out_dir, inputs_path, tolerance)
+
+
+def _verify(model, out_dir: Path, inputs_path: str | None, tolerance: float | None) -> None:
+    import numpy as np
+
+    from .exporter.verify import DEFAULT_TOLERANCE, verify
+    from .tfjs_node import NodeUnavailable, TFJSError
+
+    inputs = None
+    if inputs_path:
+        with np.load(inputs_path) as f:
+            inputs = [f[k] for k in f.files]
+    try:
+        report = verify(model, out_dir, inputs, tolerance or DEFAULT_TOLERANCE)
+    except (NodeUnavailable, TFJSError) as exc:
+        raise click.ClickException(f"verification could not run: {exc}") from None
+    for line in report.lines():
+        click.echo(line)
+    if not report.passed:
+        sys.exit(1)
 
 
 @main.command()

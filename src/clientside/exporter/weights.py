@@ -5,6 +5,7 @@ model holds about one extra copy of one tensor, not of the whole model.
 """
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import math
 import os
@@ -24,6 +25,76 @@ class Shard:
     path: str
     size: int
     sha256: str
+
+
+QUANTIZE_DTYPES = ("float16", "uint16", "uint8")
+
+
+@dataclass(frozen=True)
+class Quantization:
+    """Which float32 weights to store in fewer bytes, and how (TF.js manifest format)."""
+
+    dtype: str
+    patterns: tuple[str, ...] = ("*",)
+
+    def applies_to(self, name: str) -> bool:
+        return any(fnmatch.fnmatchcase(name, p) for p in self.patterns)
+
+
+def affine_range(low: float, high: float, dtype: str) -> tuple[float, float]:
+    """(scale, min) for q = round((w - min) / scale): the range widened to include 0 and
+    nudged so that 0 is exactly representable (as the TF.js converter does)."""
+    qmax = float(np.iinfo(dtype).max)
+    low, high = min(low, 0.0), max(high, 0.0)
+    if high == low:
+        return 1.0, 0.0
+    scale = (high - low) / qmax
+    zero_point = round(-low / scale)
+    return scale, -zero_point * scale
+
+
+def quantize(array: np.ndarray, dtype: str) -> tuple[bytes, dict]:
+    """float32 array -> (bytes, manifest quantization entry)."""
+    if dtype == "float16":
+        return array.astype("<f2").tobytes(), {"dtype": "float16"}
+    scale, low = affine_range(float(array.min()), float(array.max()), dtype)
+    qmax = np.iinfo(dtype).max
+    q = np.clip(np.round((array.astype(np.float64) - low) / scale), 0, qmax)
+    return q.astype("<u1" if dtype == "uint8" else "<u2").tobytes(), \
+        {"dtype": dtype, "scale": scale, "min": low}
+
+
+def dequantize(data: bytes, shape: list[int], spec: dict) -> np.ndarray:
+    """What TF.js decodes from a manifest entry, computed the same way (float32)."""
+    q = spec.get("quantization")
+    if q is None:
+        dtype = {"float32": "<f4", "int32": "<i4", "bool": "u1"}[spec["dtype"]]
+        return np.frombuffer(data, dtype).reshape(shape)
+    if q["dtype"] == "float16":
+        return np.frombuffer(data, "<f2").astype(np.float32).reshape(shape)
+    raw = np.frombuffer(data, "<u1" if q["dtype"] == "uint8" else "<u2").astype(np.float32)
+    return (raw * np.float32(q["scale"]) + np.float32(q["min"])).reshape(shape)
+
+
+def entry_bytes(spec: dict) -> int:
+    count = int(np.prod(spec["shape"], dtype=np.int64))
+    q = spec.get("quantization")
+    if q is not None:
+        return count * (1 if q["dtype"] == "uint8" else 2)
+    return count * (1 if spec["dtype"] == "bool" else 4)
+
+
+def read_weights(folder: Path, manifest: list[dict]) -> dict[str, np.ndarray]:
+    """Decode every weight of a bundle as TF.js would (for verification)."""
+    out = {}
+    for group in manifest:
+        data = b"".join((folder / p).read_bytes() for p in group["paths"])
+        offset = 0
+        for spec in group["weights"]:
+            size = entry_bytes(spec)
+            out[spec["name"]] = dequantize(data[offset:offset + size], spec["shape"], spec)
+            offset += size
+    return out
 
 
 def manifest_dtype(array: np.ndarray) -> str:
@@ -85,7 +156,8 @@ class _ShardWriter:
 
 
 def write_shards(named: Iterable[tuple[str, Any]], folder: Path,
-                 shard_bytes: int = DEFAULT_SHARD_BYTES) -> tuple[list[dict], list[Shard]]:
+                 shard_bytes: int = DEFAULT_SHARD_BYTES,
+                 quantization: Quantization | None = None) -> tuple[list[dict], list[Shard]]:
     """Write weights as shards; return (weightsManifest, shards)."""
     from .registry import as_array
 
@@ -93,16 +165,24 @@ def write_shards(named: Iterable[tuple[str, Any]], folder: Path,
     specs, total = [], 0
     for name, variable in named:
         shape = [int(d) for d in variable.shape]
-        itemsize = 1 if "bool" in str(variable.dtype) else 4
-        total += itemsize * int(np.prod(shape, dtype=np.int64))
-        specs.append((name, shape))
+        dtype = str(variable.dtype)
+        spec: dict = {"name": name, "shape": shape,
+                      "dtype": "float32" if "float" in dtype else "bool" if "bool" in dtype else "int32"}
+        if quantization and spec["dtype"] == "float32" and quantization.applies_to(name):
+            spec["quantization"] = {"dtype": quantization.dtype}
+        total += entry_bytes(spec)
+        specs.append(spec)
     writer = _ShardWriter(folder, total, shard_bytes)
     entries = []
-    for (name, shape), (_, variable) in zip(specs, named):
+    for spec, (_, variable) in zip(specs, named):
         array = as_array(variable)
-        entries.append({"name": name, "shape": shape, "dtype": manifest_dtype(array)})
-        writer.write(_to_bytes(array))
-        del array
+        if "quantization" in spec:
+            data, spec["quantization"] = quantize(array, spec["quantization"]["dtype"])
+        else:
+            data = _to_bytes(array)
+        entries.append(spec)
+        writer.write(data)
+        del array, data
     shards = writer.finish()
     manifest = [{"paths": [s.path for s in shards], "weights": entries}]
     return manifest, shards

@@ -19,10 +19,11 @@ from ..bundle import BUNDLE_FORMAT, BUNDLE_JSON, MODEL_JSON, resolve_preprocess
 from ..errors import ExportError
 from .registry import Problem
 from .topology import Conversion, convert_model
-from .weights import DEFAULT_SHARD_BYTES, write_shards
+from .weights import DEFAULT_SHARD_BYTES, QUANTIZE_DTYPES, Quantization, write_shards
 
 
-def _load_model(model: Any) -> Any:
+def load_model(model: Any) -> Any:
+    """A keras.Model as is, or one loaded from a .keras/.h5 path (with a clear error)."""
     if isinstance(model, (str, os.PathLike)):
         import keras
 
@@ -47,7 +48,7 @@ def format_problems(problems: Sequence[Problem]) -> str:
 
 def export_config(model: Any, allow_unknown: Sequence[str] = ()) -> Conversion:
     """Convert without writing: the TF.js topology, named weights, and any problems."""
-    return convert_model(_load_model(model), frozenset(allow_unknown))
+    return convert_model(load_model(model), frozenset(allow_unknown))
 
 
 def _tensor_name(tensor: Any, fallback: str) -> str:
@@ -66,15 +67,26 @@ def _io_spec(model: Any) -> tuple[list[dict], list[dict]]:
 
 def export(model: Any, out_dir: str | os.PathLike, *, labels: Sequence[str] | None = None,
            preprocess: str | Sequence[dict] | None = None, name: str | None = None,
-           shard_bytes: int = DEFAULT_SHARD_BYTES, allow_unknown: Sequence[str] = ()) -> Path:
-    """Write `model` (a keras.Model or a .keras/.h5 path) as a clientside bundle in out_dir."""
+           shard_bytes: int = DEFAULT_SHARD_BYTES, allow_unknown: Sequence[str] = (),
+           quantize: str | None = None, quantize_patterns: Sequence[str] = ("*",)) -> Path:
+    """Write `model` (a keras.Model or a .keras/.h5 path) as a clientside bundle in out_dir.
+
+    quantize: "float16", "uint16" or "uint8" stores float32 weights (those whose names
+    match quantize_patterns, fnmatch-style, e.g. "dense*/kernel") in 2 or 1 bytes.
+    """
     import keras
 
-    model = _load_model(model)
+    model = load_model(model)
     conversion = convert_model(model, frozenset(allow_unknown))
     if conversion.problems:
         raise ExportError(format_problems(conversion.problems))
     steps = resolve_preprocess(preprocess)
+    quantization = None
+    if quantize is not None:
+        if quantize not in QUANTIZE_DTYPES:
+            raise ExportError(f"Expected quantize to be one of {', '.join(QUANTIZE_DTYPES)}. "
+                              f"Received: quantize={quantize!r}")
+        quantization = Quantization(quantize, tuple(quantize_patterns))
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise ExportError(f"{out_dir} exists and is not a folder.")
@@ -84,7 +96,7 @@ def export(model: Any, out_dir: str | os.PathLike, *, labels: Sequence[str] | No
 
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:
-        manifest, shards = write_shards(conversion.weights, tmp, shard_bytes)
+        manifest, shards = write_shards(conversion.weights, tmp, shard_bytes, quantization)
         model_json = {
             "format": "layers-model",
             "generatedBy": f"keras {keras.__version__} ({keras.backend.backend()} backend)",
@@ -107,6 +119,8 @@ def export(model: Any, out_dir: str | os.PathLike, *, labels: Sequence[str] | No
             "preprocess": steps,
             "shards": [{"path": s.path, "size": s.size, "sha256": s.sha256} for s in shards],
             "params": int(model.count_params()),
+            "quantization": None if quantization is None else
+            {"dtype": quantization.dtype, "patterns": list(quantization.patterns)},
         }
         (tmp / BUNDLE_JSON).write_text(json.dumps(meta, indent=2) + "\n")
         _replace_dir(tmp, out_dir)
