@@ -64,6 +64,7 @@ CASES = [
     Case("separable_conv2d", seq((8, 8, 3), L.SeparableConv2D(4, 3))),
     Case("conv2d_transpose", seq((5, 5, 3), L.Conv2DTranspose(4, 3, strides=2, padding="same"))),
     Case("conv2d_transpose_valid", seq((5, 5, 3), L.Conv2DTranspose(2, 3))),
+    Case("conv3d_transpose", seq((3, 3, 3, 2), L.Conv3DTranspose(2, 2, strides=2))),
     Case("max_pooling1d", seq((10, 3), L.MaxPooling1D(2))),
     Case("max_pooling2d_same", seq((7, 7, 3), L.MaxPooling2D(2, padding="same"))),
     Case("max_pooling3d", seq((4, 4, 4, 2), L.MaxPooling3D(2))),

@@ -9,13 +9,6 @@ def elementwise(ctx: LayerContext) -> Converted:
     return Converted(ctx.class_name, map_config(ctx))
 
 
-@converts("Subtract")
-def subtract(ctx: LayerContext) -> Converted | None:
-    ctx.refuse("layer class", "TF.js layers has no Subtract layer; compute a - b as "
-               "Add()([a, Rescaling(-1.0)(b)]), which exports exactly")
-    return None
-
-
 @converts("Concatenate")
 def concatenate(ctx: LayerContext) -> Converted:
     return Converted("Concatenate", map_config(ctx, keep=("axis",)))

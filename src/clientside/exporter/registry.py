@@ -78,6 +78,23 @@ def converter_for(class_name: str) -> Converter | None:
     return _CONVERTERS.get(class_name)
 
 
+#: Keras layers that exist in TF.js differently or not at all, with what to do instead.
+REFUSED_LAYERS: dict[str, str] = {
+    "Subtract": "TF.js layers has no Subtract layer; compute a - b as "
+                "Add()([a, Rescaling(-1.0)(b)]), which exports exactly",
+    "Lambda": "a Lambda layer holds Python code, which cannot run in the browser; "
+              "replace it with built-in layers",
+    "Normalization": "TF.js has no Normalization layer (per-feature mean and variance); "
+                     "apply it in preprocessing (the normalize step takes mean and std)",
+    "Conv1DTranspose": "TF.js layers does not implement Conv1DTranspose",
+    "SeparableConv1D": "TF.js layers does not implement SeparableConv1D",
+    "MultiHeadAttention": "TF.js's MultiHeadAttention reads a different config and weight "
+                          "layout; not exported until it is verified exact",
+    "Attention": "TF.js layers does not implement Attention",
+    "ConvLSTM2D": "not verified against TF.js yet",
+}
+
+
 def supported_layers() -> list[str]:
     return sorted(_CONVERTERS)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .registry import Config, LayerContext, Problem, converter_for, layer_weights
+from .registry import REFUSED_LAYERS, Config, LayerContext, Problem, converter_for, layer_weights
 
 _MODEL_CLASSES = ("Sequential", "Functional", "Model")
 
@@ -104,6 +104,10 @@ def _convert_layer(entry: Config, layer: Any, conv: Conversion) -> Config | None
         nested = _convert(layer, kind, conv)
         nested["config"]["name"] = ctx.name
         return nested
+    if class_name in REFUSED_LAYERS:
+        ctx.refuse("layer class", REFUSED_LAYERS[class_name])
+        conv.problems.extend(ctx.problems)
+        return None
     converter = converter_for(class_name)
     if converter is None:
         if class_name in conv.allow_unknown:

@@ -1,0 +1,27 @@
+"""Docs checked against code: what the README says is supported is what the registry does."""
+from __future__ import annotations
+
+import re
+
+from clientside.exporter import supported_layers
+from clientside.exporter.registry import REFUSED_LAYERS
+from tests.helpers import REPO
+
+README = (REPO / "README.md").read_text()
+
+
+def test_readme_lists_every_supported_layer_and_no_other():
+    line = next(l for l in README.splitlines() if l.startswith("`Activation`"))
+    assert re.findall(r"`(\w+)`", line) == supported_layers()
+
+
+def test_readme_names_every_refused_layer():
+    for name in REFUSED_LAYERS:
+        assert name in README
+
+
+def test_every_cli_command_is_in_the_readme():
+    from clientside.cli import main
+
+    for name in main.commands:
+        assert f"clientside {name}" in README
