@@ -1,0 +1,47 @@
+"""`make bench`: measures on this machine, in one run, and writes BENCHMARKS.md."""
+from __future__ import annotations
+
+import datetime
+import os
+import platform
+import sys
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("KERAS_BACKEND", "jax")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import export_bench  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def machine() -> str:
+    cpu = next((l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines()
+                if l.startswith("model name")), platform.processor())
+    import jax
+    import keras
+
+    return (f"- date: {datetime.date.today()}\n- machine: {os.cpu_count()} cores, {cpu}\n"
+            f"- Python {platform.python_version()}, Keras {keras.__version__} "
+            f"(JAX {jax.__version__}), TF.js 4.22.0 under Node {os.popen('node --version').read().strip()}\n"
+            "- command: `make bench` (bench/run.py)\n")
+
+
+def main() -> None:
+    from clientside.mnist.train import train
+
+    with tempfile.TemporaryDirectory() as tmp:
+        result = train(Path(tmp) / "mnist", allow_download=False, log=lambda line: None)
+        keras_file = Path(tmp) / "mnist.keras"
+        result.model.save(keras_file)
+        export_section = export_bench.run(keras_file)
+    text = ("# Benchmarks\n\nEvery figure here comes from `make bench`; timings on shared "
+            "machines swing by about 50%, so compare ratios within one run.\n\n"
+            + machine() + "\n" + export_section)
+    (ROOT / "BENCHMARKS.md").write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
