@@ -149,3 +149,13 @@ def test_normalize_with_mean_and_std():
     out = pp.normalize(x, scale=1 / 255, mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225])
     np.testing.assert_allclose(out[0, 0], (1 - np.array([0.485, 0.456, 0.406])) / [0.229, 0.224, 0.225],
                                rtol=1e-6)
+
+
+@pytest.mark.parametrize("size", [(20, 12), (5, 3), (80, 40), (57, 33)])
+def test_resize_matches_pillow_bilinear(size):
+    """Our resampler (written out so the browser can run the same numbers) is Pillow's."""
+    img = np.random.default_rng(0).uniform(0, 255, (57, 33, 1)).astype(np.float32)
+    h, w = size
+    ours = pp.resize(img, h, w)[..., 0]
+    pillow = np.asarray(Image.fromarray(img[..., 0], mode="F").resize((w, h), Image.Resampling.BILINEAR))
+    np.testing.assert_allclose(ours, pillow, atol=1e-3)

@@ -47,6 +47,7 @@ class Bundle:
     preprocess: list[dict[str, Any]] | None
     shards: list[ShardFile] = field(default_factory=list)
     name: str = "model"
+    prepare: str | None = None  # where the bundle asks images to be prepared, if it does
 
     def shard(self, path: str) -> ShardFile | None:
         return next((s for s in self.shards if s.path == path), None)
@@ -59,6 +60,7 @@ class Bundle:
             "input_shape": self.input_shape,
             "labels": self.labels,
             "preprocess": self.preprocess,
+            "shards": [{"path": s.path, "size": s.size, "sha256": s.sha256} for s in self.shards],
         }
 
 
@@ -171,4 +173,5 @@ def load_bundle(root: str | os.PathLike, *, labels: Sequence[str] | None = None,
         root=root, model_json=model_json, content_hash=content_hash,
         input_shape=list(input_shape), labels=list(labels) if labels else [],
         preprocess=steps, shards=shards, name=meta.get("name") or root.name,
+        prepare=meta.get("prepare"),
     )

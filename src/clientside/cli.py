@@ -115,15 +115,20 @@ def _verify(model, out_dir: Path, inputs_path: str | None, tolerance: float | No
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--labels", help="Class labels (for a plain TF.js folder without metadata).")
 @click.option("--preprocess", help="Preprocessing preset (mnist) or a JSON file of steps.")
+@click.option("--prepare", type=click.Choice(["browser", "server"]),
+              help="Where the page prepares images (default: the browser, unless the bundle says).")
+@click.option("--isolate", is_flag=True,
+              help="Send COOP/COEP headers: cross-origin isolation lets TF.js's wasm use threads.")
 @click.option("--get", "get_path", metavar="PATH",
               help="Run one GET request in-process, print the response, exit non-zero unless 200.")
 def serve(bundle: Path, host: str, port: int, labels: str | None, preprocess: str | None,
-          get_path: str | None) -> None:
+          prepare: str | None, isolate: bool, get_path: str | None) -> None:
     """Serve BUNDLE (a clientside bundle or a TF.js layers folder) with its page."""
     from .server import create_app
 
     try:
-        app = create_app(bundle, labels=_labels(labels), preprocess=preprocess)
+        app = create_app(bundle, labels=_labels(labels), preprocess=preprocess, prepare=prepare,
+                         isolate=isolate)
     except ClientsideError as exc:
         raise click.ClickException(str(exc)) from None
     if get_path is not None:

@@ -213,19 +213,51 @@ def crop_to_ink(image: np.ndarray, threshold: float = 0.1) -> np.ndarray:
     return image[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
 
 
+def _round_half_up(x: float) -> int:
+    """Rounding the browser's way (Math.round), not Python's round-half-even."""
+    return math.floor(x + 0.5)
+
+
+def resample_weights(in_size: int, out_size: int) -> np.ndarray:
+    """Pillow's BILINEAR resampling with antialiasing, as a matrix [out_size, in_size]:
+    a triangle filter widened by the downscaling factor, weights normalised per output
+    pixel. preprocess.js computes the same numbers, so browser and server agree."""
+    scale = in_size / out_size
+    filter_scale = max(scale, 1.0)
+    support = 1.0 * filter_scale
+    weights = np.zeros((out_size, in_size), np.float64)
+    for i in range(out_size):
+        center = (i + 0.5) * scale
+        start = max(0, math.trunc(center - support + 0.5))
+        stop = min(in_size, math.trunc(center + support + 0.5))
+        x = np.arange(start, stop)
+        w = np.clip(1.0 - np.abs((x - center + 0.5) / filter_scale), 0.0, None)
+        total = w.sum()
+        weights[i, start:stop] = w / total if total else w
+    return weights
+
+
+def resize(image: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Resample to height x width: rows first, then columns (in float64, like the browser)."""
+    x = image.astype(np.float64)
+    x = np.einsum("ow,hwc->hoc", resample_weights(image.shape[1], width), x)
+    x = np.einsum("oh,hwc->owc", resample_weights(image.shape[0], height), x)
+    return x.astype(np.float32)
+
+
 @step("fit")
 def fit(image: np.ndarray, size: Sequence[int] = (20, 20)) -> np.ndarray:
     """Scale so the image fits in size (height, width), keeping its aspect ratio."""
     box_h, box_w = size
     h, w = image.shape[:2]
     ratio = min(box_h / h, box_w / w)
-    new_h, new_w = max(1, round(h * ratio)), max(1, round(w * ratio))
-    channels = [
-        np.asarray(Image.fromarray(np.ascontiguousarray(image[..., c]), mode="F")
-                   .resize((new_w, new_h), Image.Resampling.BILINEAR))
-        for c in range(image.shape[-1])
-    ]
-    return np.stack(channels, axis=-1).astype(np.float32)
+    return resize(image, max(1, _round_half_up(h * ratio)), max(1, _round_half_up(w * ratio)))
+
+
+@step("resize")
+def resize_step(image: np.ndarray, size: Sequence[int] = (224, 224)) -> np.ndarray:
+    """Scale to exactly size (height, width), ignoring the aspect ratio."""
+    return resize(image, size[0], size[1])
 
 
 @step("pad")
@@ -251,7 +283,7 @@ def center_of_mass(image: np.ndarray) -> np.ndarray:
         return image
     cy = float((mass.sum(axis=1) * np.arange(h)).sum()) / total
     cx = float((mass.sum(axis=0) * np.arange(w)).sum()) / total
-    dy, dx = round((h - 1) / 2 - cy), round((w - 1) / 2 - cx)
+    dy, dx = _round_half_up((h - 1) / 2 - cy), _round_half_up((w - 1) / 2 - cx)
     # Keep the ink inside the canvas: never shift further than the empty margin allows.
     rows = np.flatnonzero(mass.sum(axis=1) > 0)
     cols = np.flatnonzero(mass.sum(axis=0) > 0)

@@ -14,6 +14,7 @@ import numpy as np
 from flask import Blueprint, Flask
 
 from ..bundle import Bundle, load_bundle
+from ..errors import BundleError
 from . import api, model_files, pages
 from .errors import register_error_handlers
 from .vendor import find_vendor_root
@@ -22,28 +23,50 @@ DEFAULT_MAX_BYTES = 32 * 1024 * 1024
 PREPARE_MODES = ("browser", "server")
 
 
+def prepare_mode(bundle: Bundle, requested: str | None, custom_fn: bool) -> str:
+    """Where images are prepared: a Python function needs the server; otherwise the
+    browser, unless the caller or the bundle asks for the server."""
+    if custom_fn or bundle.preprocess is None:
+        return "server"
+    mode = requested or bundle.prepare or "browser"
+    if mode not in PREPARE_MODES:
+        raise BundleError(f"Expected prepare to be one of {', '.join(PREPARE_MODES)}. Received: {mode!r}")
+    return mode
+
+
 def make_blueprint(bundle: Bundle | str | os.PathLike, *, name: str = "clientside",
                    preprocess: Callable[[bytes, str], np.ndarray] | None = None,
+                   prepare: str | None = None, isolate: bool = False,
                    limits: api.PrepareLimits = api.PrepareLimits(),
                    vendor_root: Path | None = None, title: str | None = None) -> Blueprint:
-    """All of clientside's routes for one model, as one blueprint."""
+    """All of clientside's routes for one model, as one blueprint.
+
+    prepare: "browser" (default) or "server": where the page prepares images.
+    isolate: send COOP/COEP so the page is cross-origin isolated (wasm threads).
+    """
     if not isinstance(bundle, Bundle):
         bundle = load_bundle(bundle)
-    prepare = preprocess or api.default_prepare(bundle, limits)
-    mode = "server"
+    mode = prepare_mode(bundle, prepare, preprocess is not None)
+    prepare_fn = preprocess or api.default_prepare(bundle, limits)
     bp = Blueprint(name, __name__)
     bp.register_blueprint(pages.make_blueprint(vendor_root or find_vendor_root(),
-                                               title or f"clientside: {bundle.name}"))
+                                               title or f"clientside: {bundle.name}", mode))
     bp.register_blueprint(model_files.make_blueprint(bundle))
-    bp.register_blueprint(api.make_blueprint(bundle, prepare, limits, mode))
+    bp.register_blueprint(api.make_blueprint(bundle, prepare_fn, limits, mode))
+    if isolate:
+        @bp.after_request
+        def cross_origin_isolation(response):
+            response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
+            response.headers["Cross-Origin-Embedder-Policy"] = "require-corp"
+            return response
     return bp
 
 
 def create_app(bundle_dir: str | os.PathLike, *, labels: Sequence[str] | None = None,
                preprocess: str | Sequence[dict] | Callable[[bytes, str], np.ndarray] | None = None,
                max_bytes: int = DEFAULT_MAX_BYTES, max_files: int = api.PrepareLimits.max_files,
-               max_pixels: int = api.PrepareLimits.max_pixels,
-               test_config: dict[str, Any] | None = None) -> Flask:
+               max_pixels: int = api.PrepareLimits.max_pixels, prepare: str | None = None,
+               isolate: bool = False, test_config: dict[str, Any] | None = None) -> Flask:
     """A Flask app serving one model for prediction in the browser.
 
     preprocess: a preset name ("mnist"), a list of steps, or a Python function
@@ -59,6 +82,6 @@ def create_app(bundle_dir: str | os.PathLike, *, labels: Sequence[str] | None = 
     app.extensions["clientside.bundle"] = bundle
     limits = api.PrepareLimits(max_files=max_files, max_pixels=max_pixels)
     app.register_blueprint(make_blueprint(bundle, preprocess=preprocess if callable(preprocess) else None,
-                                          limits=limits))
+                                          prepare=prepare, isolate=isolate, limits=limits))
     register_error_handlers(app, max_bytes)
     return app

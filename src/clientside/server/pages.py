@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 from flask import Blueprint, abort, make_response, render_template
 
-from .http_cache import file_response
+from .http_cache import bytes_response, file_response
 from .vendor import VENDOR_FILES
 
 STATIC = Path(__file__).with_name("static")
@@ -20,15 +21,40 @@ def _etag(path: Path) -> str:
     return hashlib.sha256(f"{path}:{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()[:32]
 
 
-def make_blueprint(vendor_root: Path, title: str) -> Blueprint:
+#: What the service worker keeps for offline use (relative to the page).
+SHELL_STATIC = ["style.css", "favicon.svg", "app.js", "predictor.js", "draw.js", "results.js",
+                "worker.js", "preprocess.js"]
+SHELL_VENDOR = ["tf-core.min.js", "tf-layers.min.js", "tf-backend-wasm.min.js",
+                "tfjs-backend-wasm.wasm", "tfjs-backend-wasm-simd.wasm",
+                "tfjs-backend-wasm-threaded-simd.wasm"]
+
+
+def _service_worker(vendor_root: Path) -> bytes:
+    """sw.js with its asset list and a version that changes whenever an asset does."""
+    assets = ["./", "api/model"] + [f"static/{n}" for n in SHELL_STATIC] + [f"vendor/{n}" for n in SHELL_VENDOR]
+    h = hashlib.sha256()
+    for path in [STATIC / n for n in SHELL_STATIC] + [vendor_root / VENDOR_FILES[n] for n in SHELL_VENDOR]:
+        h.update(path.read_bytes())
+    h.update((Path(__file__).with_name("templates") / "index.html").read_bytes())
+    source = (STATIC / "sw.js").read_text()
+    return (source.replace("'__VERSION__'", json.dumps(h.hexdigest()[:16]))
+            .replace("__ASSETS__", json.dumps(assets))).encode()
+
+
+def make_blueprint(vendor_root: Path, title: str, prepare: str) -> Blueprint:
     bp = Blueprint("pages", __name__, template_folder="templates")
+    service_worker = _service_worker(vendor_root)
 
     @bp.get("/")
     def index():
         # Every URL in the page is relative, so the app works under any prefix.
-        response = make_response(render_template("index.html", title=title))
+        response = make_response(render_template("index.html", title=title, prepare=prepare))
         response.headers["Cache-Control"] = "no-cache"
         return response
+
+    @bp.get("/sw.js")
+    def sw():
+        return bytes_response(service_worker, "text/javascript")
 
     @bp.get("/static/<path:name>")
     def static_file(name: str):

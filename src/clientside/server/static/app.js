@@ -1,21 +1,29 @@
-// The page: collects inputs (files, drops, drawing), has the server prepare them in ONE
-// request, predicts the batch in ONE call in the browser, and shows each result.
-import { createPredictor } from './predictor.js';
+// The page: collects inputs (files, drops, drawing) and hands them to the prediction
+// worker, which prepares them (in the browser by default, or through the server's
+// /api/prepare) and predicts the whole batch in one call; then shows each result.
+import { Predictor } from './predictor.js';
 import { DrawingPad } from './draw.js';
 import { renderResult } from './results.js';
 
 const $ = (id) => document.getElementById(id);
 const ui = {
   status: $('status'), error: $('error'), results: $('results'), predict: $('predict'),
-  files: $('files'), drop: $('drop'), chosen: $('chosen'), clear: $('clear'),
+  files: $('files'), drop: $('drop'), chosen: $('chosen'), clear: $('clear'), progress: $('progress'),
 };
 const state = { predictor: null, meta: null, pending: [], busy: false };
+const params = new URLSearchParams(location.search);
 
 function setState(name) { document.body.dataset.state = name; }
 
 function showError(message) {
   ui.error.textContent = message;
   ui.error.hidden = !message;
+}
+
+function showProgress(done, total) {
+  ui.progress.hidden = done >= total;
+  ui.progress.max = total;
+  ui.progress.value = done;
 }
 
 function updateButton() {
@@ -40,23 +48,6 @@ async function errorMessage(response) {
   return `the server answered HTTP ${response.status}`;
 }
 
-// All inputs in one multipart request; the answer is a raw float32 tensor.
-async function prepare(inputs) {
-  const form = new FormData();
-  for (const { blob, name } of inputs) form.append('file', blob, name);
-  let response;
-  try {
-    response = await fetch('api/prepare', {
-      method: 'POST', body: form, headers: { Accept: 'application/octet-stream' },
-    });
-  } catch {
-    throw new Error('The server could not be reached to prepare the images.');
-  }
-  if (!response.ok) throw new Error(await errorMessage(response));
-  const shape = response.headers.get('X-Tensor-Shape').split(',').map(Number);
-  return { values: new Float32Array(await response.arrayBuffer()), shape };
-}
-
 async function predict() {
   if (state.busy) return;
   const fromFiles = state.pending.length > 0;
@@ -66,10 +57,10 @@ async function predict() {
   state.busy = true;
   updateButton();
   showError('');
-  ui.status.textContent = `Preparing ${inputs.length} image${inputs.length > 1 ? 's' : ''}…`;
+  const n = inputs.length;
+  ui.status.textContent = `Predicting ${n} image${n > 1 ? 's' : ''}…`;
   try {
-    const { values, shape } = await prepare(inputs);
-    const { rows, ms } = await state.predictor.predict(values, shape);
+    const { rows, values, shape, ms } = await state.predictor.predict(inputs, state.meta.prepare);
     const size = shape.slice(1).reduce((a, b) => a * b, 1);
     const labels = state.meta.labels || [];
     const cards = inputs.map(({ blob, name }, i) => renderResult({
@@ -79,11 +70,12 @@ async function predict() {
       shape,
       probs: rows[i],
       labels,
-      ms,
-      batchSize: inputs.length,
+      ms: ms.predict,
+      batchSize: n,
     }));
     ui.results.prepend(...cards);
-    ui.status.textContent = `Predicted ${inputs.length} in ${ms.toFixed(1)} ms on ${state.predictor.backend}.`;
+    ui.status.textContent = `Predicted ${n} in ${ms.predict.toFixed(1)} ms on ${state.predictor.backend} `
+      + `(prepared in the ${state.meta.prepare} in ${ms.prepare.toFixed(0)} ms).`;
     if (fromFiles) {
       ui.files.value = '';
       choose([]);
@@ -92,6 +84,7 @@ async function predict() {
     showError(err.message);
     ui.status.textContent = `Ready (${state.predictor.backend}).`;
   } finally {
+    showProgress(1, 1);
     state.busy = false;
     updateButton();
     setState('ready');
@@ -116,13 +109,32 @@ function wire() {
 
 async function start() {
   wire();
+  if ('serviceWorker' in navigator && params.get('sw') !== 'off') {
+    // The app shell and TF.js stay available offline; the model lives in IndexedDB.
+    navigator.serviceWorker.register('sw.js').catch(() => {});
+  }
   try {
     const response = await fetch('api/model');
     if (!response.ok) throw new Error(await errorMessage(response));
     state.meta = await response.json();
-    state.predictor = await createPredictor({ modelUrl: 'model/model.json' });
-    ui.status.textContent = `Model ready. Backend: ${state.predictor.backend}.`;
-    document.body.dataset.backend = state.predictor.backend;
+    state.predictor = new Predictor();
+    state.predictor.onProgress = (p) => {
+      if (p.phase === 'download') {
+        ui.status.textContent = `Downloading the model… ${Math.round(p.fraction * 100)}%`;
+        showProgress(p.fraction, 1);
+      } else if (p.phase === 'prepare') {
+        ui.status.textContent = `Preparing ${p.done} of ${p.total}…`;
+        showProgress(p.done, p.total);
+      }
+    };
+    state.predictor.onWarning = (message) => console.warn(message);
+    const ready = await state.predictor.load({
+      modelUrl: 'model/model.json', info: state.meta, backend: params.get('backend') || undefined,
+    });
+    showProgress(1, 1);
+    ui.status.textContent = `Model ready (${ready.source === 'cache' ? 'from the browser cache' : 'downloaded'}, `
+      + `${ready.ms.toFixed(0)} ms). Backend: ${ready.backend}.`;
+    Object.assign(document.body.dataset, { backend: ready.backend, modelSource: ready.source, prepare: state.meta.prepare });
     setState('ready');
   } catch (err) {
     showError(`The model failed to load: ${err.message}`);

@@ -1,80 +1,60 @@
-// Loads the model in TF.js on the fastest backend that works, and predicts batches.
-// TF.js itself comes from the app (vendor/), as UMD scripts that define `tf`.
+// The page's handle on the prediction worker: one request at a time in, answers matched
+// by id, progress passed to callbacks.
 
-const BACKENDS = [
-  { name: 'wasm', script: null },                      // loaded by the page: SIMD where available
-  { name: 'webgl', script: 'vendor/tf-backend-webgl.min.js' },
-  { name: 'cpu', script: 'vendor/tf-backend-cpu.min.js' },
-];
-
-function loadScript(src) {
-  return new Promise((resolve, reject) => {
-    const el = document.createElement('script');
-    el.src = src;
-    el.onload = resolve;
-    el.onerror = () => reject(new Error(`could not load ${src}`));
-    document.head.append(el);
-  });
-}
-
-async function pickBackend(tf) {
-  if (tf.wasm) tf.wasm.setWasmPaths(new URL('vendor/', document.baseURI).href);
-  const failures = [];
-  for (const { name, script } of BACKENDS) {
-    try {
-      if (script) await loadScript(new URL(script, document.baseURI).href);
-      if (await tf.setBackend(name)) {
-        await tf.ready();
-        return name;
-      }
-      failures.push(`${name}: unavailable`);
-    } catch (err) {
-      failures.push(`${name}: ${err.message}`);
-    }
+export class Predictor {
+  constructor(workerUrl = 'static/worker.js') {
+    this.worker = new Worker(new URL(workerUrl, document.baseURI));
+    this.pending = new Map();
+    this.nextId = 1;
+    this.onProgress = () => {};
+    this.onWarning = () => {};
+    this.worker.onmessage = ({ data }) => this.#receive(data);
+    this.worker.onerror = (event) => {
+      const error = new Error(`the prediction worker failed: ${event.message || 'unknown error'}`);
+      for (const { reject } of this.pending.values()) reject(error);
+      this.pending.clear();
+    };
   }
-  throw new Error(`no TF.js backend works in this browser (${failures.join('; ')})`);
-}
 
-// Checks every shard's HTTP status: TF.js itself would decode a 404 page as weights.
-async function checkedFetch(input, init) {
-  const response = await fetch(input, init);
-  if (!response.ok) {
-    throw new Error(`the model file ${new URL(String(input), document.baseURI).pathname} `
-      + `could not be downloaded (HTTP ${response.status})`);
+  #receive(msg) {
+    if (msg.type === 'progress') { this.onProgress(msg); return; }
+    if (msg.type === 'warning') { this.onWarning(msg.message); return; }
+    const id = msg.type === 'ready' ? 0 : msg.id;  // 0 is the init call
+    const waiter = this.pending.get(id);
+    if (!waiter) return;
+    this.pending.delete(id);
+    if (msg.type === 'error') waiter.reject(new Error(msg.message));
+    else waiter.resolve(msg);
   }
-  return response;
-}
 
-export async function createPredictor({ modelUrl }) {
-  const tf = globalThis.tf;
-  if (!tf || !tf.loadLayersModel) throw new Error('TensorFlow.js did not load');
-  const backend = await pickBackend(tf);
-  const model = await tf.loadLayersModel(new URL(modelUrl, document.baseURI).href,
-    { fetchFunc: checkedFetch });
-  // One warm-up run compiles the kernels, so the first real prediction is not slow.
-  const inputShape = model.inputs[0].shape.map((d) => d ?? 1);
-  tf.tidy(() => model.predict(tf.zeros(inputShape)));
+  #call(message, id) {
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ ...message, id });
+    });
+  }
 
-  return {
-    backend,
-    inputShape: model.inputs[0].shape,
-    // One predict call for the whole batch; every tensor is disposed.
-    async predict(values, shape) {
-      const started = performance.now();
-      const x = tf.tensor(values, shape, 'float32');
-      let y;
-      try {
-        y = model.predict(x);
-        const probs = await y.data();   // never dataSync(): it breaks webgpu
-        const ms = performance.now() - started;
-        const classes = y.shape[y.shape.length - 1];
-        const rows = [];
-        for (let i = 0; i < shape[0]; i += 1) rows.push(probs.slice(i * classes, (i + 1) * classes));
-        return { rows, ms };
-      } finally {
-        tf.dispose([x, y]);
-      }
-    },
-    tensorsInMemory: () => tf.memory().numTensors,
-  };
+  // Loads TF.js, picks the backend and loads the model (cache first). id 0 is the init call.
+  async load({ modelUrl, info, backend }) {
+    const ready = await this.#call({ type: 'init', baseUrl: document.baseURI, modelUrl, info, backend }, 0);
+    this.backend = ready.backend;
+    this.source = ready.source;
+    this.inputShape = ready.inputShape;
+    return ready;
+  }
+
+  // files: [{blob, name}]; mode: 'browser' or 'server' (where preprocessing runs).
+  predict(files, mode) {
+    const id = this.nextId++;
+    return this.#call({ type: 'predict', files, mode }, id).then((msg) => {
+      const rows = [];
+      for (let i = 0; i < msg.shape[0]; i += 1) rows.push(msg.probs.subarray(i * msg.classes, (i + 1) * msg.classes));
+      return { rows, values: msg.values, shape: msg.shape, ms: msg.ms };
+    });
+  }
+
+  numTensors() {
+    const id = this.nextId++;
+    return this.#call({ type: 'memory' }, id).then((msg) => msg.numTensors);
+  }
 }

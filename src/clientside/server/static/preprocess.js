@@ -1,0 +1,276 @@
+// The preprocessing pipeline in the browser: the same steps, parameters and arithmetic as
+// clientside/preprocess.py, so the browser's tensor matches the server's. Works in a
+// window and in a worker (createImageBitmap + OffscreenCanvas).
+//
+// An image is {data: Float32Array, height, width, channels} in 0..255 (row-major HWC).
+
+export class PreprocessError extends Error {}
+
+const STEPS = {};
+
+export function registerStep(name, fn) { STEPS[name] = fn; }
+
+export function stepNames() { return Object.keys(STEPS).sort(); }
+
+const roundHalfUp = (x) => Math.floor(x + 0.5);
+
+// Bytes of an image file -> RGBA float image, EXIF orientation applied, no colour management
+// (Pillow does none either).
+export async function decode(blob, name = 'upload', maxPixels = 40_000_000) {
+  if (!blob.size) throw new PreprocessError(`${name} is empty.`);
+  let bitmap;
+  try {
+    bitmap = await createImageBitmap(blob, {
+      imageOrientation: 'from-image', premultiplyAlpha: 'none', colorSpaceConversion: 'none',
+    });
+  } catch {
+    throw new PreprocessError(`${name} could not be decoded: it is not an image, or it is truncated or corrupt.`);
+  }
+  const { width, height } = bitmap;
+  if (width * height > maxPixels) {
+    bitmap.close();
+    throw new PreprocessError(`${name} is ${width}x${height} pixels; the limit is ${maxPixels.toLocaleString('en')} pixels.`);
+  }
+  const canvas = new OffscreenCanvas(width, height);
+  const ctx = canvas.getContext('2d', { willReadFrequently: true });
+  ctx.drawImage(bitmap, 0, 0);
+  bitmap.close();
+  const rgba = ctx.getImageData(0, 0, width, height).data;
+  return { data: Float32Array.from(rgba), height, width, channels: 4 };
+}
+
+export function run(image, steps, name = 'upload') {
+  let out = image;
+  for (const { op, ...params } of steps) {
+    const fn = STEPS[op];
+    if (!fn) throw new Error(`Unknown preprocessing step ${op}. Known steps: ${stepNames().join(', ')}`);
+    try {
+      out = fn(out, params);
+    } catch (err) {
+      if (err instanceof PreprocessError) throw new PreprocessError(`${name}: ${err.message}`);
+      throw err;
+    }
+  }
+  return out;
+}
+
+export async function prepare(blob, steps, name) {
+  return run(await decode(blob, name), steps, name);
+}
+
+function make(height, width, channels, fill = 0) {
+  const data = new Float32Array(height * width * channels);
+  if (fill) data.fill(fill);
+  return { data, height, width, channels };
+}
+
+function border(img) {
+  // Same order as Python's _border: top row, bottom row, left column, right column (channel 0).
+  const { data, height: h, width: w, channels: c } = img;
+  const out = [];
+  for (let x = 0; x < w; x += 1) out.push(data[x * c]);
+  for (let x = 0; x < w; x += 1) out.push(data[((h - 1) * w + x) * c]);
+  for (let y = 1; y < h - 1; y += 1) out.push(data[y * w * c]);
+  for (let y = 1; y < h - 1; y += 1) out.push(data[(y * w + w - 1) * c]);
+  return out;
+}
+
+function median(values) {
+  const s = Float64Array.from(values).sort();
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+registerStep('flatten_alpha', (img, { background = 255 }) => {
+  if (img.channels !== 4) return img;
+  const out = make(img.height, img.width, 3);
+  const n = img.height * img.width;
+  for (let i = 0; i < n; i += 1) {
+    const a = img.data[i * 4 + 3] / 255;
+    for (let k = 0; k < 3; k += 1) out.data[i * 3 + k] = img.data[i * 4 + k] * a + background * (1 - a);
+  }
+  return out;
+});
+
+registerStep('grayscale', (img) => {
+  if (img.channels === 1) return img;
+  const out = make(img.height, img.width, 1);
+  const c = img.channels;
+  for (let i = 0; i < img.height * img.width; i += 1) {
+    out.data[i] = img.data[i * c] * 0.299 + img.data[i * c + 1] * 0.587 + img.data[i * c + 2] * 0.114;
+  }
+  return out;
+});
+
+registerStep('invert', (img, { when = 'light_background' }) => {
+  if (!['always', 'never', 'light_background'].includes(when)) throw new Error(`invert: unknown rule when=${when}`);
+  const b = border(img);
+  const mean = b.reduce((s, v) => s + v, 0) / b.length;
+  if (when === 'always' || (when === 'light_background' && mean > 127.5)) {
+    return { ...img, data: img.data.map((v) => 255 - v) };
+  }
+  return img;
+});
+
+registerStep('normalize_contrast', (img, { min_range: minRange = 24 }) => {
+  const background = median(border(img));
+  let peak = -Infinity;
+  for (const v of img.data) if (v > peak) peak = v;
+  if (peak - background < minRange) throw new PreprocessError('the image is blank: no digit was found in it.');
+  const k = 255 / (peak - background);
+  return { ...img, data: img.data.map((v) => Math.min(255, Math.max(0, (v - background) * k))) };
+});
+
+registerStep('clear_margin', (img, { fraction = 0.03 }) => {
+  const { height: h, width: w, channels: c } = img;
+  const my = Math.max(1, Math.ceil(h * fraction));
+  const mx = Math.max(1, Math.ceil(w * fraction));
+  if (2 * my >= h || 2 * mx >= w) return img;
+  const out = make(h, w, c);
+  for (let y = my; y < h - my; y += 1) {
+    const row = (y * w) * c;
+    out.data.set(img.data.subarray(row + mx * c, row + (w - mx) * c), row + mx * c);
+  }
+  return out;
+});
+
+registerStep('crop_to_ink', (img, { threshold = 0.1 }) => {
+  const { height: h, width: w, channels: c } = img;
+  const limit = threshold * 255;
+  let top = h; let bottom = -1; let left = w; let right = -1;
+  for (let y = 0; y < h; y += 1) {
+    for (let x = 0; x < w; x += 1) {
+      let max = -Infinity;
+      for (let k = 0; k < c; k += 1) max = Math.max(max, img.data[(y * w + x) * c + k]);
+      if (max > limit) {
+        if (y < top) top = y;
+        if (y > bottom) bottom = y;
+        if (x < left) left = x;
+        if (x > right) right = x;
+      }
+    }
+  }
+  if (bottom < 0) throw new PreprocessError('the image is blank: no digit was found in it.');
+  const out = make(bottom - top + 1, right - left + 1, c);
+  for (let y = top; y <= bottom; y += 1) {
+    out.data.set(img.data.subarray((y * w + left) * c, (y * w + right + 1) * c), (y - top) * out.width * c);
+  }
+  return out;
+});
+
+// Pillow's resampling (BILINEAR with antialiasing): a triangle filter widened by the
+// downscaling factor, normalised weights, rows then columns. resize.py does the same.
+export function resampleWeights(inSize, outSize) {
+  const scale = inSize / outSize;
+  const filterScale = Math.max(scale, 1);
+  const support = 1.0 * filterScale;
+  const rows = [];
+  for (let i = 0; i < outSize; i += 1) {
+    const center = (i + 0.5) * scale;
+    const start = Math.max(0, Math.trunc(center - support + 0.5));
+    const stop = Math.min(inSize, Math.trunc(center + support + 0.5));
+    const weights = [];
+    let total = 0;
+    for (let x = start; x < stop; x += 1) {
+      const t = Math.abs((x - center + 0.5) / filterScale);
+      const wgt = t < 1 ? 1 - t : 0;
+      weights.push(wgt);
+      total += wgt;
+    }
+    rows.push({ start, weights: total ? weights.map((v) => v / total) : weights });
+  }
+  return rows;
+}
+
+export function resize(img, outH, outW) {
+  const { height: h, width: w, channels: c } = img;
+  const wx = resampleWeights(w, outW);
+  const tmp = new Float64Array(h * outW * c);
+  for (let y = 0; y < h; y += 1) {
+    for (let x = 0; x < outW; x += 1) {
+      const { start, weights } = wx[x];
+      for (let k = 0; k < c; k += 1) {
+        let s = 0;
+        for (let j = 0; j < weights.length; j += 1) s += weights[j] * img.data[(y * w + start + j) * c + k];
+        tmp[(y * outW + x) * c + k] = s;
+      }
+    }
+  }
+  const wy = resampleWeights(h, outH);
+  const out = make(outH, outW, c);
+  for (let y = 0; y < outH; y += 1) {
+    const { start, weights } = wy[y];
+    for (let x = 0; x < outW; x += 1) {
+      for (let k = 0; k < c; k += 1) {
+        let s = 0;
+        for (let j = 0; j < weights.length; j += 1) s += weights[j] * tmp[((start + j) * outW + x) * c + k];
+        out.data[(y * outW + x) * c + k] = s;
+      }
+    }
+  }
+  return out;
+}
+
+registerStep('fit', (img, { size = [20, 20] }) => {
+  const [boxH, boxW] = size;
+  const ratio = Math.min(boxH / img.height, boxW / img.width);
+  return resize(img, Math.max(1, roundHalfUp(img.height * ratio)), Math.max(1, roundHalfUp(img.width * ratio)));
+});
+
+registerStep('resize', (img, { size }) => resize(img, size[0], size[1]));
+
+registerStep('pad', (img, { size = [28, 28], value = 0 }) => {
+  const [outH, outW] = size;
+  const { height: h, width: w, channels: c } = img;
+  if (h > outH || w > outW) throw new Error(`pad: image ${h}x${w} is larger than ${outH}x${outW}; fit it first`);
+  const out = make(outH, outW, c, value);
+  const top = (outH - h) >> 1;
+  const left = (outW - w) >> 1;
+  for (let y = 0; y < h; y += 1) out.data.set(img.data.subarray(y * w * c, (y + 1) * w * c), ((top + y) * outW + left) * c);
+  return out;
+});
+
+registerStep('center_of_mass', (img) => {
+  const { height: h, width: w, channels: c } = img;
+  const rowMass = new Float64Array(h);
+  const colMass = new Float64Array(w);
+  for (let y = 0; y < h; y += 1) {
+    for (let x = 0; x < w; x += 1) {
+      let m = 0;
+      for (let k = 0; k < c; k += 1) m += img.data[(y * w + x) * c + k];
+      rowMass[y] += m;
+      colMass[x] += m;
+    }
+  }
+  const total = rowMass.reduce((a, b) => a + b, 0);
+  if (total <= 0) return img;
+  let cy = 0; let cx = 0;
+  rowMass.forEach((m, y) => { cy += m * y; });
+  colMass.forEach((m, x) => { cx += m * x; });
+  cy /= total; cx /= total;
+  const rows = [...rowMass.keys()].filter((y) => rowMass[y] > 0);
+  const cols = [...colMass.keys()].filter((x) => colMass[x] > 0);
+  const clamp = (v, lo, hi) => Math.min(hi, Math.max(lo, v));
+  const dy = clamp(roundHalfUp((h - 1) / 2 - cy), -rows[0], h - 1 - rows[rows.length - 1]);
+  const dx = clamp(roundHalfUp((w - 1) / 2 - cx), -cols[0], w - 1 - cols[cols.length - 1]);
+  const out = make(h, w, c);
+  for (let y = 0; y < h; y += 1) {
+    const sy = y - dy;
+    if (sy < 0 || sy >= h) continue;
+    for (let x = 0; x < w; x += 1) {
+      const sx = x - dx;
+      if (sx < 0 || sx >= w) continue;
+      for (let k = 0; k < c; k += 1) out.data[(y * w + x) * c + k] = img.data[(sy * w + sx) * c + k];
+    }
+  }
+  return out;
+});
+
+registerStep('normalize', (img, { scale = 1 / 255, mean = [0], std = [1] }) => {
+  const c = img.channels;
+  const data = img.data.map((v, i) => {
+    const k = i % c;
+    return (v * scale - mean[k % mean.length]) / std[k % std.length];
+  });
+  return { ...img, data };
+});

@@ -1,0 +1,40 @@
+// Service worker: keeps the app shell (page, scripts, TF.js and its wasm) so the page
+// works offline after one visit. The model itself is cached by the worker in IndexedDB.
+// Network first, so an online visit always gets the current files (revalidated by ETag).
+const VERSION = '__VERSION__';
+const SHELL = __ASSETS__;
+const CACHE = `clientside-shell-${VERSION}`;
+
+self.addEventListener('install', (event) => {
+  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(SHELL)).then(() => self.skipWaiting()));
+});
+
+self.addEventListener('activate', (event) => {
+  event.waitUntil((async () => {
+    for (const key of await caches.keys()) {
+      if (key.startsWith('clientside-shell-') && key !== CACHE) await caches.delete(key);
+    }
+    await self.clients.claim();
+  })());
+});
+
+self.addEventListener('fetch', (event) => {
+  const { request } = event;
+  const url = new URL(request.url);
+  const scope = new URL(self.registration.scope);
+  // Only this app's GETs; the model's files go to the network (the worker caches the model).
+  if (request.method !== 'GET' || url.origin !== scope.origin || !url.pathname.startsWith(scope.pathname)
+      || url.pathname.startsWith(`${scope.pathname}model`)) return;
+  event.respondWith((async () => {
+    const cache = await caches.open(CACHE);
+    try {
+      const response = await fetch(request);
+      if (response.ok) cache.put(request, response.clone());
+      return response;
+    } catch (err) {
+      const cached = await cache.match(request, { ignoreSearch: true });
+      if (cached) return cached;
+      throw err;
+    }
+  })());
+});
