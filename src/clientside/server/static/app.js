@@ -144,4 +144,7 @@ async function start() {
   updateButton();
 }
 
+// A small handle for people debugging in the console (and for the tests).
+window.clientside = { numTensors: () => state.predictor.numTensors(), state };
+
 start();

@@ -1,0 +1,135 @@
+"""Zero server work per prediction: browser preprocessing, model cache, worker, offline."""
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from clientside import create_app
+from clientside.exporter import export
+from tests.conftest import LiveServer
+from tests.e2e.conftest import Switch, labels, open_page, predict_files
+from tests.helpers import SEED_TESTSET, SEVEN
+
+pytestmark = pytest.mark.browser
+
+STORED_MODELS = """() => new Promise((resolve, reject) => {
+  const open = indexedDB.open('tensorflowjs');
+  open.onerror = () => reject(open.error);
+  open.onsuccess = () => {
+    const db = open.result;
+    if (!db.objectStoreNames.contains('model_info_store')) { resolve([]); return; }
+    const req = db.transaction('model_info_store').objectStore('model_info_store').getAllKeys();
+    req.onsuccess = () => resolve(req.result.sort());
+  };
+})"""
+
+
+def test_prediction_without_the_prepare_route(context, live_mnist):
+    page = context.new_page()
+    hits = []
+    page.route("**/api/prepare", lambda route: (hits.append(route.request.url), route.abort()))
+    open_page(page, live_mnist.url)
+    assert predict_files(page, [SEVEN]) == ["7"]
+    assert hits == []
+
+
+def test_reload_fetches_no_shard_and_predicts_the_same(context, mnist_bundle):
+    switch = Switch(create_app(mnist_bundle))
+    with LiveServer(switch) as server:
+        page = context.new_page()
+        open_page(page, server.url)
+        assert page.evaluate("document.body.dataset.modelSource") == "network"
+        first = predict_files(page, sorted(SEED_TESTSET.glob("*.jpg"))[:8])
+        assert len(switch.shard_requests()) == 1
+        assert not any("api/prepare" in p for p in switch.paths)  # zero server work per prediction
+        switch.paths.clear()
+        page.reload()
+        open_page(page, server.url)
+        assert page.evaluate("document.body.dataset.modelSource") == "cache"
+        assert predict_files(page, sorted(SEED_TESTSET.glob("*.jpg"))[:8]) == first
+        assert switch.shard_requests() == [] and not any("model" in p for p in switch.paths
+                                                         if p != "/api/model")
+
+
+def test_a_new_model_version_replaces_the_cached_one(context, mnist_bundle, keras_mnist, tmp_path):
+    v2 = export(keras_mnist, tmp_path / "mnist", labels=[str(d) for d in range(10)],
+                preprocess="mnist", quantize="float16")  # same name, other content hash
+    v1 = tmp_path / "v1" / "mnist"
+    shutil.copytree(mnist_bundle, v1)
+    switch = Switch(create_app(v1))
+    with LiveServer(switch) as server:
+        page = context.new_page()
+        open_page(page, server.url)
+        old = page.evaluate(STORED_MODELS)
+        assert len(old) == 1 and old[0].startswith("clientside/mnist/")
+        switch.app = create_app(v2)  # a new deployment at the same origin
+        switch.paths.clear()
+        page.reload()
+        open_page(page, server.url)
+        assert page.evaluate("document.body.dataset.modelSource") == "network"
+        assert len(switch.shard_requests()) == 1, switch.paths
+        new = page.evaluate(STORED_MODELS)
+        assert len(new) == 1 and new != old  # the old version is gone
+        assert predict_files(page, [SEVEN]) == ["7"]
+
+
+@pytest.mark.parametrize("how, words", [
+    ("truncated", "bytes, expected"),
+    ("404", "could not be downloaded (HTTP 404)"),
+])
+def test_bad_shard_is_a_clear_error(context, live_mnist, how, words):
+    page = context.new_page()
+
+    def serve_bad(route):
+        if how == "404":
+            route.fulfill(status=404, body="<html>not found</html>", content_type="text/html")
+        else:
+            response = route.fetch()
+            route.fulfill(response=response, body=response.body()[:1000])
+
+    page.route("**/*.bin", serve_bad)
+    open_page(page, live_mnist.url, expect="error")
+    message = page.inner_text("#error")
+    assert "The model failed to load" in message and words in message
+
+
+def test_300_images_page_stays_responsive(context, live_mnist):
+    files = sorted(SEED_TESTSET.glob("*.jpg"))[:299] + [SEVEN]
+    assert len(files) == 300
+    page = context.new_page()
+    open_page(page, live_mnist.url)
+    page.evaluate("""() => {
+      window.ticks = [];
+      window.ticker = setInterval(() => window.ticks.push(performance.now()), 20);
+    }""")
+    page.set_input_files("#files", [str(f) for f in files])
+    started = page.evaluate("performance.now()")
+    page.click("#predict")
+    page.wait_for_function("document.querySelectorAll('.result').length === 300", timeout=180_000)
+    gaps = page.evaluate(f"""() => {{
+      clearInterval(window.ticker);
+      const t = window.ticks.filter((x) => x >= {started});
+      return t.slice(1).map((x, i) => x - t[i]);
+    }}""")
+    # The batch takes seconds; the main thread kept running its timer all along (a frozen
+    # page would show one gap as long as the whole batch).
+    assert len(gaps) > 20
+    assert max(gaps) < 1000, max(gaps)
+    assert all(label in "0123456789" for label in labels(page))
+
+
+def test_offline_after_one_visit(context, mnist_bundle):
+    server = LiveServer(create_app(mnist_bundle))
+    with server:
+        page = context.new_page()
+        open_page(page, server.url)
+        page.wait_for_function("navigator.serviceWorker.controller !== null || "
+                               "navigator.serviceWorker.ready.then(() => true)")
+        page.evaluate("navigator.serviceWorker.ready")
+        assert predict_files(page, [SEVEN]) == ["7"]
+    # the server is stopped now
+    page.reload()
+    open_page(page, server.url)
+    assert page.evaluate("document.body.dataset.modelSource") == "cache"
+    assert predict_files(page, [SEVEN]) == ["7"]
