@@ -11,6 +11,7 @@ from pathlib import Path
 os.environ.setdefault("KERAS_BACKEND", "jax")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import browser_bench  # noqa: E402
 import export_bench  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,10 +36,11 @@ def main() -> None:
         result = train(Path(tmp) / "mnist", allow_download=False, log=lambda line: None)
         keras_file = Path(tmp) / "mnist.keras"
         result.model.save(keras_file)
+        visitor_section = browser_bench.run(result.bundle, ROOT.parent / "shared" / "data" / "upload-seven.png")
         export_section = export_bench.run(keras_file)
     text = ("# Benchmarks\n\nEvery figure here comes from `make bench`; timings on shared "
             "machines swing by about 50%, so compare ratios within one run.\n\n"
-            + machine() + "\n" + export_section)
+            + machine() + "\n" + visitor_section + "\n" + export_section)
     (ROOT / "BENCHMARKS.md").write_text(text)
     print(text)
 

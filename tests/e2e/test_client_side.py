@@ -124,12 +124,29 @@ def test_offline_after_one_visit(context, mnist_bundle):
     with server:
         page = context.new_page()
         open_page(page, server.url)
-        page.wait_for_function("navigator.serviceWorker.controller !== null || "
-                               "navigator.serviceWorker.ready.then(() => true)")
-        page.evaluate("navigator.serviceWorker.ready")
+        assert page.evaluate("navigator.serviceWorker.ready.then(() => true)")  # shell cached
         assert predict_files(page, [SEVEN]) == ["7"]
     # the server is stopped now
     page.reload()
     open_page(page, server.url)
     assert page.evaluate("document.body.dataset.modelSource") == "cache"
+    assert predict_files(page, [SEVEN]) == ["7"]
+
+
+def test_isolated_page_uses_wasm_threads_and_plain_page_still_works(context, mnist_bundle):
+    switch = Switch(create_app(mnist_bundle, isolate=True))
+    with LiveServer(switch) as server:
+        page = context.new_page()
+        open_page(page, server.url)
+        assert page.evaluate("crossOriginIsolated") is True
+        assert page.evaluate("document.body.dataset.backend") == "wasm"
+        assert "/vendor/tfjs-backend-wasm-threaded-simd.wasm" in switch.paths
+        assert predict_files(page, [SEVEN]) == ["7"]
+
+
+@pytest.mark.parametrize("backend", ["cpu", "webgl"])
+def test_fallback_backends_predict_the_same(context, live_mnist, backend):
+    page = context.new_page()
+    open_page(page, f"{live_mnist.url}?backend={backend}&sw=off")
+    assert page.evaluate("document.body.dataset.backend") == backend
     assert predict_files(page, [SEVEN]) == ["7"]

@@ -21,12 +21,13 @@ def _etag(path: Path) -> str:
     return hashlib.sha256(f"{path}:{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()[:32]
 
 
-#: What the service worker keeps for offline use (relative to the page).
+#: What the service worker keeps for offline use (relative to the page). Only the SIMD
+#: wasm binary: the one browsers use without cross-origin isolation; another one (threads,
+#: no SIMD) is kept by the service worker once a visit has fetched it.
 SHELL_STATIC = ["style.css", "favicon.svg", "app.js", "predictor.js", "draw.js", "results.js",
                 "worker.js", "preprocess.js"]
 SHELL_VENDOR = ["tf-core.min.js", "tf-layers.min.js", "tf-backend-wasm.min.js",
-                "tfjs-backend-wasm.wasm", "tfjs-backend-wasm-simd.wasm",
-                "tfjs-backend-wasm-threaded-simd.wasm"]
+                "tfjs-backend-wasm-simd.wasm"]
 
 
 def _service_worker(vendor_root: Path) -> bytes:

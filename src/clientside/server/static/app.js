@@ -109,10 +109,6 @@ function wire() {
 
 async function start() {
   wire();
-  if ('serviceWorker' in navigator && params.get('sw') !== 'off') {
-    // The app shell and TF.js stay available offline; the model lives in IndexedDB.
-    navigator.serviceWorker.register('sw.js').catch(() => {});
-  }
   try {
     const response = await fetch('api/model');
     if (!response.ok) throw new Error(await errorMessage(response));
@@ -136,6 +132,12 @@ async function start() {
       + `${ready.ms.toFixed(0)} ms). Backend: ${ready.backend}.`;
     Object.assign(document.body.dataset, { backend: ready.backend, modelSource: ready.source, prepare: state.meta.prepare });
     setState('ready');
+    if ('serviceWorker' in navigator && params.get('sw') !== 'off') {
+      // Registered once the model is loaded, so its downloads hit the HTTP cache instead of
+      // competing with the model's. Keeps the page and TF.js for offline use; the model
+      // itself lives in IndexedDB.
+      navigator.serviceWorker.register('sw.js').catch((err) => console.warn(`offline mode unavailable: ${err.message}`));
+    }
   } catch (err) {
     showError(`The model failed to load: ${err.message}`);
     ui.status.textContent = 'Not ready.';

@@ -22,9 +22,25 @@ let pre = null;
 
 const post = (msg, transfer = []) => self.postMessage(msg, transfer);
 
+// A real GPU makes webgl faster than wasm; a software one (SwiftShader, llvmpipe) makes it
+// 10-50 times slower, so wasm goes first unless the GPU is real.
+function hasRealGpu() {
+  try {
+    const gl = new OffscreenCanvas(1, 1).getContext('webgl2');
+    if (!gl) return false;
+    const info = gl.getExtension('WEBGL_debug_renderer_info');
+    const renderer = info ? gl.getParameter(info.UNMASKED_RENDERER_WEBGL) : gl.getParameter(gl.RENDERER);
+    return !/swiftshader|llvmpipe|software|basic render/i.test(String(renderer));
+  } catch {
+    return false;
+  }
+}
+
 async function pickBackend(preferred) {
   tf.wasm.setWasmPaths(VENDOR);
-  const order = preferred ? BACKENDS.filter((b) => b.name === preferred) : BACKENDS;
+  let order = BACKENDS;
+  if (preferred) order = BACKENDS.filter((b) => b.name === preferred);
+  else if (hasRealGpu()) order = [BACKENDS[1], BACKENDS[0], BACKENDS[2]];
   const failures = [];
   for (const { name, script } of order) {
     try {
