@@ -22,7 +22,8 @@ BUNDLE_JSON = "clientside.json"
 BUNDLE_FORMAT = 1
 
 #: Named preprocessing pipelines a user can ask for by name.
-PRESETS: dict[str, list[dict[str, Any]]] = {"mnist": preprocess.MNIST_STEPS}
+PRESETS: dict[str, list[dict[str, Any]]] = {"mnist": preprocess.MNIST_STEPS,
+                                             "imagenet": preprocess.IMAGENET_STEPS}
 
 
 @dataclass(frozen=True)

