@@ -74,7 +74,7 @@ def run(bundle: Path, image: Path) -> str:
                 before = len(meter.paths)
                 page.set_input_files("#files", str(image))
                 page.click("#predict")
-                page.wait_for_function("document.querySelectorAll('.result').length === 2")
+                page.wait_for_function("() => document.querySelectorAll('.result').length === 2")
                 per_prediction = len(meter.paths) - before
                 context.close()
             server.shutdown()

@@ -119,21 +119,44 @@ def _verify(model, out_dir: Path, inputs_path: str | None, tolerance: float | No
               help="Where the page prepares images (default: the browser, unless the bundle says).")
 @click.option("--isolate", is_flag=True,
               help="Send COOP/COEP headers: cross-origin isolation lets TF.js's wasm use threads.")
+@click.option("--cors", multiple=True, metavar="ORIGIN",
+              help="Let pages on ORIGIN (or '*') fetch the model and call the API. Off by default.")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64),
+              help="gunicorn worker processes.")
+@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64),
+              help="Threads per worker.")
+@click.option("--dev", is_flag=True, help="Flask's development server: reloader and debug pages.")
 @click.option("--get", "get_path", metavar="PATH",
               help="Run one GET request in-process, print the response, exit non-zero unless 200.")
 def serve(bundle: Path, host: str, port: int, labels: str | None, preprocess: str | None,
-          prepare: str | None, isolate: bool, get_path: str | None) -> None:
-    """Serve BUNDLE (a clientside bundle or a TF.js layers folder) with its page."""
+          prepare: str | None, isolate: bool, cors: tuple[str, ...], workers: int, threads: int,
+          dev: bool, get_path: str | None) -> None:
+    """Serve BUNDLE (a clientside bundle or a TF.js layers folder) with its page.
+
+    Runs gunicorn (production WSGI server) unless --dev; SIGTERM stops it gracefully.
+    """
     from .server import create_app
 
-    try:
-        app = create_app(bundle, labels=_labels(labels), preprocess=preprocess, prepare=prepare,
-                         isolate=isolate)
-    except ClientsideError as exc:
-        raise click.ClickException(str(exc)) from None
+    def make_app():
+        try:
+            return create_app(bundle, labels=_labels(labels), preprocess=preprocess, prepare=prepare,
+                              isolate=isolate, cors=cors)
+        except ClientsideError as exc:
+            raise click.ClickException(str(exc)) from None
+
     if get_path is not None:
-        response = app.test_client().get(get_path)
+        response = make_app().test_client().get(get_path)
         click.echo(response.get_data(as_text=True))
         sys.exit(0 if response.status_code == 200 else 1)
-    click.echo(f"Serving {bundle} at http://{host}:{port}/")
-    app.run(host=host, port=port, threaded=True)
+    if dev:
+        click.echo(f"Serving {bundle} at http://{host}:{port}/ (development server)")
+        make_app().run(host=host, port=port, debug=True, use_reloader=True, threaded=True)
+        return
+    from .server import wsgi
+
+    click.echo(f"Serving {bundle} at http://{host}:{port}/ (gunicorn, {workers} workers)")
+    wsgi.run(make_app, host=host, port=port, workers=workers, threads=threads)
+
+
+if __name__ == "__main__":
+    main()

@@ -41,7 +41,7 @@ def predict_files(page, files, count=None):
     page.set_input_files("#files", [str(f) for f in files])
     page.click("#predict")
     n = before + (count if count is not None else len(files))
-    page.wait_for_function(f"document.querySelectorAll('.result').length === {n} "
+    page.wait_for_function(f"() => document.querySelectorAll('.result').length === {n} "
                            "|| !document.getElementById('error').hidden", timeout=120_000)
     assert page.is_hidden("#error"), page.inner_text("#error")
     return labels(page)[: n - before]

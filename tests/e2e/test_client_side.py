@@ -106,7 +106,7 @@ def test_300_images_page_stays_responsive(context, live_mnist):
     page.set_input_files("#files", [str(f) for f in files])
     started = page.evaluate("performance.now()")
     page.click("#predict")
-    page.wait_for_function("document.querySelectorAll('.result').length === 300", timeout=180_000)
+    page.wait_for_function("() => document.querySelectorAll('.result').length === 300", timeout=180_000)
     gaps = page.evaluate(f"""() => {{
       clearInterval(window.ticker);
       const t = window.ticks.filter((x) => x >= {started});

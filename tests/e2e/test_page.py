@@ -39,7 +39,7 @@ def test_several_files_one_result_each(page, live_mnist, live_mnist_server_prepa
     assert page.evaluate("document.body.dataset.prepare") == mode
     page.set_input_files("#files", [str(f) for f in files])
     page.click("#predict")
-    page.wait_for_function("document.querySelectorAll('.result').length === 12")
+    page.wait_for_function("() => document.querySelectorAll('.result').length === 12")
     assert len(requests) == prepare_requests
     names = [e.get_attribute("data-file") for e in page.query_selector_all(".result")]
     assert names == [f.name for f in files]
@@ -128,7 +128,7 @@ def test_tensors_are_disposed(page, live_mnist):
     for i in range(3):
         page.set_input_files("#files", str(SEVEN))
         page.click("#predict")
-        page.wait_for_function(f"document.querySelectorAll('.result').length === {i + 1}")
+        page.wait_for_function(f"() => document.querySelectorAll('.result').length === {i + 1}")
     assert page.evaluate("window.clientside.numTensors()") == before
 
 

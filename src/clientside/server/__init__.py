@@ -15,7 +15,7 @@ from flask import Blueprint, Flask
 
 from ..bundle import Bundle, load_bundle
 from ..errors import BundleError
-from . import api, model_files, pages
+from . import api, headers, health, model_files, pages
 from .errors import register_error_handlers
 from .vendor import find_vendor_root
 
@@ -36,13 +36,15 @@ def prepare_mode(bundle: Bundle, requested: str | None, custom_fn: bool) -> str:
 
 def make_blueprint(bundle: Bundle | str | os.PathLike, *, name: str = "clientside",
                    preprocess: Callable[[bytes, str], np.ndarray] | None = None,
-                   prepare: str | None = None, isolate: bool = False,
+                   prepare: str | None = None, isolate: bool = False, cors: Sequence[str] = (),
                    limits: api.PrepareLimits = api.PrepareLimits(),
-                   vendor_root: Path | None = None, title: str | None = None) -> Blueprint:
+                   vendor_root: Path | None = None, title: str | None = None,
+                   metrics: health.Metrics | None = None) -> Blueprint:
     """All of clientside's routes for one model, as one blueprint.
 
     prepare: "browser" (default) or "server": where the page prepares images.
     isolate: send COOP/COEP so the page is cross-origin isolated (wasm threads).
+    cors: origins allowed to use the model and API from other sites (none by default).
     """
     if not isinstance(bundle, Bundle):
         bundle = load_bundle(bundle)
@@ -52,13 +54,12 @@ def make_blueprint(bundle: Bundle | str | os.PathLike, *, name: str = "clientsid
     bp.register_blueprint(pages.make_blueprint(vendor_root or find_vendor_root(),
                                                title or f"clientside: {bundle.name}", mode))
     bp.register_blueprint(model_files.make_blueprint(bundle))
-    bp.register_blueprint(api.make_blueprint(bundle, prepare_fn, limits, mode))
-    if isolate:
-        @bp.after_request
-        def cross_origin_isolation(response):
-            response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
-            response.headers["Cross-Origin-Embedder-Policy"] = "require-corp"
-            return response
+    metrics = metrics or health.Metrics()
+    bp.register_blueprint(api.make_blueprint(bundle, prepare_fn, limits, mode,
+                                             observe=metrics.prepare_seconds.observe))
+    bp.register_blueprint(health.make_blueprint(bundle, metrics))
+    headers.install(bp, isolate=isolate, cors=cors)
+    health.install(bp, metrics)
     return bp
 
 
@@ -66,7 +67,8 @@ def create_app(bundle_dir: str | os.PathLike, *, labels: Sequence[str] | None = 
                preprocess: str | Sequence[dict] | Callable[[bytes, str], np.ndarray] | None = None,
                max_bytes: int = DEFAULT_MAX_BYTES, max_files: int = api.PrepareLimits.max_files,
                max_pixels: int = api.PrepareLimits.max_pixels, prepare: str | None = None,
-               isolate: bool = False, test_config: dict[str, Any] | None = None) -> Flask:
+               isolate: bool = False, cors: Sequence[str] = (),
+               test_config: dict[str, Any] | None = None) -> Flask:
     """A Flask app serving one model for prediction in the browser.
 
     preprocess: a preset name ("mnist"), a list of steps, or a Python function
@@ -82,6 +84,13 @@ def create_app(bundle_dir: str | os.PathLike, *, labels: Sequence[str] | None = 
     app.extensions["clientside.bundle"] = bundle
     limits = api.PrepareLimits(max_files=max_files, max_pixels=max_pixels)
     app.register_blueprint(make_blueprint(bundle, preprocess=preprocess if callable(preprocess) else None,
-                                          prepare=prepare, isolate=isolate, limits=limits))
+                                          prepare=prepare, isolate=isolate, cors=cors, limits=limits))
     register_error_handlers(app, max_bytes)
+
+    @app.after_request
+    def security_headers(response):  # also on responses no blueprint route produced (404s)
+        for name, value in headers.SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
     return app

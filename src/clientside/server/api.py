@@ -1,6 +1,7 @@
 """JSON API: the model's metadata and /api/prepare (server-side preprocessing)."""
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -58,7 +59,7 @@ def tensor_response(batch: np.ndarray, names: list[str]) -> Response:
 
 
 def make_blueprint(bundle: Bundle, prepare: PrepareFn | None, limits: PrepareLimits,
-                   prepare_mode: str) -> Blueprint:
+                   prepare_mode: str, observe: Callable[[float], None] = lambda seconds: None) -> Blueprint:
     bp = Blueprint("api", __name__, url_prefix="/api")
 
     @bp.get("/model")
@@ -73,7 +74,9 @@ def make_blueprint(bundle: Bundle, prepare: PrepareFn | None, limits: PrepareLim
     def prepare_route():
         if prepare is None:
             raise InputError("This model has no preprocessing: send tensors, not images.", status=404)
+        started = time.perf_counter()
         batch, names = prepare_batch(request.files.getlist("file"), prepare, limits)
+        observe(time.perf_counter() - started)
         if request.accept_mimetypes.best == TENSOR_MIMETYPE:
             return tensor_response(batch, names)
         response = jsonify({"image": batch.tolist(), "shape": list(batch.shape), "files": names})

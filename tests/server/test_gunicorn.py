@@ -1,0 +1,134 @@
+"""The production server: gunicorn with 2 workers, graceful stop, start-up refusals."""
+from __future__ import annotations
+
+import http.client
+import io
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import REPO, SEVEN
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_healthy(port: int, proc: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"server exited early: {proc.stdout.read() if proc.stdout else ''}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError("server did not become healthy")
+
+
+def multipart(path: Path) -> tuple[bytes, str]:
+    boundary = uuid.uuid4().hex
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{path.name}\"\r\n"
+            "Content-Type: image/png\r\n\r\n").encode() + path.read_bytes() + f"\r\n--{boundary}--\r\n".encode()
+    return body, f"multipart/form-data; boundary={boundary}"
+
+
+def post_prepare(port: int) -> tuple[int, dict]:
+    body, content_type = multipart(SEVEN)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request("POST", "/api/prepare", body=body, headers={"Content-Type": content_type})
+        response = conn.getresponse()
+        return response.status, json.loads(response.read())
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def server_cli(small_bundle):
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "clientside.cli", "serve", str(small_bundle),
+                             "--port", str(port), "--workers", "2"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_healthy(port, proc)
+        yield port, proc
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=30)
+        proc.stdout.close()
+
+
+def test_gunicorn_serves_the_page_and_prepare(server_cli):
+    port, proc = server_cli
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/") as r:
+        assert r.status == 200 and b'static/app.js' in r.read()
+        assert r.headers["Content-Security-Policy"]
+    statuses = []
+    threads = [threading.Thread(target=lambda: statuses.append(post_prepare(port)[0])) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert statuses == [200] * 6
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 0
+    log = proc.stdout.read()
+    assert "Booting worker" in log and log.count("Booting worker") >= 2  # two workers
+    assert '"POST /api/prepare HTTP/1.1" 200' in log  # access log
+
+
+def test_sigterm_finishes_requests_in_flight(small_bundle, tmp_path):
+    port, marker = free_port(), tmp_path / "in-flight"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen([sys.executable, str(REPO / "tests/server/gunicorn_slow_app.py"),
+                             str(small_bundle), str(port), str(marker)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    try:
+        wait_healthy(port, proc)
+        result = {}
+        request = threading.Thread(target=lambda: result.update(answer=post_prepare(port)))
+        request.start()
+        deadline = time.monotonic() + 20
+        while not marker.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert marker.exists(), "the request never reached a worker"
+        proc.send_signal(signal.SIGTERM)  # while the request is being prepared
+        request.join(timeout=30)
+        status, body = result["answer"]
+        assert status == 200 and body["shape"] == [1, 28, 28, 1]
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stdout.close()
+
+
+@pytest.mark.parametrize("breakage, words", [
+    ("bad json", "not valid JSON"), ("missing shard", "Missing weight shard"),
+    ("changed shard", "does not match its sha256"),
+])
+def test_invalid_bundle_refused_at_start_up(small_bundle, tmp_path, breakage, words):
+    from tests.test_bundle import break_bundle
+
+    folder = break_bundle(small_bundle, tmp_path, breakage)
+    proc = subprocess.run([sys.executable, "-m", "clientside.cli", "serve", str(folder),
+                           "--port", str(free_port())], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1
+    assert words in proc.stderr and "Traceback" not in proc.stderr
