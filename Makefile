@@ -29,7 +29,7 @@ demo: install $(DEMO_MODEL)/model.json
 	$(BIN)/clientside serve $(DEMO_MODEL) --host $(HOST) --port $(PORT)
 
 test: install
-	./scripts/ensure-chromium
+	./scripts/ensure-system-packages
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean:

@@ -158,5 +158,38 @@ def serve(bundle: Path, host: str, port: int, labels: str | None, preprocess: st
     wsgi.run(make_app, host=host, port=port, workers=workers, threads=threads)
 
 
+@main.command()
+@click.argument("bundles", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+def build(bundles: tuple[Path, ...], out_dir: Path) -> None:
+    """Write a static site for BUNDLES into OUT_DIR: any static host or CDN serves it."""
+    from .site import build as build_site
+
+    try:
+        build_site(bundles, out_dir)
+    except ClientsideError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"static site written to {out_dir}")
+
+
+@main.command("nginx-conf")
+@click.argument("build_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--listen", default="80", show_default=True, help="nginx listen value (port or addr:port).")
+@click.option("--server-name", default="_", show_default=True)
+@click.option("--isolate", is_flag=True, help="Send COOP/COEP (wasm threads).")
+@click.option("--brotli", is_flag=True, help="Serve the .br copies (needs nginx's brotli module).")
+@click.option("--api-upstream", metavar="HOST:PORT",
+              help="Proxy /api/ to `clientside serve` (for server-side preprocessing).")
+def nginx_conf(build_dir: Path, listen: str, server_name: str, isolate: bool, brotli: bool,
+               api_upstream: str | None) -> None:
+    """Print an nginx server block serving BUILD_DIR (from `clientside build`)."""
+    from .nginx import server_block
+
+    if not (build_dir / "_headers").exists():
+        raise click.ClickException(f"{build_dir} is not a `clientside build` output (no _headers).")
+    click.echo(server_block(build_dir, listen=listen, server_name=server_name, isolate=isolate,
+                            brotli=brotli, api_upstream=api_upstream), nl=False)
+
+
 if __name__ == "__main__":
     main()

@@ -30,16 +30,32 @@ SHELL_VENDOR = ["tf-core.min.js", "tf-layers.min.js", "tf-backend-wasm.min.js",
                 "tfjs-backend-wasm-simd.wasm"]
 
 
-def _service_worker(vendor_root: Path) -> bytes:
-    """sw.js with its asset list and a version that changes whenever an asset does."""
-    assets = ["./", "api/model"] + [f"static/{n}" for n in SHELL_STATIC] + [f"vendor/{n}" for n in SHELL_VENDOR]
+def shell_files(vendor_root: Path) -> dict[str, Path]:
+    """The page's own files and the TF.js files it needs offline: name -> file on disk."""
+    files = {f"static/{n}": STATIC / n for n in SHELL_STATIC}
+    files.update({f"vendor/{n}": vendor_root / VENDOR_FILES[n] for n in SHELL_VENDOR})
+    return files
+
+
+def assets_version(vendor_root: Path) -> str:
+    """Changes whenever any file of the page does (content hash)."""
     h = hashlib.sha256()
-    for path in [STATIC / n for n in SHELL_STATIC] + [vendor_root / VENDOR_FILES[n] for n in SHELL_VENDOR]:
-        h.update(path.read_bytes())
+    for name, path in sorted(shell_files(vendor_root).items()):
+        h.update(name.encode() + b"\0" + path.read_bytes())
     h.update((Path(__file__).with_name("templates") / "index.html").read_bytes())
+    return h.hexdigest()[:16]
+
+
+def service_worker(assets: list[str], version: str) -> bytes:
+    """sw.js with the URLs it keeps for offline use and its version."""
     source = (STATIC / "sw.js").read_text()
-    return (source.replace("'__VERSION__'", json.dumps(h.hexdigest()[:16]))
+    return (source.replace("'__VERSION__'", json.dumps(version))
             .replace("__ASSETS__", json.dumps(assets))).encode()
+
+
+def _service_worker(vendor_root: Path) -> bytes:
+    assets = ["./", "api/model", *shell_files(vendor_root)]
+    return service_worker(assets, assets_version(vendor_root))
 
 
 def make_blueprint(vendor_root: Path, title: str, prepare: str) -> Blueprint:
@@ -49,7 +65,8 @@ def make_blueprint(vendor_root: Path, title: str, prepare: str) -> Blueprint:
     @bp.get("/")
     def index():
         # Every URL in the page is relative, so the app works under any prefix.
-        response = make_response(render_template("index.html", title=title, prepare=prepare))
+        response = make_response(render_template("index.html", title=title, prepare=prepare,
+                                                 static="static/"))
         response.headers["Cache-Control"] = "no-cache"
         return response
 

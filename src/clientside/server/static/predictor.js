@@ -2,8 +2,9 @@
 // by id, progress passed to callbacks.
 
 export class Predictor {
-  constructor(workerUrl = 'static/worker.js') {
-    this.worker = new Worker(new URL(workerUrl, document.baseURI));
+  // The worker sits beside this module, wherever the app or a static build puts them.
+  constructor(workerUrl = new URL('./worker.js', import.meta.url)) {
+    this.worker = new Worker(workerUrl);
     this.pending = new Map();
     this.nextId = 1;
     this.onProgress = () => {};

@@ -1,0 +1,130 @@
+"""Static build: a folder any static host or CDN serves with no Python at all.
+
+    OUT/index.html, sw.js, api/model            revalidated (no-cache)
+    OUT/model/model.json                        revalidated
+    OUT/model/group1-shard*.<hash>.bin          immutable (content-hashed names)
+    OUT/assets/<hash>/static/*, vendor/*        immutable (the folder name is their hash)
+    OUT/_headers                                cache and security headers per path
+    *.gz, *.br beside every text asset          precompressed, for gzip_static and the like
+
+Several bundles go to OUT/models/<name>/ each, with an index page listing them. Only
+bundles whose preprocessing runs in the browser can be built: nothing answers /api/prepare.
+"""
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+
+from flask import Flask, render_template
+
+from .bundle import MODEL_JSON, Bundle, load_bundle
+from .errors import BundleError
+from .server.headers import SECURITY_HEADERS
+from .server.http_cache import IMMUTABLE, REVALIDATE
+from .server.pages import assets_version, service_worker, shell_files
+from .server.vendor import VENDOR_FILES, find_vendor_root
+
+COMPRESS_SUFFIXES = (".html", ".js", ".css", ".json", ".svg", ".wasm", "")
+MIN_COMPRESS_BYTES = 1024
+
+
+def _render(template: str, **context) -> str:
+    app = Flask(__name__, template_folder=str(Path(__file__).with_name("server") / "templates"),
+                static_folder=None)
+    with app.app_context():
+        return render_template(template, **context)
+
+
+def _write(path: Path, data: bytes | str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data.encode() if isinstance(data, str) else data)
+
+
+def _model_page(bundle: Bundle, out: Path, assets: str, vendor_root: Path, version: str) -> None:
+    """index.html, sw.js, api/model and model/ for one bundle, in out."""
+    if bundle.preprocess is None or bundle.prepare == "server":
+        raise BundleError(f"{bundle.root} needs server preprocessing (/api/prepare), which a "
+                          "static site cannot run: serve it with `clientside serve` instead.")
+    _write(out / "index.html", _render("index.html", title=f"clientside: {bundle.name}",
+                                       prepare="browser", static=f"{assets}static/"))
+    info = {**bundle.metadata(), "prepare": "browser"}
+    _write(out / "api" / "model", json.dumps(info))
+    _write(out / "model" / MODEL_JSON, (bundle.root / MODEL_JSON).read_bytes())
+    for shard in bundle.shards:
+        shutil.copyfile(bundle.root / shard.path, out / "model" / shard.path)
+    shell = ["./", "api/model", *(f"{assets}{name}" for name in shell_files(vendor_root))]
+    _write(out / "sw.js", service_worker(shell, f"{version}-{bundle.content_hash}"))
+
+
+def build(bundle_dirs: Sequence[str | os.PathLike], out_dir: str | os.PathLike,
+          vendor_root: Path | None = None) -> Path:
+    """Write the static site for one or more bundles into out_dir (replacing it)."""
+    if not bundle_dirs:
+        raise BundleError("Expected at least one bundle to build.")
+    bundles = [load_bundle(b) for b in bundle_dirs]
+    names = [b.name for b in bundles]
+    if len(set(names)) != len(names):
+        raise BundleError(f"Two bundles share a name ({', '.join(names)}): rename one folder.")
+    vendor_root = vendor_root or find_vendor_root()
+    out = Path(out_dir)
+    if out.exists() and any(out.iterdir()) and not (out / "_headers").exists():
+        raise BundleError(f"{out} is not empty and is not a clientside build: refusing to overwrite it.")
+    tmp = out.with_name(f".{out.name}.building")
+    shutil.rmtree(tmp, ignore_errors=True)
+    version = assets_version(vendor_root)
+    for name, path in shell_files(vendor_root).items():
+        _write(tmp / "assets" / version / name, path.read_bytes())
+    for name, rel in VENDOR_FILES.items():  # fallback backends, loaded only when needed
+        target = tmp / "assets" / version / "vendor" / name
+        if not target.exists():
+            _write(target, (vendor_root / rel).read_bytes())
+    if len(bundles) == 1:
+        _model_page(bundles[0], tmp, f"assets/{version}/", vendor_root, version)
+    else:
+        for bundle in bundles:
+            _model_page(bundle, tmp / "models" / bundle.name, f"../../assets/{version}/", vendor_root, version)
+        _write(tmp / "index.html", _render("models.html", models=[(b.name, f"models/{b.name}/") for b in bundles],
+                                           static=f"assets/{version}/static/"))
+    _write(tmp / "_headers", headers_file(multi=len(bundles) > 1))
+    precompress(tmp)
+    if out.exists():
+        shutil.rmtree(out)
+    os.replace(tmp, out)
+    return out
+
+
+def headers_file(multi: bool = False) -> str:
+    """Netlify / Cloudflare Pages `_headers`: the cache and security rules for each path."""
+    security = "".join(f"  {k}: {v}\n" for k, v in SECURITY_HEADERS.items())
+    root = "/models/*/" if multi else "/"
+    rules = [
+        ("/*", security),
+        ("/assets/*", f"  Cache-Control: {IMMUTABLE}\n"),
+        (f"{root}model/*", f"  Cache-Control: {IMMUTABLE}\n"),
+        (f"{root}model/model.json", f"  ! Cache-Control\n  Cache-Control: {REVALIDATE}\n"),
+        (f"{root}api/model", f"  Cache-Control: {REVALIDATE}\n  Content-Type: application/json\n"),
+        (f"{root}sw.js", f"  Cache-Control: {REVALIDATE}\n"),
+        ("/*.html", f"  Cache-Control: {REVALIDATE}\n"),
+        ("/", f"  Cache-Control: {REVALIDATE}\n"),
+    ]
+    return "".join(f"{path}\n{body}" for path, body in rules)
+
+
+def precompress(folder: Path) -> None:
+    """Write .gz and .br copies of text assets (and wasm) worth compressing."""
+    import brotli
+
+    for path in sorted(folder.rglob("*")):
+        if not path.is_file() or path.suffix in (".gz", ".br", ".bin") or path.name == "_headers":
+            continue
+        if path.suffix not in COMPRESS_SUFFIXES:
+            continue
+        data = path.read_bytes()
+        if len(data) < MIN_COMPRESS_BYTES:
+            continue
+        path.with_name(path.name + ".gz").write_bytes(gzip.compress(data, 9, mtime=0))
+        path.with_name(path.name + ".br").write_bytes(brotli.compress(data, quality=11))

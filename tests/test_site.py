@@ -1,0 +1,190 @@
+"""Static build and nginx config: files, headers, and a real nginx serving the page."""
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import brotli
+import pytest
+
+from clientside import BundleError
+from clientside.cli import main
+from clientside.nginx import server_block
+from clientside.site import build
+
+NGINX = "/usr/sbin/nginx"
+
+
+def test_build_layout(small_bundle, tmp_path):
+    out = build([small_bundle], tmp_path / "site")
+    assert (out / "index.html").exists() and (out / "sw.js").exists() and (out / "_headers").exists()
+    info = json.loads((out / "api" / "model").read_text())
+    assert info["prepare"] == "browser" and info["labels"] == list("0123456789")
+    shards = json.loads((out / "model" / "model.json").read_text())["weightsManifest"][0]["paths"]
+    assert all((out / "model" / s).exists() for s in shards)
+    [assets] = list((out / "assets").iterdir())
+    html = (out / "index.html").read_text()
+    assert f'src="assets/{assets.name}/static/app.js"' in html
+    for name in ("static/worker.js", "vendor/tf-core.min.js", "vendor/tfjs-backend-wasm-simd.wasm"):
+        path = assets / name
+        assert gzip.decompress(Path(f"{path}.gz").read_bytes()) == path.read_bytes()
+        assert brotli.decompress(Path(f"{path}.br").read_bytes()) == path.read_bytes()
+    sw = (out / "sw.js").read_text()
+    assert f'"assets/{assets.name}/vendor/tf-core.min.js"' in sw
+
+
+def test_headers_file_rules(small_bundle, tmp_path):
+    headers = (build([small_bundle], tmp_path / "site") / "_headers").read_text()
+    assert "/assets/*\n  Cache-Control: public, max-age=31536000, immutable" in headers
+    assert "/model/model.json\n  ! Cache-Control\n  Cache-Control: no-cache" in headers
+    assert "Content-Security-Policy: default-src 'self'" in headers
+
+
+def test_build_refuses_server_preprocessing(small_bundle, tmp_path):
+    folder = tmp_path / "server-side"
+    shutil.copytree(small_bundle, folder)
+    meta = json.loads((folder / "clientside.json").read_text())
+    meta["prepare"] = "server"
+    (folder / "clientside.json").write_text(json.dumps(meta))
+    with pytest.raises(BundleError, match="needs server preprocessing"):
+        build([folder], tmp_path / "site")
+    assert not (tmp_path / "site").exists()
+
+
+def test_build_several_bundles(small_bundle, tmp_path):
+    other = tmp_path / "other"
+    shutil.copytree(small_bundle, other)
+    meta = json.loads((other / "clientside.json").read_text())
+    meta["name"] = "other"
+    (other / "clientside.json").write_text(json.dumps(meta))
+    out = build([small_bundle, other], tmp_path / "site")
+    index = (out / "index.html").read_text()
+    assert 'href="models/small/"' in index and 'href="models/other/"' in index
+    page = (out / "models" / "other" / "index.html").read_text()
+    assert 'src="../../assets/' in page
+
+
+def test_cli_build_and_nginx_conf(runner, small_bundle, tmp_path):
+    result = runner.invoke(main, ["build", str(small_bundle), str(tmp_path / "site")])
+    assert result.exit_code == 0, result.output
+    conf = runner.invoke(main, ["nginx-conf", str(tmp_path / "site"), "--listen", "8080",
+                                "--api-upstream", "127.0.0.1:5000"])
+    assert conf.exit_code == 0
+    assert "listen 8080;" in conf.output and "proxy_pass http://127.0.0.1:5000;" in conf.output
+    bad = runner.invoke(main, ["nginx-conf", str(tmp_path)])
+    assert bad.exit_code == 1 and "not a `clientside build` output" in bad.output
+
+
+class Nginx:
+    """A real nginx on a loopback port, with the generated server block."""
+
+    def __init__(self, site: Path, workdir: Path, **options):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}/"
+        block = server_block(site, listen=f"127.0.0.1:{self.port}", **options)
+        self.conf = workdir / "nginx.conf"
+        self.conf.write_text(f"""user root;
+daemon off;
+worker_processes 1;
+pid {workdir}/nginx.pid;
+error_log {workdir}/error.log;
+events {{ worker_connections 64; }}
+http {{
+    access_log {workdir}/access.log;
+    client_body_temp_path {workdir}/body;
+    proxy_temp_path {workdir}/proxy;
+    fastcgi_temp_path {workdir}/fastcgi;
+    uwsgi_temp_path {workdir}/uwsgi;
+    scgi_temp_path {workdir}/scgi;
+    include /etc/nginx/mime.types;
+    {block}
+}}
+""")
+        self.workdir = workdir
+
+    def __enter__(self):
+        check = subprocess.run([NGINX, "-t", "-c", str(self.conf), "-p", str(self.workdir)],
+                               capture_output=True, text=True)
+        assert check.returncode == 0, check.stderr
+        self.proc = subprocess.Popen([NGINX, "-c", str(self.conf), "-p", str(self.workdir)])
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(self.url, timeout=1).close()
+                return self
+            except OSError:
+                time.sleep(0.05)
+        raise AssertionError("nginx did not start")
+
+    def __exit__(self, *exc):
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+
+    def bytes_sent(self) -> int:
+        """Body bytes of every response so far, from nginx's access log."""
+        total = 0
+        for line in (self.workdir / "access.log").read_text().splitlines():
+            total += int(line.split('" ', 2)[1].split()[1])
+        return total
+
+
+@pytest.fixture
+def nginx_site(mnist_bundle, tmp_path):
+    if not Path(NGINX).exists():
+        pytest.fail(f"{NGINX} is missing: `make test` installs Debian's nginx-light")
+    site = build([mnist_bundle], tmp_path / "site")
+    with Nginx(site, tmp_path) as server:
+        yield server, site
+
+
+def get(url, **headers):
+    return urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=10)
+
+
+def test_nginx_headers_and_precompressed(nginx_site):
+    server, site = nginx_site
+    [assets] = list((site / "assets").iterdir())
+    with get(f"{server.url}assets/{assets.name}/vendor/tfjs-backend-wasm-simd.wasm", **{"Accept-Encoding": "gzip"}) as r:
+        assert r.headers["Content-Type"] == "application/wasm"
+        assert r.headers["Content-Encoding"] == "gzip"
+        assert r.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+        assert r.read() == (site / "assets" / assets.name / "vendor/tfjs-backend-wasm-simd.wasm.gz").read_bytes()
+    with get(f"{server.url}model/model.json") as r:
+        assert r.headers["Cache-Control"] == "no-cache" and r.headers["ETag"]
+    with get(f"{server.url}api/model") as r:
+        assert r.headers["Content-Type"].startswith("application/json") and json.load(r)["name"] == "mnist"
+    with get(server.url) as r:
+        assert r.headers["Cache-Control"] == "no-cache"
+        assert "script-src 'self'" in r.headers["Content-Security-Policy"]
+        assert r.headers["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.browser
+def test_page_from_nginx_predicts_and_reload_fetches_no_model(nginx_site, browser):
+    from tests.e2e.conftest import open_page, predict_files
+    from tests.helpers import SEVEN
+
+    server, site = nginx_site
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        open_page(page, server.url)
+        assert predict_files(page, [SEVEN]) == ["7"]
+        log = (server.workdir / "access.log").read_text()
+        assert ".bin HTTP/1.1\" 200" in log
+        before = len(log.splitlines())
+        page.reload()
+        open_page(page, server.url)
+        assert page.evaluate("document.body.dataset.modelSource") == "cache"
+        assert predict_files(page, [SEVEN]) == ["7"]
+        after = (server.workdir / "access.log").read_text().splitlines()[before:]
+        assert not any("/model/" in line for line in after)  # no model bytes on a warm visit
+    finally:
+        context.close()
