@@ -1,6 +1,7 @@
 """The `clientside` command: train the demo, export a Keras model, serve a bundle."""
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -110,7 +111,7 @@ def _verify(model, out_dir: Path, inputs_path: str | None, tolerance: float | No
 
 
 @main.command()
-@click.argument("bundle", type=click.Path(path_type=Path))
+@click.argument("bundles", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--labels", help="Class labels (for a plain TF.js folder without metadata).")
@@ -128,13 +129,22 @@ def _verify(model, out_dir: Path, inputs_path: str | None, tolerance: float | No
 @click.option("--dev", is_flag=True, help="Flask's development server: reloader and debug pages.")
 @click.option("--get", "get_path", metavar="PATH",
               help="Run one GET request in-process, print the response, exit non-zero unless 200.")
-def serve(bundle: Path, host: str, port: int, labels: str | None, preprocess: str | None,
+def serve(bundles: tuple[Path, ...], host: str, port: int, labels: str | None, preprocess: str | None,
           prepare: str | None, isolate: bool, cors: tuple[str, ...], workers: int, threads: int,
           dev: bool, get_path: str | None) -> None:
-    """Serve BUNDLE (a clientside bundle or a TF.js layers folder) with its page.
+    """Serve BUNDLES (clientside bundles or TF.js layers folders) with their pages.
 
+    One bundle is served at /; several at /models/<name>/ each, with an index at /.
     Runs gunicorn (production WSGI server) unless --dev; SIGTERM stops it gracefully.
     """
+    bundle = bundles[0] if len(bundles) == 1 else list(bundles)
+    where = bundles[0] if len(bundles) == 1 else f"{len(bundles)} models"
+    if not dev and get_path is None and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+        # gunicorn's workers each count metrics; /metrics adds up their files. Must be set
+        # before prometheus_client is imported (by the server package, just below).
+        import tempfile
+
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="clientside-metrics-")
     from .server import create_app
 
     def make_app():
@@ -149,12 +159,12 @@ def serve(bundle: Path, host: str, port: int, labels: str | None, preprocess: st
         click.echo(response.get_data(as_text=True))
         sys.exit(0 if response.status_code == 200 else 1)
     if dev:
-        click.echo(f"Serving {bundle} at http://{host}:{port}/ (development server)")
+        click.echo(f"Serving {where} at http://{host}:{port}/ (development server)")
         make_app().run(host=host, port=port, debug=True, use_reloader=True, threaded=True)
         return
     from .server import wsgi
 
-    click.echo(f"Serving {bundle} at http://{host}:{port}/ (gunicorn, {workers} workers)")
+    click.echo(f"Serving {where} at http://{host}:{port}/ (gunicorn, {workers} workers)")
     wsgi.run(make_app, host=host, port=port, workers=workers, threads=threads)
 
 

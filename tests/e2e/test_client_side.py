@@ -150,3 +150,16 @@ def test_fallback_backends_predict_the_same(context, live_mnist, backend):
     open_page(page, f"{live_mnist.url}?backend={backend}&sw=off")
     assert page.evaluate("document.body.dataset.backend") == backend
     assert predict_files(page, [SEVEN]) == ["7"]
+
+
+def test_two_models_in_one_server_each_page_uses_its_own(context, mnist_bundle, keras_mnist, tmp_path):
+    words = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+    other = export(keras_mnist, tmp_path / "words", labels=words, preprocess="mnist", quantize="uint8")
+    with LiveServer(create_app([mnist_bundle, other])) as server:
+        page = context.new_page()
+        page.goto(server.url)
+        assert page.inner_text("a[href='models/words/']") == "words"
+        open_page(page, f"{server.url}models/mnist/")
+        assert predict_files(page, [SEVEN]) == ["7"]
+        open_page(page, f"{server.url}models/words/")
+        assert predict_files(page, [SEVEN]) == ["seven"]

@@ -86,6 +86,10 @@ def test_gunicorn_serves_the_page_and_prepare(server_cli):
     for t in threads:
         t.join()
     assert statuses == [200] * 6
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics") as r:
+        text = r.read().decode()
+    # summed over both workers, whichever served each request
+    assert 'clientside_requests_total{route="/api/prepare",status="200"} 6.0' in text
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=30) == 0
     log = proc.stdout.read()

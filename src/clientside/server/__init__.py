@@ -63,34 +63,78 @@ def make_blueprint(bundle: Bundle | str | os.PathLike, *, name: str = "clientsid
     return bp
 
 
-def create_app(bundle_dir: str | os.PathLike, *, labels: Sequence[str] | None = None,
+def _blueprint_name(bundle_name: str) -> str:
+    return "clientside_" + "".join(c if c.isalnum() else "_" for c in bundle_name)
+
+
+def create_app(bundle_dir: str | os.PathLike | Sequence[str | os.PathLike], *,
+               labels: Sequence[str] | None = None,
                preprocess: str | Sequence[dict] | Callable[[bytes, str], np.ndarray] | None = None,
                max_bytes: int = DEFAULT_MAX_BYTES, max_files: int = api.PrepareLimits.max_files,
                max_pixels: int = api.PrepareLimits.max_pixels, prepare: str | None = None,
                isolate: bool = False, cors: Sequence[str] = (),
                test_config: dict[str, Any] | None = None) -> Flask:
-    """A Flask app serving one model for prediction in the browser.
+    """A Flask app serving one model (or several) for prediction in the browser.
 
+    bundle_dir: one bundle folder, or a list of them: with several, each is served under
+    /models/<name>/ and / lists them.
     preprocess: a preset name ("mnist"), a list of steps, or a Python function
     fn(data: bytes, filename: str) -> np.ndarray used by /api/prepare.
     """
+    dirs = [bundle_dir] if isinstance(bundle_dir, (str, os.PathLike)) else list(bundle_dir)
+    if not dirs:
+        raise BundleError("Expected at least one bundle folder.")
     steps = None if callable(preprocess) else preprocess
-    bundle = load_bundle(bundle_dir, labels=labels, preprocess_steps=steps)
+    bundles = [load_bundle(d, labels=labels, preprocess_steps=steps) for d in dirs]
+    names = [b.name for b in bundles]
+    if len(set(names)) != len(names):
+        raise BundleError(f"Two bundles share the name {', '.join(names)}: rename a folder.")
     app = Flask(__name__, static_folder=None)  # the pages blueprint serves static files
     app.config.update(MAX_CONTENT_LENGTH=max_bytes, MAX_FORM_MEMORY_SIZE=max_bytes)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     if test_config:
         app.config.update(test_config)
-    app.extensions["clientside.bundle"] = bundle
+    app.extensions["clientside.bundles"] = bundles
     limits = api.PrepareLimits(max_files=max_files, max_pixels=max_pixels)
-    app.register_blueprint(make_blueprint(bundle, preprocess=preprocess if callable(preprocess) else None,
-                                          prepare=prepare, isolate=isolate, cors=cors, limits=limits))
+    metrics = health.Metrics()
+    options = dict(preprocess=preprocess if callable(preprocess) else None, prepare=prepare,
+                   isolate=isolate, cors=cors, limits=limits, metrics=metrics)
+    if len(bundles) == 1:
+        app.register_blueprint(make_blueprint(bundles[0], **options))
+    else:
+        for bundle in bundles:
+            app.register_blueprint(make_blueprint(bundle, name=_blueprint_name(bundle.name), **options),
+                                   url_prefix=f"/models/{bundle.name}")
+        _register_index(app, bundles, metrics)
     register_error_handlers(app, max_bytes)
 
     @app.after_request
     def security_headers(response):  # also on responses no blueprint route produced (404s)
         for name, value in headers.SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
+        if isolate:
+            response.headers.update(headers.ISOLATION_HEADERS)
         return response
 
     return app
+
+
+def _register_index(app: Flask, bundles: list[Bundle], metrics: health.Metrics) -> None:
+    """With several models: / lists them; /healthz and /metrics cover them all."""
+    from flask import Response, jsonify, render_template
+
+    first = bundles[0].name
+
+    @app.get("/")
+    def index():
+        html = render_template("models.html", models=[(b.name, f"models/{b.name}/") for b in bundles],
+                               static=f"models/{first}/static/")
+        return Response(html, mimetype="text/html", headers={"Cache-Control": "no-cache"})
+
+    @app.get("/healthz")
+    def healthz():
+        return jsonify({"status": "ok", "models": {b.name: b.content_hash for b in bundles}})
+
+    @app.get("/metrics")
+    def all_metrics():
+        return Response(metrics.exposition(), mimetype=health.CONTENT_TYPE_LATEST)

@@ -8,6 +8,8 @@ import time
 from flask import Blueprint, Response, g, jsonify, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 
+__all__ = ["CONTENT_TYPE_LATEST", "Metrics", "install", "make_blueprint"]
+
 from ..bundle import Bundle
 
 

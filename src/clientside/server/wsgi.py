@@ -1,6 +1,8 @@
 """Run the app under gunicorn, a production WSGI server, from `clientside serve`.
 
-The app is built (and the bundle checked) before gunicorn starts, so a broken bundle fails
+Workers count metrics in files (PROMETHEUS_MULTIPROC_DIR, which `clientside serve` sets
+before prometheus_client is first imported: it reads the variable then). The app is
+built (and the bundle checked) before gunicorn starts, so a broken bundle fails
 at once with a clear message; workers are forked from that app. SIGTERM stops gracefully:
 requests in flight are finished first.
 """
@@ -8,31 +10,27 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
-
-def prepare_multiprocess_metrics() -> str:
-    """Each worker counts in files under one folder; /metrics adds them up."""
-    folder = tempfile.mkdtemp(prefix="clientside-metrics-")
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
-    return folder
+METRICS_PREFIX = "clientside-metrics-"
 
 
 def run(make_app: Callable[[], Flask], *, host: str, port: int, workers: int = 2, threads: int = 4,
         access_log: bool = True, graceful_timeout: int = 30) -> None:
     from gunicorn.app.base import BaseApplication
 
-    metrics_dir = prepare_multiprocess_metrics()
+    metrics_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     app = make_app()
 
     def child_exit(server: Any, worker: Any) -> None:
-        from prometheus_client import multiprocess
+        if metrics_dir:
+            from prometheus_client import multiprocess
 
-        multiprocess.mark_process_dead(worker.pid)
+            multiprocess.mark_process_dead(worker.pid, metrics_dir)
 
     options = {
         "bind": f"{host}:{port}",
@@ -59,4 +57,5 @@ def run(make_app: Callable[[], Flask], *, host: str, port: int, workers: int = 2
     try:
         Server().run()
     finally:
-        shutil.rmtree(metrics_dir, ignore_errors=True)
+        if metrics_dir and Path(metrics_dir).name.startswith(METRICS_PREFIX):
+            shutil.rmtree(metrics_dir, ignore_errors=True)
