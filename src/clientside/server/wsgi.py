@@ -20,11 +20,13 @@ METRICS_PREFIX = "clientside-metrics-"
 
 
 def run(make_app: Callable[[], Flask], *, host: str, port: int, workers: int = 2, threads: int = 4,
-        access_log: bool = True, graceful_timeout: int = 30) -> None:
+        access_log: bool = True, graceful_timeout: int = 30, preload: bool = True) -> None:
+    """preload=False builds the app in each worker instead (for apps holding state that
+    does not survive fork(), such as a JAX runtime)."""
     from gunicorn.app.base import BaseApplication
 
     metrics_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
-    app = make_app()
+    app = make_app() if preload else None
 
     def child_exit(server: Any, worker: Any) -> None:
         if metrics_dir:
@@ -52,7 +54,7 @@ def run(make_app: Callable[[], Flask], *, host: str, port: int, workers: int = 2
                     self.cfg.set(key, value)
 
         def load(self) -> Flask:
-            return app
+            return app if app is not None else make_app()
 
     try:
         Server().run()
