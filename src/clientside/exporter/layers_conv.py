@@ -15,8 +15,16 @@ def _conv_common(ctx: LayerContext, keep: tuple[str, ...], drop: tuple[str, ...]
     return cfg
 
 
+def _refuse_1d_channels_first(ctx: LayerContext) -> None:
+    # TF.js's 1D layers ignore data_format: the output would have the wrong shape.
+    if ctx.class_name.endswith("1D") and ctx.config.get("data_format") == "channels_first":
+        ctx.refuse("data_format='channels_first'", "TF.js's 1D layers only compute channels_last; "
+                   "use channels_last (a Permute((2, 1)) before the layer)")
+
+
 @converts("Conv1D", "Conv2D", "Conv3D")
 def conv(ctx: LayerContext) -> Converted:
+    _refuse_1d_channels_first(ctx)
     cfg = _conv_common(ctx, _CONV_KEYS, require={"groups": 1})
     if ctx.config.get("padding") == "causal":
         ctx.refuse("padding='causal'", "TF.js 4.22 has not implemented causal padding "
@@ -54,6 +62,7 @@ def separable(ctx: LayerContext) -> Converted:
 
 
 def _pool(ctx: LayerContext) -> Converted:
+    _refuse_1d_channels_first(ctx)
     return Converted(ctx.class_name, map_config(ctx, keep=("pool_size", "strides", "padding", "data_format")))
 
 
@@ -64,6 +73,7 @@ for _name in ("MaxPooling1D", "MaxPooling2D", "MaxPooling3D",
 
 @converts("GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalAveragePooling1D", "GlobalAveragePooling2D")
 def global_pool(ctx: LayerContext) -> Converted:
+    _refuse_1d_channels_first(ctx)
     return Converted(ctx.class_name, map_config(ctx, keep=("data_format",), require={"keepdims": False}))
 
 
