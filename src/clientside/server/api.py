@@ -49,7 +49,7 @@ def prepare_batch(files, prepare: PrepareFn, limits: PrepareLimits) -> tuple[np.
     return np.stack(arrays), names
 
 
-def tensor_response(batch: np.ndarray, names: list[str]) -> Response:
+def tensor_response(batch: np.ndarray) -> Response:
     """Raw little-endian float32 with its shape in a header: 30x smaller and faster than JSON."""
     response = Response(batch.astype("<f4").tobytes(), mimetype=TENSOR_MIMETYPE)
     response.headers["X-Tensor-Shape"] = ",".join(str(d) for d in batch.shape)
@@ -78,7 +78,7 @@ def make_blueprint(bundle: Bundle, prepare: PrepareFn | None, limits: PrepareLim
         batch, names = prepare_batch(request.files.getlist("file"), prepare, limits)
         observe(time.perf_counter() - started)
         if request.accept_mimetypes.best == TENSOR_MIMETYPE:
-            return tensor_response(batch, names)
+            return tensor_response(batch)
         response = jsonify({"image": batch.tolist(), "shape": list(batch.shape), "files": names})
         response.headers["Cache-Control"] = "no-store"
         return response
