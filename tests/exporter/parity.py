@@ -80,3 +80,15 @@ def max_relative_diff(expected: list[np.ndarray], got: list[np.ndarray]) -> floa
         scale = max(1.0, float(np.abs(e).max()))
         worst = max(worst, float(np.abs(e - g).max()) / scale)
     return worst
+
+
+def checked_diff(results: dict[str, tuple], case: Case) -> float:
+    """The case's max relative difference, failing the test if it did not run or is too big."""
+    import pytest
+
+    expected, got = results[case.id]
+    if isinstance(got, Exception):
+        pytest.fail(f"{case.id}: TF.js could not run the exported model: {got}")
+    diff = max_relative_diff(expected, got)
+    assert diff <= case.rtol, f"{case.id}: {diff:.2e} > {case.rtol:g}"
+    return diff

@@ -6,7 +6,7 @@ import pytest
 from keras import layers as L
 
 from clientside.exporter.registry import ACTIVATIONS
-from tests.exporter.parity import Case, max_relative_diff, randomize, run_cases
+from tests.exporter.parity import Case, checked_diff, randomize, run_cases
 
 pytestmark = pytest.mark.node
 
@@ -137,7 +137,4 @@ def results(tmp_path_factory):
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_layer_parity(results, case):
-    expected, got = results[case.id]
-    if isinstance(got, Exception):
-        pytest.fail(f"TF.js could not run the exported model: {got}")
-    assert max_relative_diff(expected, got) <= case.rtol
+    checked_diff(results, case)
