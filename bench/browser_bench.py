@@ -51,10 +51,12 @@ def first_prediction(page, url, image: Path) -> float:
     return page.evaluate("performance.now()")  # ms since navigation started
 
 
-def run(bundle: Path, image: Path) -> str:
+def run(bundle: Path, image: Path) -> tuple[str, dict[str, float]]:
+    """Returns the markdown section and, for browser preprocessing, the medians:
+    cold_bytes, warm_ms, requests_per_prediction."""
     from playwright.sync_api import sync_playwright
 
-    rows = []
+    rows, figures = [], {}
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=FLAGS)
         for mode in ("browser", "server"):
@@ -78,6 +80,9 @@ def run(bundle: Path, image: Path) -> str:
                 per_prediction = len(meter.paths) - before
                 context.close()
             server.shutdown()
+            if mode == "browser":
+                figures = {"cold_bytes": statistics.median(cold_bytes), "warm_ms": statistics.median(warm),
+                           "requests_per_prediction": per_prediction}
             rows.append(f"| {mode} | {statistics.median(cold):.0f} ({min(cold):.0f}-{max(cold):.0f}) | "
                         f"{statistics.median(warm):.0f} ({min(warm):.0f}-{max(warm):.0f}) | "
                         f"{statistics.median(cold_bytes):,.0f} | {statistics.median(warm_bytes):,.0f} | "
@@ -91,4 +96,4 @@ def run(bundle: Path, image: Path) -> str:
         "here is float32 (1.7 MB); see the Export table for smaller variants.", "",
         "| preprocessing | cold: ms to first prediction | warm: ms to first prediction | "
         "cold bytes | warm bytes | server requests per prediction after load |",
-        "|---|---|---|---|---|---|", *rows, ""])
+        "|---|---|---|---|---|---|", *rows, ""]), figures

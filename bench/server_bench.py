@@ -142,9 +142,10 @@ def measure(kind: str, keras_path: str, bundle: str, steps: list, image: Path) -
             "p99": 1000 * lat[min(n - 1, int(n * 0.99))] if n else float("nan"), "wall": wall}
 
 
-def run(cases: list[tuple[str, str, str, list, Path]]) -> str:
-    """cases: (label, keras file, bundle, preprocessing steps, image)."""
-    rows = []
+def run(cases: list[tuple[str, str, str, list, Path]]) -> tuple[str, dict[str, float]]:
+    """cases: (label, keras file, bundle, preprocessing steps, image).
+    Returns the markdown section and the A/B ratio of each model."""
+    rows, ratios = [], {}
     for label, keras_path, bundle, steps, image in cases:
         a = measure("A", keras_path, bundle, steps, image)
         b = measure("B", keras_path, bundle, steps, image)
@@ -154,7 +155,8 @@ def run(cases: list[tuple[str, str, str, list, Path]]) -> str:
                         f"{r['p50']:.1f} | {r['p99']:.1f} | {r['errors']} |")
         rows.append(f"| {label} | C: clientside default (browser prepares and predicts) | 0 "
                     f"(no request) | n/a | n/a | n/a | 0 |")
-        rows.append(f"| {label} | **ratio A/B in CPU per prediction** | **{a['cpu_ms'] / b['cpu_ms']:.1f}x** | | | | |")
+        ratios[label] = a["cpu_ms"] / b["cpu_ms"]
+        rows.append(f"| {label} | **ratio A/B in CPU per prediction** | **{ratios[label]:.1f}x** | | | | |")
     return "\n".join([
         "## Server cost per prediction", "",
         f"gunicorn, {WORKERS} workers (1 thread each), the same image for every request, a load "
@@ -163,4 +165,4 @@ def run(cases: list[tuple[str, str, str, list, Path]]) -> str:
         "answered. C sends no request per prediction after the first visit (verified by the "
         "browser tests, and by the Visitor table below: 0 requests per prediction).", "",
         "| model | mode | server CPU ms / prediction | predictions/s | p50 ms | p99 ms | errors |",
-        "|---|---|---|---|---|---|---|", *rows, ""])
+        "|---|---|---|---|---|---|---|", *rows, ""]), ratios
