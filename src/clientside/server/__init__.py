@@ -94,7 +94,6 @@ def create_app(bundle_dir: str | os.PathLike | Sequence[str | os.PathLike], *,
     app.json.sort_keys = False  # type: ignore[attr-defined]
     if test_config:
         app.config.update(test_config)
-    app.extensions["clientside.bundles"] = bundles
     limits = api.PrepareLimits(max_files=max_files, max_pixels=max_pixels)
     metrics = health.Metrics()
     options = dict(preprocess=preprocess if callable(preprocess) else None, prepare=prepare,

@@ -15,10 +15,15 @@ def _finish(response: Response, immutable: bool) -> Response:
     return response.make_conditional(request)
 
 
-def bytes_response(body: bytes, mimetype: str, *, immutable: bool = False) -> Response:
-    """In-memory content with a strong ETag; If-None-Match gets a 304."""
+def etag_of(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()[:32]
+
+
+def bytes_response(body: bytes, mimetype: str, *, etag: str, immutable: bool = False) -> Response:
+    """In-memory content with a strong ETag (computed once, by the caller, with etag_of);
+    If-None-Match gets a 304."""
     response = Response(body, mimetype=mimetype)
-    response.set_etag(hashlib.sha256(body).hexdigest()[:32])
+    response.set_etag(etag)
     return _finish(response, immutable)
 
 

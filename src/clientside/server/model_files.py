@@ -11,7 +11,7 @@ import json
 from flask import Blueprint, abort
 
 from ..bundle import MODEL_JSON, Bundle
-from .http_cache import bytes_response, file_response
+from .http_cache import bytes_response, etag_of, file_response
 
 OCTET = "application/octet-stream"
 
@@ -27,14 +27,15 @@ def make_blueprint(bundle: Bundle) -> Blueprint:
     bp = Blueprint("model_files", __name__)
     canonical = (bundle.root / MODEL_JSON).read_bytes()
     article = _with_shard_prefix(bundle.model_json, "model/")
+    canonical_etag, article_etag = etag_of(canonical), etag_of(article)
 
     @bp.get("/model")
     def model_article_url():
-        return bytes_response(article, "application/json")
+        return bytes_response(article, "application/json", etag=article_etag)
 
     @bp.get(f"/model/{MODEL_JSON}")
     def model_json():
-        return bytes_response(canonical, "application/json")
+        return bytes_response(canonical, "application/json", etag=canonical_etag)
 
     @bp.get("/model/<path:name>")
     def shard(name: str):

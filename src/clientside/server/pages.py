@@ -7,7 +7,7 @@ from pathlib import Path
 
 from flask import Blueprint, abort, make_response, render_template
 
-from .http_cache import bytes_response, file_response
+from .http_cache import bytes_response, etag_of, file_response
 from .vendor import VENDOR_FILES
 
 STATIC = Path(__file__).with_name("static")
@@ -61,6 +61,7 @@ def _service_worker(vendor_root: Path) -> bytes:
 def make_blueprint(vendor_root: Path, title: str, prepare: str) -> Blueprint:
     bp = Blueprint("pages", __name__, template_folder="templates")
     service_worker = _service_worker(vendor_root)
+    service_worker_etag = etag_of(service_worker)
 
     @bp.get("/")
     def index():
@@ -72,7 +73,7 @@ def make_blueprint(vendor_root: Path, title: str, prepare: str) -> Blueprint:
 
     @bp.get("/sw.js")
     def sw():
-        return bytes_response(service_worker, "text/javascript")
+        return bytes_response(service_worker, "text/javascript", etag=service_worker_etag)
 
     @bp.get("/static/<path:name>")
     def static_file(name: str):
