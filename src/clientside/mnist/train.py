@@ -20,6 +20,9 @@ from . import data as mnist_data
 LABELS = [str(d) for d in range(10)]
 DEFAULT_EPOCHS = 10
 BATCH_SIZE = 64
+#: The demo ships uint8 weights: a quarter of float32's bytes (431 KB against 1.7 MB) for
+#: the same test accuracy in TF.js (BENCHMARKS.md, Export).
+DEMO_QUANTIZE = "uint8"
 
 
 @dataclass(frozen=True)
@@ -62,9 +65,11 @@ def random_shift(x: np.ndarray, rng: np.random.Generator, max_shift: int = 2) ->
 
 
 def train(out_dir: str | os.PathLike, *, npz: str | None = None, epochs: int = DEFAULT_EPOCHS,
-          seed: int = 0, allow_download: bool = True,
+          seed: int = 0, allow_download: bool = True, quantize: str | None = DEMO_QUANTIZE,
           log: Callable[[str], None] = print) -> TrainResult:
-    """Train on the first data source that works and export the bundle to out_dir."""
+    """Train on the first data source that works and export the bundle to out_dir.
+
+    quantize: the weights' storage in the bundle (None or "float32": exact float32)."""
     os.environ.setdefault("KERAS_BACKEND", "jax")
     import keras
 
@@ -93,6 +98,7 @@ def train(out_dir: str | os.PathLike, *, npz: str | None = None, epochs: int = D
     _, accuracy = model.evaluate(dataset.x_test, dataset.y_test, verbose=0, batch_size=500)
     log(f"test accuracy: {accuracy:.4f} on {len(dataset.x_test):,} held-out images "
         f"(trained in {seconds:.0f} s)")
-    bundle = export(model, out_dir, labels=LABELS, preprocess="mnist", name="mnist")
-    log(f"bundle written to {bundle}")
+    quantize = None if quantize == "float32" else quantize
+    bundle = export(model, out_dir, labels=LABELS, preprocess="mnist", name="mnist", quantize=quantize)
+    log(f"bundle written to {bundle} (weights: {quantize or 'float32'})")
     return TrainResult(bundle, dataset.source, float(accuracy), seconds, epochs, model)

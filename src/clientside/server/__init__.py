@@ -17,6 +17,7 @@ from ..bundle import Bundle, load_bundle
 from ..errors import BundleError
 from . import api, headers, health, model_files, pages
 from .errors import register_error_handlers
+from .assets import assets_version
 from .vendor import find_vendor_root
 
 DEFAULT_MAX_BYTES = 32 * 1024 * 1024
@@ -123,11 +124,12 @@ def _register_index(app: Flask, bundles: list[Bundle], metrics: health.Metrics) 
     from flask import Response, jsonify, render_template
 
     first = bundles[0].name
+    static = f"models/{first}/assets/{assets_version(find_vendor_root())}/static/"
 
     @app.get("/")
     def index():
         html = render_template("models.html", models=[(b.name, f"models/{b.name}/") for b in bundles],
-                               static=f"models/{first}/static/")
+                               static=static)
         return Response(html, mimetype="text/html", headers={"Cache-Control": "no-cache"})
 
     @app.get("/healthz")

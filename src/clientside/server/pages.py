@@ -1,49 +1,15 @@
-"""The page and its own scripts and styles, plus the vendored TF.js files."""
+"""The page, its service worker, and its files (scripts, styles, TF.js)."""
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
 from flask import Blueprint, abort, make_response, render_template
 
-from .http_cache import bytes_response, etag_of, file_response
-from .vendor import VENDOR_FILES
+from .assets import STATIC, AssetStore, all_files, assets_version, shell_files
+from .http_cache import bytes_response, etag_of
 
-STATIC = Path(__file__).with_name("static")
-
-MIMETYPES = {".js": "text/javascript", ".css": "text/css", ".wasm": "application/wasm",
-             ".svg": "image/svg+xml", ".json": "application/json", ".html": "text/html"}
-
-
-def _etag(path: Path) -> str:
-    stat = path.stat()
-    return hashlib.sha256(f"{path}:{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()[:32]
-
-
-#: What the service worker keeps for offline use (relative to the page). Only the SIMD
-#: wasm binary: the one browsers use without cross-origin isolation; another one (threads,
-#: no SIMD) is kept by the service worker once a visit has fetched it.
-SHELL_STATIC = ["style.css", "favicon.svg", "app.js", "predictor.js", "draw.js", "results.js",
-                "worker.js", "preprocess.js"]
-SHELL_VENDOR = ["tf-core.min.js", "tf-layers.min.js", "tf-backend-wasm.min.js",
-                "tfjs-backend-wasm-simd.wasm"]
-
-
-def shell_files(vendor_root: Path) -> dict[str, Path]:
-    """The page's own files and the TF.js files it needs offline: name -> file on disk."""
-    files = {f"static/{n}": STATIC / n for n in SHELL_STATIC}
-    files.update({f"vendor/{n}": vendor_root / VENDOR_FILES[n] for n in SHELL_VENDOR})
-    return files
-
-
-def assets_version(vendor_root: Path) -> str:
-    """Changes whenever any file of the page does (content hash)."""
-    h = hashlib.sha256()
-    for name, path in sorted(shell_files(vendor_root).items()):
-        h.update(name.encode() + b"\0" + path.read_bytes())
-    h.update((Path(__file__).with_name("templates") / "index.html").read_bytes())
-    return h.hexdigest()[:16]
+__all__ = ["make_blueprint", "service_worker", "shell_files", "all_files", "assets_version"]
 
 
 def service_worker(assets: list[str], version: str) -> bytes:
@@ -53,43 +19,46 @@ def service_worker(assets: list[str], version: str) -> bytes:
             .replace("__ASSETS__", json.dumps(assets))).encode()
 
 
-def _service_worker(vendor_root: Path) -> bytes:
-    assets = ["./", "api/model", *shell_files(vendor_root)]
-    return service_worker(assets, assets_version(vendor_root))
-
-
 def make_blueprint(vendor_root: Path, title: str, prepare: str) -> Blueprint:
     bp = Blueprint("pages", __name__, template_folder="templates")
-    service_worker = _service_worker(vendor_root)
-    service_worker_etag = etag_of(service_worker)
+    store = AssetStore(vendor_root)
+    sw_body = service_worker(["./", "api/model", *store.shell_urls()], store.version)
+    sw_etag = etag_of(sw_body)
 
     @bp.get("/")
     def index():
         # Every URL in the page is relative, so the app works under any prefix.
         response = make_response(render_template("index.html", title=title, prepare=prepare,
-                                                 static="static/"))
+                                                 static=f"{store.prefix}static/"))
         response.headers["Cache-Control"] = "no-cache"
         return response
 
     @bp.get("/sw.js")
     def sw():
-        return bytes_response(service_worker, "text/javascript", etag=service_worker_etag)
+        return bytes_response(sw_body, "text/javascript", etag=sw_etag)
 
-    @bp.get("/static/<path:name>")
+    @bp.get("/assets/<version>/<kind>/<name>")
+    def versioned(version: str, kind: str, name: str):
+        asset = store.get(f"{kind}/{name}")
+        if version != store.version or asset is None:
+            abort(404, description=f"No file {kind}/{name} in this version of the page "
+                                   "(reload the page to get the current one).")
+        return asset.response(immutable=True)
+
+    @bp.get("/static/<name>")
     def static_file(name: str):
-        path = (STATIC / name).resolve()
-        if STATIC.resolve() not in path.parents or not path.is_file():
-            abort(404, description=f"No static file {name!r}.")
-        return file_response(path, MIMETYPES.get(path.suffix, "application/octet-stream"),
-                             etag=_etag(path))
+        return _plain(store, "static", name)
 
     @bp.get("/vendor/<name>")
     def vendor(name: str):
-        rel = VENDOR_FILES.get(name)
-        if rel is None:
-            abort(404, description=f"No vendored file {name!r}.")
-        path = vendor_root / rel
-        return file_response(path, MIMETYPES.get(path.suffix, "application/octet-stream"),
-                             etag=_etag(path))
+        return _plain(store, "vendor", name)
 
     return bp
+
+
+def _plain(store: AssetStore, kind: str, name: str):
+    """The same files at unversioned URLs (revalidated), for links from outside the page."""
+    asset = store.get(f"{kind}/{name}")
+    if asset is None:
+        abort(404, description=f"No {'vendored ' if kind == 'vendor' else 'static '}file {name!r}.")
+    return asset.response(immutable=False)

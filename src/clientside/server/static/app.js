@@ -54,6 +54,7 @@ async function predict() {
   const inputs = fromFiles
     ? state.pending.map((file) => ({ blob: file, name: file.name }))
     : [{ blob: await pad.toBlob(), name: 'drawing.png' }];
+  performance.mark('clientside:predict');
   state.busy = true;
   updateButton();
   showError('');
@@ -74,6 +75,7 @@ async function predict() {
       batchSize: n,
     }));
     ui.results.prepend(...cards);
+    performance.mark('clientside:shown');
     ui.status.textContent = `Predicted ${n} in ${ms.predict.toFixed(1)} ms on ${state.predictor.backend} `
       + `(prepared in the ${state.meta.prepare} in ${ms.prepare.toFixed(0)} ms).`;
     if (fromFiles) {
@@ -110,10 +112,13 @@ function wire() {
 async function start() {
   wire();
   try {
+    // The worker starts TF.js and its backend while the model's description downloads.
+    const predictor = new Predictor({ backend: params.get('backend') || undefined });
     const response = await fetch('api/model');
     if (!response.ok) throw new Error(await errorMessage(response));
     state.meta = await response.json();
-    state.predictor = new Predictor();
+    performance.mark('clientside:meta');
+    state.predictor = predictor;
     state.predictor.onProgress = (p) => {
       if (p.phase === 'download') {
         ui.status.textContent = `Downloading the model… ${Math.round(p.fraction * 100)}%`;
@@ -124,9 +129,8 @@ async function start() {
       }
     };
     state.predictor.onWarning = (message) => console.warn(message);
-    const ready = await state.predictor.load({
-      modelUrl: 'model/model.json', info: state.meta, backend: params.get('backend') || undefined,
-    });
+    const ready = await state.predictor.load({ modelUrl: 'model/model.json', info: state.meta });
+    performance.mark('clientside:ready');
     showProgress(1, 1);
     ui.status.textContent = `Model ready (${ready.source === 'cache' ? 'from the browser cache' : 'downloaded'}, `
       + `${ready.ms.toFixed(0)} ms). Backend: ${ready.backend}.`;

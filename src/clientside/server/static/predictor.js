@@ -3,8 +3,10 @@
 
 export class Predictor {
   // The worker sits beside this module, wherever the app or a static build puts them.
-  constructor(workerUrl = new URL('./worker.js', import.meta.url)) {
+  // backend: force one ('wasm', 'webgl', 'cpu'); it starts loading at once.
+  constructor({ backend, workerUrl = new URL('./worker.js', import.meta.url) } = {}) {
     this.worker = new Worker(workerUrl);
+    this.preferred = backend;
     this.pending = new Map();
     this.nextId = 1;
     this.onProgress = () => {};
@@ -15,6 +17,7 @@ export class Predictor {
       for (const { reject } of this.pending.values()) reject(error);
       this.pending.clear();
     };
+    this.worker.postMessage({ type: 'boot', backend });
   }
 
   #receive(msg) {
@@ -36,8 +39,8 @@ export class Predictor {
   }
 
   // Loads TF.js, picks the backend and loads the model (cache first). id 0 is the init call.
-  async load({ modelUrl, info, backend }) {
-    const ready = await this.#call({ type: 'init', baseUrl: document.baseURI, modelUrl, info, backend }, 0);
+  async load({ modelUrl, info }) {
+    const ready = await this.#call({ type: 'init', baseUrl: document.baseURI, modelUrl, info, backend: this.preferred }, 0);
     this.backend = ready.backend;
     this.source = ready.source;
     this.inputShape = ready.inputShape;

@@ -1,6 +1,8 @@
 // Service worker: keeps the app shell (page, scripts, TF.js and its wasm) so the page
 // works offline after one visit. The model itself is cached by the worker in IndexedDB.
-// Network first, so an online visit always gets the current files (revalidated by ETag).
+// Files under assets/<version>/ never change (their URL changes instead): served from the
+// cache without asking. Everything else goes to the network first, so an online visit
+// always gets the current page (revalidated by ETag), and to the cache when offline.
 const VERSION = '__VERSION__';
 const SHELL = __ASSETS__;
 const CACHE = `clientside-shell-${VERSION}`;
@@ -25,8 +27,13 @@ self.addEventListener('fetch', (event) => {
   // Only this app's GETs; the model's files go to the network (the worker caches the model).
   if (request.method !== 'GET' || url.origin !== scope.origin || !url.pathname.startsWith(scope.pathname)
       || url.pathname.startsWith(`${scope.pathname}model`)) return;
+  const immutable = url.pathname.includes('/assets/');
   event.respondWith((async () => {
     const cache = await caches.open(CACHE);
+    if (immutable) {
+      const hit = await cache.match(request);
+      if (hit) return hit;
+    }
     try {
       const response = await fetch(request);
       if (response.ok) cache.put(request, response.clone());

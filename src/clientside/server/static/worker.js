@@ -19,6 +19,7 @@ let model = null;
 let meta = null;
 let base = null;
 let pre = null;
+let booting = null;  // the backend and preprocessing code, started before the model is known
 
 const post = (msg, transfer = []) => self.postMessage(msg, transfer);
 
@@ -116,12 +117,19 @@ async function loadModel(modelUrl) {
   return { model: fresh, source: 'network' };
 }
 
+// Starts the backend (wasm compilation) and the preprocessing module at once, while the
+// page is still fetching the model's description.
+function boot({ backend }) {
+  booting ??= Promise.all([pickBackend(backend), import('./preprocess.js')]);
+  return booting;
+}
+
 async function init({ baseUrl, modelUrl, info, backend }) {
   base = baseUrl;
   meta = info;
   const started = performance.now();
-  pre = await import('./preprocess.js');
-  const chosen = await pickBackend(backend);
+  const [chosen, preprocess] = await boot({ backend });
+  pre = preprocess;
   const loaded = await loadModel(modelUrl);
   model = loaded.model;
   const inputShape = model.inputs[0].shape.map((d) => d ?? 1);
@@ -187,7 +195,8 @@ async function predict({ id, files, mode }) {
 
 self.onmessage = async ({ data }) => {
   try {
-    if (data.type === 'init') await init(data);
+    if (data.type === 'boot') await boot(data);
+    else if (data.type === 'init') await init(data);
     else if (data.type === 'predict') await predict(data);
     else if (data.type === 'memory') post({ type: 'memory', id: data.id, numTensors: tf.memory().numTensors });
   } catch (err) {

@@ -1,0 +1,138 @@
+"""The page's own files and TF.js, held in memory with their compressed forms.
+
+Each file is served twice: under `assets/<version>/...`, where the version is the hash of
+every file of the page, with `immutable` caching (a returning visitor asks for nothing),
+and under its plain name, revalidated by ETag, for people who link to it. Like WhiteNoise:
+gzip is made once per process when the file is first loaded, brotli (slower to make,
+smaller) the first time a client asks for it; both are kept.
+"""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flask import Response, request
+
+from .http_cache import IMMUTABLE, REVALIDATE, etag_of
+from .vendor import VENDOR_FILES
+
+STATIC = Path(__file__).with_name("static")
+TEMPLATES = Path(__file__).with_name("templates")
+
+MIMETYPES = {".js": "text/javascript", ".css": "text/css", ".wasm": "application/wasm",
+             ".svg": "image/svg+xml", ".json": "application/json", ".html": "text/html"}
+MIN_COMPRESS_BYTES = 1024
+
+#: What the service worker keeps for offline use (relative to the page). Only the SIMD
+#: wasm binary: the one browsers use without cross-origin isolation; another one (threads,
+#: no SIMD) is kept by the service worker once a visit has fetched it.
+SHELL_STATIC = ["style.css", "favicon.svg", "app.js", "predictor.js", "draw.js", "results.js",
+                "worker.js", "preprocess.js"]
+SHELL_VENDOR = ["tf-core.min.js", "tf-layers.min.js", "tf-backend-wasm.min.js",
+                "tfjs-backend-wasm-simd.wasm"]
+
+
+def shell_files(vendor_root: Path) -> dict[str, Path]:
+    """The page's own files and the TF.js files it needs offline: name -> file on disk."""
+    files = {f"static/{n}": STATIC / n for n in SHELL_STATIC}
+    files.update({f"vendor/{n}": vendor_root / VENDOR_FILES[n] for n in SHELL_VENDOR})
+    return files
+
+
+def all_files(vendor_root: Path) -> dict[str, Path]:
+    """Everything the page may load: the shell plus the fallback backends."""
+    files = {f"static/{p.name}": p for p in sorted(STATIC.iterdir())
+             if p.is_file() and p.name != "sw.js"}  # sw.js is generated per app
+    files.update({f"vendor/{n}": vendor_root / rel for n, rel in VENDOR_FILES.items()})
+    return files
+
+
+def assets_version(vendor_root: Path) -> str:
+    """Changes whenever any file of the page does (content hash)."""
+    h = hashlib.sha256()
+    for name, path in sorted(all_files(vendor_root).items()):
+        h.update(name.encode() + b"\0" + path.read_bytes())
+    for template in sorted(TEMPLATES.iterdir()):
+        h.update(template.read_bytes())
+    return h.hexdigest()[:16]
+
+
+@dataclass
+class Asset:
+    body: bytes
+    mimetype: str
+    etag: str
+    gzip: bytes | None
+    _brotli: bytes | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @classmethod
+    def load(cls, path: Path) -> Asset:
+        body = path.read_bytes()
+        mimetype = MIMETYPES.get(path.suffix, "application/octet-stream")
+        small = len(body) < MIN_COMPRESS_BYTES
+        return cls(body, mimetype, etag_of(body), None if small else gzip.compress(body, 9, mtime=0))
+
+    @property
+    def brotli(self) -> bytes | None:
+        if self.gzip is None:
+            return None
+        with self._lock:
+            if self._brotli is None:
+                import brotli
+
+                self._brotli = brotli.compress(self.body, quality=11)
+            return self._brotli
+
+    def response(self, *, immutable: bool) -> Response:
+        """The best encoding the client accepts, with an ETag per encoding."""
+        accepted = request.accept_encodings
+        body, encoding = self.body, None
+        if self.gzip is not None:
+            if accepted["br"] and self.brotli is not None:
+                body, encoding = self.brotli, "br"
+            elif accepted["gzip"]:
+                body, encoding = self.gzip, "gzip"
+        response = Response(body, mimetype=self.mimetype)
+        response.set_etag(f"{self.etag}-{encoding}" if encoding else self.etag)
+        if encoding:
+            response.headers["Content-Encoding"] = encoding
+        if self.gzip is not None:
+            response.vary.add("Accept-Encoding")
+        response.headers["Cache-Control"] = IMMUTABLE if immutable else REVALIDATE
+        return response.make_conditional(request)
+
+
+_CACHE: dict[tuple[str, int, int], Asset] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def _cached(path: Path) -> Asset:
+    """One Asset per file content per process, however many apps are made."""
+    stat = path.stat()
+    key = (str(path), stat.st_size, stat.st_mtime_ns)
+    with _CACHE_LOCK:
+        asset = _CACHE.get(key)
+        if asset is None:
+            asset = _CACHE[key] = Asset.load(path)
+        return asset
+
+
+class AssetStore:
+    """The files of one app, loaded at start-up so a bad install fails then, not mid-visit."""
+
+    def __init__(self, vendor_root: Path):
+        self.vendor_root = vendor_root
+        self.version = assets_version(vendor_root)
+        self.assets = {name: _cached(path) for name, path in all_files(vendor_root).items()}
+        self.prefix = f"assets/{self.version}/"
+
+    def get(self, name: str) -> Asset | None:
+        return self.assets.get(name)
+
+    def shell_urls(self) -> list[str]:
+        """The service worker's list, relative to the page."""
+        return [self.prefix + name for name in shell_files(self.vendor_root)]
