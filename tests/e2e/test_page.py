@@ -158,3 +158,29 @@ def test_missing_shard_is_a_clear_error(page, mnist_bundle, tmp_path):
         assert page.evaluate("document.body.dataset.state") == "error"
         message = page.inner_text("#error")
         assert "The model failed to load" in message and "could not be downloaded (HTTP 404)" in message
+
+
+def test_a_file_chosen_while_the_model_loads_waits_for_it(context, mnist_bundle):
+    """Predict stays disabled until the model is ready (it used to be enabled as soon as the
+    model's description arrived, and a click then failed); the chosen file is kept."""
+    import time
+
+    app = create_app(mnist_bundle)
+
+    def slow_model(environ, start_response):
+        if environ["PATH_INFO"].startswith("/model/"):
+            time.sleep(1.5)
+        return app(environ, start_response)
+
+    with LiveServer(slow_model) as server:
+        page = context.new_page()
+        page.goto(server.url, wait_until="commit")
+        page.set_input_files("#files", str(SEVEN))
+        page.wait_for_function("() => document.getElementById('chosen').textContent !== ''")
+        assert page.evaluate("document.body.dataset.state") == "loading"
+        assert page.is_disabled("#predict")
+        page.wait_for_selector("body[data-state=ready]", timeout=60_000)
+        assert page.is_enabled("#predict")
+        page.click("#predict")
+        page.wait_for_selector(".result")
+        assert labels(page) == ["7"]

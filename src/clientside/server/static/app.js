@@ -10,7 +10,7 @@ const ui = {
   status: $('status'), error: $('error'), results: $('results'), predict: $('predict'),
   files: $('files'), drop: $('drop'), chosen: $('chosen'), clear: $('clear'), progress: $('progress'),
 };
-const state = { predictor: null, meta: null, pending: [], busy: false };
+const state = { predictor: null, meta: null, pending: [], busy: false, lastTimings: null };
 const params = new URLSearchParams(location.search);
 
 function setState(name) { document.body.dataset.state = name; }
@@ -76,6 +76,7 @@ async function predict() {
     }));
     ui.results.prepend(...cards);
     performance.mark('clientside:shown');
+    state.lastTimings = ms;
     ui.status.textContent = `Predicted ${n} in ${ms.predict.toFixed(1)} ms on ${state.predictor.backend} `
       + `(prepared in the ${state.meta.prepare} in ${ms.prepare.toFixed(0)} ms).`;
     if (fromFiles) {
@@ -95,6 +96,7 @@ async function predict() {
 
 function wire() {
   ui.files.addEventListener('change', () => choose(ui.files.files));
+  if (ui.files.files.length) choose(ui.files.files);  // chosen before this script ran
   ui.clear.addEventListener('click', () => pad.clear());
   ui.predict.addEventListener('click', predict);
   for (const type of ['dragenter', 'dragover']) {
@@ -118,8 +120,7 @@ async function start() {
     if (!response.ok) throw new Error(await errorMessage(response));
     state.meta = await response.json();
     performance.mark('clientside:meta');
-    state.predictor = predictor;
-    state.predictor.onProgress = (p) => {
+    predictor.onProgress = (p) => {
       if (p.phase === 'download') {
         ui.status.textContent = `Downloading the model… ${Math.round(p.fraction * 100)}%`;
         showProgress(p.fraction, 1);
@@ -128,8 +129,9 @@ async function start() {
         showProgress(p.done, p.total);
       }
     };
-    state.predictor.onWarning = (message) => console.warn(message);
-    const ready = await state.predictor.load({ modelUrl: 'model/model.json', info: state.meta });
+    predictor.onWarning = (message) => console.warn(message);
+    const ready = await predictor.load({ modelUrl: 'model/model.json', info: state.meta });
+    state.predictor = predictor;  // from now on Predict is enabled
     performance.mark('clientside:ready');
     showProgress(1, 1);
     ui.status.textContent = `Model ready (${ready.source === 'cache' ? 'from the browser cache' : 'downloaded'}, `

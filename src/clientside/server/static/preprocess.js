@@ -36,7 +36,7 @@ export async function decode(blob, name = 'upload', maxPixels = 40_000_000) {
   ctx.drawImage(bitmap, 0, 0);
   bitmap.close();
   const rgba = ctx.getImageData(0, 0, width, height).data;
-  return { data: Float32Array.from(rgba), height, width, channels: 4 };
+  return { data: new Float32Array(rgba), height, width, channels: 4 };
 }
 
 export function run(image, steps, name = 'upload') {
@@ -87,7 +87,11 @@ registerStep('flatten_alpha', (img, { background = 255 }) => {
   const n = img.height * img.width;
   for (let i = 0; i < n; i += 1) {
     const a = img.data[i * 4 + 3] / 255;
-    for (let k = 0; k < 3; k += 1) out.data[i * 3 + k] = img.data[i * 4 + k] * a + background * (1 - a);
+    if (a === 1) {  // opaque: the formula gives the colour itself
+      out.data[i * 3] = img.data[i * 4]; out.data[i * 3 + 1] = img.data[i * 4 + 1]; out.data[i * 3 + 2] = img.data[i * 4 + 2];
+    } else {
+      for (let k = 0; k < 3; k += 1) out.data[i * 3 + k] = img.data[i * 4 + k] * a + background * (1 - a);
+    }
   }
   return out;
 });
@@ -107,7 +111,9 @@ registerStep('invert', (img, { when = 'light_background' }) => {
   const b = border(img);
   const mean = b.reduce((s, v) => s + v, 0) / b.length;
   if (when === 'always' || (when === 'light_background' && mean > 127.5)) {
-    return { ...img, data: img.data.map((v) => 255 - v) };
+    const data = new Float32Array(img.data.length);
+    for (let i = 0; i < data.length; i += 1) data[i] = 255 - img.data[i];
+    return { ...img, data };
   }
   return img;
 });
@@ -115,10 +121,12 @@ registerStep('invert', (img, { when = 'light_background' }) => {
 registerStep('normalize_contrast', (img, { min_range: minRange = 24 }) => {
   const background = median(border(img));
   let peak = -Infinity;
-  for (const v of img.data) if (v > peak) peak = v;
+  for (let i = 0; i < img.data.length; i += 1) if (img.data[i] > peak) peak = img.data[i];
   if (peak - background < minRange) throw new PreprocessError('the image is blank: no digit was found in it.');
   const k = 255 / (peak - background);
-  return { ...img, data: img.data.map((v) => Math.min(255, Math.max(0, (v - background) * k))) };
+  const data = new Float32Array(img.data.length);
+  for (let i = 0; i < data.length; i += 1) data[i] = Math.min(255, Math.max(0, (img.data[i] - background) * k));
+  return { ...img, data };
 });
 
 registerStep('clear_margin', (img, { fraction = 0.03 }) => {
@@ -278,9 +286,11 @@ registerStep('channel_order', (img, { order = 'rgb' }) => {
 
 registerStep('normalize', (img, { scale = 1 / 255, mean = [0], std = [1] }) => {
   const c = img.channels;
-  const data = img.data.map((v, i) => {
-    const k = i % c;
-    return (v * scale - mean[k % mean.length]) / std[k % std.length];
-  });
+  const data = new Float32Array(img.data.length);
+  for (let k = 0; k < c; k += 1) {
+    const m = mean[k % mean.length];
+    const d = std[k % std.length];
+    for (let i = k; i < data.length; i += c) data[i] = (img.data[i] * scale - m) / d;
+  }
   return { ...img, data };
 });

@@ -1,0 +1,76 @@
+"""`make bench` code, run small and fast so a broken benchmark shows up in `make test`.
+No timing is asserted (timings here swing by 50%): only that each part runs, counts what
+it should, and writes its table; and the facts that do not depend on speed (a warm visit
+downloads no model bytes, no request per prediction in the default mode)."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.helpers import SEVEN
+
+BENCH = Path(__file__).resolve().parents[2] / "bench"
+sys.path.insert(0, str(BENCH))
+
+import baseline_app  # noqa: E402
+import browser_bench  # noqa: E402
+import inference_bench  # noqa: E402
+import server_bench  # noqa: E402
+
+from clientside import preprocess  # noqa: E402
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def small_keras(tmp_path_factory):
+    """A small CNN saved as .keras, and its bundle."""
+    import keras
+
+    from clientside.exporter import export
+
+    keras.utils.set_random_seed(2)
+    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(4, 3, activation="relu"),
+                              keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")])
+    folder = tmp_path_factory.mktemp("bench")
+    model.save(folder / "small.keras")
+    bundle = export(model, folder / "small", labels=list("0123456789"), preprocess="mnist", quantize="uint8")
+    return folder / "small.keras", bundle
+
+
+def test_visitor_and_page_overhead(browser, small_keras, monkeypatch):
+    monkeypatch.setattr(browser_bench, "RUNS", 1)
+    monkeypatch.setattr(browser_bench, "OVERHEAD_RUNS", 3)
+    _, bundle = small_keras
+    section, figures = browser_bench.run(bundle, SEVEN, [("small", bundle, SEVEN)], browser)
+    assert figures["requests_per_prediction"] == 0
+    assert figures["warm_model_bytes"] == 0
+    assert 0 < figures["warm_ms"] and 100_000 < figures["cold_bytes"]
+    assert "| browser |" in section and "| server |" in section and "| small (upload-seven.png) | wasm |" in section
+
+
+def test_inference_in_every_backend_and_native(browser, small_keras, monkeypatch):
+    for name, value in [("SINGLES", 3), ("BATCH", 4), ("BATCH_RUNS", 1), ("BUDGET_MS", 3000)]:
+        monkeypatch.setattr(inference_bench, name, value)
+    keras_file, bundle = small_keras
+    section, ratios = inference_bench.run([("small", bundle, keras_file)], browser)
+    for backend in inference_bench.BACKENDS:
+        row = next(line for line in section.splitlines() if line.startswith(f"| small: TF.js {backend} |"))
+        assert "unavailable" not in row and row.split("|")[6].strip() == "3"  # singles run
+    assert ratios["small"] > 0
+
+
+def test_server_cost_of_prepare_and_the_baseline(small_keras, monkeypatch):
+    monkeypatch.setattr(server_bench, "DURATION", 1.0)
+    keras_file, bundle = small_keras
+    b = server_bench.measure("B", str(keras_file), str(bundle), preprocess.MNIST_STEPS, SEVEN)
+    assert b["errors"] == 0 and b["n"] > 0 and b["cpu_ms"] > 0
+    # A, the baseline, through Flask's test client: it predicts what the model says
+    client = baseline_app.create_app(str(keras_file), preprocess.MNIST_STEPS).test_client()
+    response = client.post("/predict", data={"file": (SEVEN.open("rb"), SEVEN.name)})
+    assert response.status_code == 200
+    probs = np.array(response.get_json()["probabilities"])
+    assert probs.shape == (1, 10) and abs(probs.sum() - 1) < 1e-4
