@@ -29,7 +29,8 @@ def machine() -> str:
 
     return (f"- date: {datetime.date.today()}\n- machine: {os.cpu_count()} cores, {cpu}\n"
             f"- Python {platform.python_version()}, Keras {keras.__version__} "
-            f"(JAX {jax.__version__}), TF.js 4.22.0 under Node {os.popen('node --version').read().strip()}\n"
+            f"(JAX {jax.__version__}), TF.js 4.22.0 under Node {os.popen('node --version').read().strip()} "
+            f"and in {os.popen('/usr/bin/chromium --version 2>/dev/null').read().strip() or 'Chromium'} (headless)\n"
             "- command: `make bench` (bench/run.py)\n")
 
 

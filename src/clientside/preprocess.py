@@ -47,17 +47,24 @@ MNIST_STEPS: list[Step] = [
     {"op": "normalize", "scale": 1 / 255, "mean": [0.0], "std": [1.0]},
 ]
 
+_TAKES_UINT8: set[str] = set()
 _STEPS: dict[str, StepFn] = {}
 
 
-def register_step(name: str, fn: StepFn) -> None:
-    """Make `fn(image, **params)` available to pipelines as `{"op": name}`."""
+def register_step(name: str, fn: StepFn, *, takes_uint8: bool = False) -> None:
+    """Make `fn(image, **params)` available to pipelines as `{"op": name}`. A step gets a
+    float32 image in 0..255, or, with takes_uint8, possibly the decoded uint8 pixels (so it
+    can skip a float copy of a full-size photo)."""
     _STEPS[name] = fn
+    if takes_uint8:
+        _TAKES_UINT8.add(name)
+    else:
+        _TAKES_UINT8.discard(name)
 
 
-def step(name: str) -> Callable[[StepFn], StepFn]:
+def step(name: str, *, takes_uint8: bool = False) -> Callable[[StepFn], StepFn]:
     def decorator(fn: StepFn) -> StepFn:
-        register_step(name, fn)
+        register_step(name, fn, takes_uint8=takes_uint8)
         return fn
     return decorator
 
@@ -85,7 +92,7 @@ def validate_steps(steps: Sequence[Step]) -> None:
 
 
 def decode(data: bytes, filename: str = "upload", limits: Limits = Limits()) -> np.ndarray:
-    """Bytes of a common image format -> float32 RGB(A) [h, w, 3 or 4], EXIF orientation applied."""
+    """Bytes of a common image format -> uint8 RGB(A) [h, w, 3 or 4], EXIF orientation applied."""
     if not data:
         raise InputError(f"{filename} is empty.", status=400, file=filename)
     try:
@@ -123,7 +130,7 @@ def decode(data: bytes, filename: str = "upload", limits: Limits = Limits()) -> 
             f"{filename} could not be decoded: it looks truncated or corrupt ({exc}).",
             status=422, file=filename,
         ) from None
-    return np.asarray(rgba, dtype=np.float32)
+    return np.asarray(rgba)
 
 
 def _too_many_pixels(filename: str, width: int, height: int, limits: Limits) -> InputError:
@@ -137,6 +144,8 @@ def run(image: np.ndarray, steps: Sequence[Step], filename: str = "upload") -> n
     """Apply the pipeline to a decoded image; errors name the file."""
     for s in steps:
         params = {k: v for k, v in s.items() if k != "op"}
+        if image.dtype != np.float32 and s["op"] not in _TAKES_UINT8:
+            image = image.astype(np.float32)
         try:
             image = _STEPS[s["op"]](image, **params)
         except InputError as exc:
@@ -144,7 +153,7 @@ def run(image: np.ndarray, steps: Sequence[Step], filename: str = "upload") -> n
             exc.message = f"{filename}: {exc.message}"
             exc.args = (exc.message,)
             raise
-    return image
+    return image.astype(np.float32, copy=False)
 
 
 def prepare(data: bytes, steps: Sequence[Step], filename: str = "upload",
@@ -160,11 +169,12 @@ def _border(gray: np.ndarray) -> np.ndarray:
     return np.concatenate([g[0], g[-1], g[1:-1, 0], g[1:-1, -1]])
 
 
-@step("flatten_alpha")
+@step("flatten_alpha", takes_uint8=True)
 def flatten_alpha(image: np.ndarray, background: float = 255) -> np.ndarray:
     """Composite RGBA onto a solid background (transparent PNGs, canvas drawings)."""
     if image.shape[-1] != 4:
         return image
+    image = image.astype(np.float32, copy=False)
     alpha = image[..., 3:4] / 255.0
     return image[..., :3] * alpha + np.float32(background) * (1.0 - alpha)
 
@@ -231,12 +241,18 @@ def resize(image: np.ndarray, height: int, width: int) -> np.ndarray:
     """Resample to height x width with Pillow's antialiased BILINEAR filter, on float
     planes (mode "F": no rounding to 8 bits, sums in double precision). preprocess.js
     computes the same filter in float64; the two agree within 1e-4 of a grey level."""
-    x = np.asarray(image, np.float32)
-    out = np.empty((height, width, x.shape[2]), np.float32)
-    for c in range(x.shape[2]):
-        plane = Image.fromarray(np.ascontiguousarray(x[:, :, c]))  # float32: mode "F"
+    out = np.empty((height, width, image.shape[2]), np.float32)
+    for c, plane in enumerate(_float_planes(image)):
         out[:, :, c] = np.asarray(plane.resize((width, height), Image.Resampling.BILINEAR))
     return out
+
+
+def _float_planes(image: np.ndarray) -> list[Image.Image]:
+    """One Pillow "F" image per channel; from decoded uint8 pixels without a float copy."""
+    if image.dtype == np.uint8 and image.shape[2] in (3, 4):
+        return [band.convert("F") for band in Image.fromarray(image).split()]
+    x = np.asarray(image, np.float32)
+    return [Image.fromarray(np.ascontiguousarray(x[:, :, c])) for c in range(x.shape[2])]
 
 
 @step("fit")
@@ -248,7 +264,7 @@ def fit(image: np.ndarray, size: Sequence[int] = (20, 20)) -> np.ndarray:
     return resize(image, max(1, _round_half_up(h * ratio)), max(1, _round_half_up(w * ratio)))
 
 
-@step("resize")
+@step("resize", takes_uint8=True)
 def resize_step(image: np.ndarray, size: Sequence[int] = (224, 224)) -> np.ndarray:
     """Scale to exactly size (height, width), ignoring the aspect ratio."""
     return resize(image, size[0], size[1])
@@ -304,4 +320,6 @@ def normalize(image: np.ndarray, scale: float = 1 / 255, mean: Sequence[float] =
               std: Sequence[float] = (1.0,)) -> np.ndarray:
     """x * scale, then (x - mean) / std per channel: 0..1 for MNIST, ImageNet stats for others."""
     x = image * np.float32(scale)
-    return ((x - np.asarray(mean, np.float32)) / np.asarray(std, np.float32)).astype(np.float32)
+    x -= np.asarray(mean, np.float32)
+    x /= np.asarray(std, np.float32)
+    return x
