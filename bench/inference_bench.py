@@ -16,7 +16,7 @@ HERE = Path(__file__).resolve().parent
 BACKENDS = ("wasm", "webgl", "cpu")
 SINGLES = 100
 BATCH = 64
-BUDGET_MS = 8_000  # per backend and phase: slow backends run fewer predictions
+BUDGET_MS = 5_000  # per backend and phase: slow backends run fewer predictions
 BATCH_RUNS = 3
 
 

@@ -6,6 +6,7 @@ import os
 import platform
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
@@ -83,25 +84,39 @@ def _ratio(speed: dict[str, float], label: str) -> str:
 def main() -> None:
     from clientside.mnist.train import train
 
+    took: dict[str, float] = {}
+    started = time.monotonic()
+
+    def timed(name: str, fn, *args):
+        t0 = time.monotonic()
+        out = fn(*args)
+        took[name] = time.monotonic() - t0
+        print(f"{name}: {took[name]:.0f} s", file=sys.stderr)
+        return out
+
     with tempfile.TemporaryDirectory() as tmp:
         # the demo exactly as `make demo` makes it (uint8 weights)
-        result = train(Path(tmp) / "mnist", allow_download=False, log=lambda line: None)
+        result = timed("training the MNIST demo", lambda: train(Path(tmp) / "mnist", allow_download=False,
+                                                                log=lambda line: None))
         keras_file = Path(tmp) / "mnist.keras"
         result.model.save(keras_file)
         seven = ROOT.parent / "shared" / "data" / "upload-seven.png"
-        mobilenet_keras, mobilenet_bundle, photo = mobilenet(Path(tmp))
-        visitor_section, visitor = browser_bench.run(result.bundle, seven, [
+        mobilenet_keras, mobilenet_bundle, photo = timed("building MobileNetV2", mobilenet, Path(tmp))
+        visitor_section, visitor = timed("visitor and page overhead", browser_bench.run, result.bundle, seven, [
             ("MNIST CNN", result.bundle, seven), ("MobileNetV2 224", mobilenet_bundle, photo)])
-        speed_section, speed = inference_bench.run([
+        speed_section, speed = timed("browser inference and native", inference_bench.run, [
             ("MNIST CNN", result.bundle, keras_file), ("MobileNetV2 224", mobilenet_bundle, mobilenet_keras)])
-        server_section, ratios = server_bench.run([
+        server_section, ratios = timed("server cost", server_bench.run, [
             ("MNIST CNN", str(keras_file), str(result.bundle), preprocess.MNIST_STEPS, seven),
             ("MobileNetV2 224", str(mobilenet_keras), str(mobilenet_bundle), preprocess.IMAGENET_STEPS, photo),
         ])
-        export_section = export_bench.run(keras_file)
+        export_section = timed("export", export_bench.run, keras_file)
+    total = time.monotonic() - started
+    phases = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in took.items())
     text = ("# Benchmarks\n\nEvery figure here comes from `make bench`; timings on shared "
             "machines swing by about 50%, so compare ratios within one run.\n\n"
-            + machine() + "\n" + targets(ratios, visitor, speed) + "\n" + server_section + "\n"
+            + machine() + f"- this run took {total / 60:.1f} min ({phases})\n\n"
+            + targets(ratios, visitor, speed) + "\n" + server_section + "\n"
             + speed_section + "\n" + visitor_section + "\n" + export_section)
     (ROOT / "BENCHMARKS.md").write_text(text)
     print(text)

@@ -124,7 +124,7 @@ def measure(kind: str, keras_path: str, bundle: str, steps: list, image: Path) -
         path, headers = ("/predict", {}) if kind == "A" else ("/api/prepare", {"Accept": "application/octet-stream"})
         # warm-up until every worker answers (A's workers load Keras and compile first)
         deadline = time.monotonic() + 240
-        while not load(port, path, image, headers, duration=2.0)["latencies"]:
+        while not load(port, path, image, headers, duration=1.0)["latencies"]:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"server {kind} never answered")
         load(port, path, image, headers, duration=2.0)

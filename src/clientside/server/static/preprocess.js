@@ -167,7 +167,8 @@ registerStep('crop_to_ink', (img, { threshold = 0.1 }) => {
 });
 
 // Pillow's resampling (BILINEAR with antialiasing): a triangle filter widened by the
-// downscaling factor, normalised weights, rows then columns. resize.py does the same.
+// downscaling factor, normalised weights, rows then columns, in float64. preprocess.py
+// gets the same from Pillow (mode "F": float planes, double sums).
 export function resampleWeights(inSize, outSize) {
   const scale = inSize / outSize;
   const filterScale = Math.max(scale, 1);

@@ -130,12 +130,29 @@ async function init({ baseUrl, modelUrl, info, backend }) {
   const started = performance.now();
   const [chosen, preprocess] = await boot({ backend });
   pre = preprocess;
+  const warming = warmPreprocessing();  // runs while IndexedDB or the network answers
   const loaded = await loadModel(modelUrl);
+  await warming;
   model = loaded.model;
   const inputShape = model.inputs[0].shape.map((d) => d ?? 1);
   tf.tidy(() => model.predict(tf.zeros(inputShape)));  // compile kernels now, not on first use
   post({ type: 'ready', backend: chosen, source: loaded.source, ms: performance.now() - started,
     inputShape: model.inputs[0].shape });
+}
+
+// The first image would otherwise pay for compiling the decoder and every step (about
+// 15 ms for a digit): run them once on a synthetic picture (a dark block on white).
+async function warmPreprocessing() {
+  if (!meta.preprocess || meta.prepare === 'server') return;
+  try {
+    const canvas = new OffscreenCanvas(192, 192);  // big enough for the loops to get optimised
+    const ctx = canvas.getContext('2d');
+    ctx.fillStyle = '#fff';
+    ctx.fillRect(0, 0, 192, 192);
+    ctx.fillStyle = '#000';
+    ctx.fillRect(64, 48, 64, 96);
+    await pre.prepare(await canvas.convertToBlob({ type: 'image/png' }), meta.preprocess, 'warm-up');
+  } catch { /* a pipeline may refuse this picture; warming up is only an optimisation */ }
 }
 
 async function serverPrepare(files) {
