@@ -2,7 +2,8 @@
 // clientside/preprocess.py, so the browser's tensor matches the server's. Works in a
 // window and in a worker (createImageBitmap + OffscreenCanvas).
 //
-// An image is {data: Float32Array, height, width, channels} in 0..255 (row-major HWC).
+// An image is {data, height, width, channels} in 0..255 (row-major HWC); data is the
+// decoder's Uint8ClampedArray at first, a Float32Array after the first step that computes.
 
 export class PreprocessError extends Error {}
 
@@ -36,7 +37,7 @@ export async function decode(blob, name = 'upload', maxPixels = 40_000_000) {
   ctx.drawImage(bitmap, 0, 0);
   bitmap.close();
   const rgba = ctx.getImageData(0, 0, width, height).data;
-  return { data: new Float32Array(rgba), height, width, channels: 4 };
+  return { data: rgba, height, width, channels: 4 };  // steps read any typed array, write Float32Array
 }
 
 export function run(image, steps, name = 'upload') {
