@@ -11,7 +11,7 @@ from clientside import create_app
 
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-RUNS = 5
+RUNS = 7
 OVERHEAD_RUNS = 20
 
 # The visitor "clicks" Predict the moment the page allows it: the file is chosen while the

@@ -47,24 +47,24 @@ MNIST_STEPS: list[Step] = [
     {"op": "normalize", "scale": 1 / 255, "mean": [0.0], "std": [1.0]},
 ]
 
-_TAKES_UINT8: set[str] = set()
+_TAKES_DECODED: set[str] = set()
 _STEPS: dict[str, StepFn] = {}
 
 
-def register_step(name: str, fn: StepFn, *, takes_uint8: bool = False) -> None:
+def register_step(name: str, fn: StepFn, *, takes_decoded: bool = False) -> None:
     """Make `fn(image, **params)` available to pipelines as `{"op": name}`. A step gets a
-    float32 image in 0..255, or, with takes_uint8, possibly the decoded uint8 pixels (so it
-    can skip a float copy of a full-size photo)."""
+    float32 array [h, w, c] in 0..255; with takes_decoded it may instead get the decoded
+    Pillow image (RGB or RGBA), so a full-size photo need not be copied into floats first."""
     _STEPS[name] = fn
-    if takes_uint8:
-        _TAKES_UINT8.add(name)
+    if takes_decoded:
+        _TAKES_DECODED.add(name)
     else:
-        _TAKES_UINT8.discard(name)
+        _TAKES_DECODED.discard(name)
 
 
-def step(name: str, *, takes_uint8: bool = False) -> Callable[[StepFn], StepFn]:
+def step(name: str, *, takes_decoded: bool = False) -> Callable[[StepFn], StepFn]:
     def decorator(fn: StepFn) -> StepFn:
-        register_step(name, fn, takes_uint8=takes_uint8)
+        register_step(name, fn, takes_decoded=takes_decoded)
         return fn
     return decorator
 
@@ -93,6 +93,11 @@ def validate_steps(steps: Sequence[Step]) -> None:
 
 def decode(data: bytes, filename: str = "upload", limits: Limits = Limits()) -> np.ndarray:
     """Bytes of a common image format -> uint8 RGB(A) [h, w, 3 or 4], EXIF orientation applied."""
+    return np.asarray(decode_image(data, filename, limits))
+
+
+def decode_image(data: bytes, filename: str = "upload", limits: Limits = Limits()) -> Image.Image:
+    """Bytes of a common image format -> a Pillow RGB or RGBA image, EXIF orientation applied."""
     if not data:
         raise InputError(f"{filename} is empty.", status=400, file=filename)
     try:
@@ -130,7 +135,7 @@ def decode(data: bytes, filename: str = "upload", limits: Limits = Limits()) -> 
             f"{filename} could not be decoded: it looks truncated or corrupt ({exc}).",
             status=422, file=filename,
         ) from None
-    return np.asarray(rgba)
+    return rgba
 
 
 def _too_many_pixels(filename: str, width: int, height: int, limits: Limits) -> InputError:
@@ -140,12 +145,12 @@ def _too_many_pixels(filename: str, width: int, height: int, limits: Limits) -> 
     )
 
 
-def run(image: np.ndarray, steps: Sequence[Step], filename: str = "upload") -> np.ndarray:
+def run(image: np.ndarray | Image.Image, steps: Sequence[Step], filename: str = "upload") -> np.ndarray:
     """Apply the pipeline to a decoded image; errors name the file."""
     for s in steps:
         params = {k: v for k, v in s.items() if k != "op"}
-        if image.dtype != np.float32 and s["op"] not in _TAKES_UINT8:
-            image = image.astype(np.float32)
+        if s["op"] not in _TAKES_DECODED:
+            image = _floats(image)
         try:
             image = _STEPS[s["op"]](image, **params)
         except InputError as exc:
@@ -153,13 +158,19 @@ def run(image: np.ndarray, steps: Sequence[Step], filename: str = "upload") -> n
             exc.message = f"{filename}: {exc.message}"
             exc.args = (exc.message,)
             raise
+    return _floats(image)
+
+
+def _floats(image: np.ndarray | Image.Image) -> np.ndarray:
+    if isinstance(image, Image.Image):
+        return np.asarray(image, dtype=np.float32)
     return image.astype(np.float32, copy=False)
 
 
 def prepare(data: bytes, steps: Sequence[Step], filename: str = "upload",
             limits: Limits = Limits()) -> np.ndarray:
     """Uploaded bytes -> the model-ready float32 array for one image."""
-    return run(decode(data, filename, limits), steps, filename)
+    return run(decode_image(data, filename, limits), steps, filename)
 
 
 # --- steps -----------------------------------------------------------------------
@@ -169,12 +180,12 @@ def _border(gray: np.ndarray) -> np.ndarray:
     return np.concatenate([g[0], g[-1], g[1:-1, 0], g[1:-1, -1]])
 
 
-@step("flatten_alpha", takes_uint8=True)
-def flatten_alpha(image: np.ndarray, background: float = 255) -> np.ndarray:
+@step("flatten_alpha", takes_decoded=True)
+def flatten_alpha(image: np.ndarray | Image.Image, background: float = 255) -> np.ndarray | Image.Image:
     """Composite RGBA onto a solid background (transparent PNGs, canvas drawings)."""
-    if image.shape[-1] != 4:
+    if (image.mode != "RGBA") if isinstance(image, Image.Image) else (image.shape[-1] != 4):
         return image
-    image = image.astype(np.float32, copy=False)
+    image = _floats(image)
     alpha = image[..., 3:4] / 255.0
     return image[..., :3] * alpha + np.float32(background) * (1.0 - alpha)
 
@@ -237,20 +248,21 @@ def _round_half_up(x: float) -> int:
     return math.floor(x + 0.5)
 
 
-def resize(image: np.ndarray, height: int, width: int) -> np.ndarray:
+def resize(image: np.ndarray | Image.Image, height: int, width: int) -> np.ndarray:
     """Resample to height x width with Pillow's antialiased BILINEAR filter, on float
     planes (mode "F": no rounding to 8 bits, sums in double precision). preprocess.js
     computes the same filter in float64; the two agree within 1e-4 of a grey level."""
-    out = np.empty((height, width, image.shape[2]), np.float32)
-    for c, plane in enumerate(_float_planes(image)):
+    planes = _float_planes(image)
+    out = np.empty((height, width, len(planes)), np.float32)
+    for c, plane in enumerate(planes):
         out[:, :, c] = np.asarray(plane.resize((width, height), Image.Resampling.BILINEAR))
     return out
 
 
-def _float_planes(image: np.ndarray) -> list[Image.Image]:
-    """One Pillow "F" image per channel; from decoded uint8 pixels without a float copy."""
-    if image.dtype == np.uint8 and image.shape[2] in (3, 4):
-        return [band.convert("F") for band in Image.fromarray(image).split()]
+def _float_planes(image: np.ndarray | Image.Image) -> list[Image.Image]:
+    """One Pillow "F" image per channel; straight from a decoded image, without an array copy."""
+    if isinstance(image, Image.Image):
+        return [band.convert("F") for band in image.split()]
     x = np.asarray(image, np.float32)
     return [Image.fromarray(np.ascontiguousarray(x[:, :, c])) for c in range(x.shape[2])]
 
@@ -264,7 +276,7 @@ def fit(image: np.ndarray, size: Sequence[int] = (20, 20)) -> np.ndarray:
     return resize(image, max(1, _round_half_up(h * ratio)), max(1, _round_half_up(w * ratio)))
 
 
-@step("resize", takes_uint8=True)
+@step("resize", takes_decoded=True)
 def resize_step(image: np.ndarray, size: Sequence[int] = (224, 224)) -> np.ndarray:
     """Scale to exactly size (height, width), ignoring the aspect ratio."""
     return resize(image, size[0], size[1])

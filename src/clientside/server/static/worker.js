@@ -135,9 +135,11 @@ async function init({ baseUrl, modelUrl, info, backend }) {
   await warming;
   model = loaded.model;
   const inputShape = model.inputs[0].shape.map((d) => d ?? 1);
-  tf.tidy(() => model.predict(tf.zeros(inputShape)));  // compile kernels now, not on first use
   post({ type: 'ready', backend: chosen, source: loaded.source, ms: performance.now() - started,
     inputShape: model.inputs[0].shape });
+  // Compile the kernels now, not on the first prediction: a visitor needs longer than this
+  // to choose a file, and a prediction asked for meanwhile simply waits for it.
+  tf.tidy(() => model.predict(tf.zeros(inputShape)));
 }
 
 // The first image would otherwise pay for compiling the decoder and every step (about
