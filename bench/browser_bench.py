@@ -167,10 +167,10 @@ REPEAT_PREDICT = """async ({ bytes, name, type, n }) => {
 }"""
 
 
-def page_overhead(cases: list[tuple[str, Path, Path]], browser) -> str:
+def page_overhead(cases: list[tuple[str, Path, Path]], browser) -> tuple[str, dict[str, dict]]:
     """Per prediction in the real page (wasm): preprocessing, inference, and the rest
     (messages to and from the worker, drawing the result)."""
-    rows = []
+    rows, figures = [], {}
     for label, bundle, image in cases:
         server, url = serve(create_app(bundle))
         context = browser.new_context()
@@ -188,6 +188,7 @@ def page_overhead(cases: list[tuple[str, Path, Path]], browser) -> str:
         prepare = statistics.median(r["prepare"] for r in runs)
         infer = statistics.median(r["predict"] for r in runs)
         rest = statistics.median(r["total"] - r["prepare"] - r["predict"] for r in runs)
+        figures[label] = {"total": total, "inference": infer, "preprocessing": prepare, "rest": rest}
         rows.append(f"| {label} ({image.name}) | {backend} | {total:.1f} | {infer:.1f} | {prepare:.1f} | "
                     f"{rest:.1f} | {(total - infer) / total:.0%} |")
     return "\n".join([
@@ -198,7 +199,7 @@ def page_overhead(cases: list[tuple[str, Path, Path]], browser) -> str:
         "decoding and preparing the image in the worker. The rest: messages between page and "
         "worker, and drawing the result.", "",
         "| model (image) | backend | total | inference | preprocessing | the rest | share that is not inference |",
-        "|---|---|---|---|---|---|---|", *rows, ""])
+        "|---|---|---|---|---|---|---|", *rows, ""]), figures
 
 
 def run(bundle: Path, image: Path, overhead_cases: list[tuple[str, Path, Path]],
@@ -214,4 +215,5 @@ def run(bundle: Path, image: Path, overhead_cases: list[tuple[str, Path, Path]],
             finally:
                 launched.close()
     section, figures = visitor(bundle, image, browser)
-    return section + "\n" + page_overhead(overhead_cases, browser), figures
+    overhead_section, figures["overhead"] = page_overhead(overhead_cases, browser)
+    return section + "\n" + overhead_section, figures

@@ -13,7 +13,7 @@ const timeIt = async (model, x) => {
 };
 
 self.onmessage = async ({ data }) => {
-  const { vendor, modelUrl, backend, inputShape, singles, batch, batchRuns, budgetMs } = data;
+  const { vendor, modelUrl, backend, inputShape, singles, batch, batchRuns, budgetMs, batchBudgetMs } = data;
   try {
     const t0 = performance.now();
     importScripts(`${vendor}tf-core.min.js`, `${vendor}tf-layers.min.js`, `${vendor}tf-backend-${backend}.min.js`);
@@ -31,10 +31,10 @@ self.onmessage = async ({ data }) => {
     const median = [...single].sort((a, b) => a - b)[single.length >> 1];
     const batched = [];
     let batchFirst = null;
-    if (median * batch * 2 < budgetMs) {
+    if (median * batch * 2 < batchBudgetMs) {
       const big = tf.randomUniform([batch, ...inputShape]);
       batchFirst = await timeIt(model, big);
-      deadline = performance.now() + budgetMs;
+      deadline = performance.now() + batchBudgetMs;
       while (batched.length < batchRuns && performance.now() < deadline) batched.push(await timeIt(model, big));
       big.dispose();
     }

@@ -72,9 +72,21 @@ def targets(ratios: dict[str, float], visitor: dict[str, float], speed: dict[str
         ("MobileNetV2: browser wasm / native Keras at most 1x", _ratio(speed, "MobileNetV2 224"),
          verdict("MobileNetV2 224" in speed and speed["MobileNetV2 224"] <= 1)),
         ("MNIST: browser wasm / native Keras reported", _ratio(speed, "MNIST CNN"), "reported"),
+        *(_overhead(label, o) for label, o in visitor["overhead"].items()),
     ]
     return "\n".join(["## Targets", "", "| target | this run | |", "|---|---|---|",
                       *(f"| {a} | {b} | {c} |" for a, b, c in rows), ""])
+
+
+def _overhead(label: str, o: dict[str, float]) -> tuple[str, str, str]:
+    """The page's own work per prediction next to inference. Messages and drawing are the
+    page's overhead proper; preprocessing is the work moved from the server (mode C)."""
+    small = o["rest"] <= 0.25 * o["inference"]
+    return (f"{label}: the page's own overhead small next to inference",
+            f"inference {o['inference']:.1f} ms; messages and drawing {o['rest']:.1f} ms; "
+            f"preprocessing {o['preprocessing']:.1f} ms",
+            ("reached for messages and drawing" if small else "**missed** for messages and drawing")
+            + ("; preprocessing is not small" if o["preprocessing"] > 0.25 * o["inference"] else ""))
 
 
 def _ratio(speed: dict[str, float], label: str) -> str:
