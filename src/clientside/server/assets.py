@@ -3,13 +3,15 @@
 Each file is served twice: under `assets/<version>/...`, where the version is the hash of
 every file of the page, with `immutable` caching (a returning visitor asks for nothing),
 and under its plain name, revalidated by ETag, for people who link to it. Like WhiteNoise:
-gzip is made once per process when the file is first loaded, brotli (slower to make,
-smaller) the first time a client asks for it; both are kept.
+gzip is made once per process when the file is first loaded; brotli (smaller, but about
+half a second per TF.js file to make) in a background thread the first time a client
+asks for it, which gets gzip meanwhile rather than waiting.
 """
 from __future__ import annotations
 
 import gzip
 import hashlib
+import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,6 +69,7 @@ class Asset:
     etag: str
     gzip: bytes | None
     _brotli: bytes | None = field(default=None, repr=False)
+    _brotli_pid: int | None = field(default=None, repr=False)  # the process compressing it
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
@@ -76,24 +79,35 @@ class Asset:
         small = len(body) < MIN_COMPRESS_BYTES
         return cls(body, mimetype, etag_of(body), None if small else gzip.compress(body, 9, mtime=0))
 
-    @property
-    def brotli(self) -> bytes | None:
+    def brotli(self, *, wait: bool = False) -> bytes | None:
+        """The brotli body; None while it is being made (unless wait) or if not worth it."""
         if self.gzip is None:
             return None
+        if wait:
+            self._compress()
         with self._lock:
-            if self._brotli is None:
-                import brotli
-
-                self._brotli = brotli.compress(self.body, quality=11)
+            # a thread started before gunicorn forked its workers does not exist in them
+            if self._brotli is None and self._brotli_pid != os.getpid():
+                self._brotli_pid = os.getpid()
+                threading.Thread(target=self._compress, daemon=True, name="clientside-brotli").start()
             return self._brotli
+
+    def _compress(self) -> None:
+        import brotli
+
+        if self._brotli is None:
+            body = brotli.compress(self.body, quality=11)
+            with self._lock:
+                self._brotli = body
 
     def response(self, *, immutable: bool) -> Response:
         """The best encoding the client accepts, with an ETag per encoding."""
         accepted = request.accept_encodings
         body, encoding = self.body, None
         if self.gzip is not None:
-            if accepted["br"] and self.brotli is not None:
-                body, encoding = self.brotli, "br"
+            packed = self.brotli() if accepted["br"] else None
+            if packed is not None:
+                body, encoding = packed, "br"
             elif accepted["gzip"]:
                 body, encoding = self.gzip, "gzip"
         response = Response(body, mimetype=self.mimetype)
