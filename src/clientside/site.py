@@ -50,14 +50,14 @@ def _model_page(bundle: Bundle, out: Path, assets: str, vendor_root: Path, versi
     if bundle.preprocess is None or bundle.prepare == "server":
         raise BundleError(f"{bundle.root} needs server preprocessing (/api/prepare), which a "
                           "static site cannot run: serve it with `clientside serve` instead.")
-    _write(out / "index.html", _render("index.html", title=f"clientside: {bundle.name}",
-                                       prepare="browser", static=f"{assets}static/"))
     info = {**bundle.metadata(), "prepare": "browser"}
+    _write(out / "index.html", _render("index.html", title=f"clientside: {bundle.name}",
+                                       info=info, static=f"{assets}static/"))
     _write(out / "api" / "model", json.dumps(info))
     _write(out / "model" / MODEL_JSON, (bundle.root / MODEL_JSON).read_bytes())
     for shard in bundle.shards:
         shutil.copyfile(bundle.root / shard.path, out / "model" / shard.path)
-    shell = ["./", "api/model", *(f"{assets}{name}" for name in shell_files(vendor_root))]
+    shell = ["./", *(f"{assets}{name}" for name in shell_files(vendor_root))]
     _write(out / "sw.js", service_worker(shell, f"{version}-{bundle.content_hash}"))
 
 

@@ -25,6 +25,8 @@ def test_upload_seven(page, live_mnist):
     assert "upload-seven.png" in card and "predicted in" in card and "%" in card
     assert len(page.query_selector_all(".result .bar")) == 3  # top 3 as bars
     assert page.errors == []
+    # one prediction worker: the one boot.js started before the page's modules loaded
+    assert len(page.workers) == 1 and page.evaluate("Boolean(window.clientsideBoot)")
 
 
 @pytest.mark.parametrize("mode, prepare_requests", [("browser", 0), ("server", 1)])

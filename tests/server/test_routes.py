@@ -273,3 +273,15 @@ def test_blueprint_in_a_users_own_app(small_bundle):
     response = client.post("/digits/api/prepare", data={"file": (io.BytesIO(SEVEN.read_bytes()), "7.png")})
     assert response.status_code == 200
     assert json.loads(response.data)["shape"] == [1, 28, 28, 1]
+
+
+def test_the_page_carries_the_model_description_and_revalidates(client):
+    """The page embeds what /api/model says (no round trip before the worker can start)
+    as a JSON data block, not a script, and answers 304 to a returning visitor."""
+    page = client.get("/")
+    html = page.get_data(as_text=True)
+    block = re.search(r'<script id="model-info" type="application/json">(.*?)</script>', html, re.S)
+    assert block and json.loads(block.group(1)) == client.get("/api/model").get_json()
+    assert page.headers["Cache-Control"] == "no-cache"
+    again = client.get("/", headers={"If-None-Match": page.headers["ETag"]})
+    assert again.status_code == 304 and again.data == b""

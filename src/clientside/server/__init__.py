@@ -53,7 +53,8 @@ def make_blueprint(bundle: Bundle | str | os.PathLike, *, name: str = "clientsid
     prepare_fn = preprocess or api.default_prepare(bundle, limits)
     bp = Blueprint(name, __name__)
     bp.register_blueprint(pages.make_blueprint(vendor_root or find_vendor_root(),
-                                               title or f"clientside: {bundle.name}", mode))
+                                               title or f"clientside: {bundle.name}",
+                                               {**bundle.metadata(), "prepare": mode}))
     bp.register_blueprint(model_files.make_blueprint(bundle))
     metrics = metrics or health.Metrics()
     bp.register_blueprint(api.make_blueprint(bundle, prepare_fn, limits, mode,

@@ -63,7 +63,7 @@ def make_blueprint(bundle: Bundle, prepare: PrepareFn | None, limits: PrepareLim
     bp = Blueprint("api", __name__, url_prefix="/api")
 
     @bp.get("/model")
-    def model_info():
+    def model_info():  # the page carries the same (pages.py); this is for other clients
         info = bundle.metadata()
         info["prepare"] = prepare_mode
         response = jsonify(info)

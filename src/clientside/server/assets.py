@@ -31,7 +31,7 @@ MIN_COMPRESS_BYTES = 1024
 #: What the service worker keeps for offline use (relative to the page). Only the SIMD
 #: wasm binary: the one browsers use without cross-origin isolation; another one (threads,
 #: no SIMD) is kept by the service worker once a visit has fetched it.
-SHELL_STATIC = ["style.css", "favicon.svg", "app.js", "predictor.js", "draw.js", "results.js",
+SHELL_STATIC = ["style.css", "favicon.svg", "boot.js", "app.js", "predictor.js", "draw.js", "results.js",
                 "worker.js", "preprocess.js"]
 SHELL_VENDOR = ["tf-core.min.js", "tf-layers.min.js", "tf-backend-wasm.min.js",
                 "tfjs-backend-wasm-simd.wasm"]

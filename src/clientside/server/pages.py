@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from flask import Blueprint, abort, make_response, render_template
+from flask import Blueprint, abort, render_template
 
 from .assets import STATIC, AssetStore, all_files, assets_version, shell_files
 from .http_cache import bytes_response, etag_of
@@ -19,19 +19,22 @@ def service_worker(assets: list[str], version: str) -> bytes:
             .replace("__ASSETS__", json.dumps(assets))).encode()
 
 
-def make_blueprint(vendor_root: Path, title: str, prepare: str) -> Blueprint:
+def make_blueprint(vendor_root: Path, title: str, info: dict) -> Blueprint:
+    """info: what GET /api/model says (the page carries it, saving a round trip)."""
     bp = Blueprint("pages", __name__, template_folder="templates")
     store = AssetStore(vendor_root)
-    sw_body = service_worker(["./", "api/model", *store.shell_urls()], store.version)
+    sw_body = service_worker(["./", *store.shell_urls()], store.version)
     sw_etag = etag_of(sw_body)
+    page: list[tuple[bytes, str]] = []  # rendered on the first request (needs the app)
 
     @bp.get("/")
     def index():
         # Every URL in the page is relative, so the app works under any prefix.
-        response = make_response(render_template("index.html", title=title, prepare=prepare,
-                                                 static=f"{store.prefix}static/"))
-        response.headers["Cache-Control"] = "no-cache"
-        return response
+        if not page:
+            html = render_template("index.html", title=title, info=info, static=f"{store.prefix}static/")
+            page.append((html.encode(), etag_of(html.encode())))
+        body, etag = page[0]
+        return bytes_response(body, "text/html", etag=etag)
 
     @bp.get("/sw.js")
     def sw():

@@ -40,14 +40,6 @@ function choose(files) {
   updateButton();
 }
 
-async function errorMessage(response) {
-  try {
-    const body = await response.json();
-    if (body?.error?.message) return body.error.message;
-  } catch { /* not JSON */ }
-  return `the server answered HTTP ${response.status}`;
-}
-
 async function predict() {
   if (state.busy) return;
   const fromFiles = state.pending.length > 0;
@@ -114,12 +106,10 @@ function wire() {
 async function start() {
   wire();
   try {
-    // The worker starts TF.js and its backend while the model's description downloads.
-    const predictor = new Predictor({ backend: params.get('backend') || undefined });
-    const response = await fetch('api/model');
-    if (!response.ok) throw new Error(await errorMessage(response));
-    state.meta = await response.json();
-    performance.mark('clientside:meta');
+    // boot.js has started the worker already, unless it could not run
+    const boot = window.clientsideBoot || null;
+    state.meta = boot ? boot.info : JSON.parse(document.getElementById('model-info').textContent);
+    const predictor = new Predictor({ backend: params.get('backend') || undefined, boot });
     predictor.onProgress = (p) => {
       if (p.phase === 'download') {
         ui.status.textContent = `Downloading the model… ${Math.round(p.fraction * 100)}%`;

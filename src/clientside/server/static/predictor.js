@@ -3,10 +3,13 @@
 
 export class Predictor {
   // The worker sits beside this module, wherever the app or a static build puts them.
-  // backend: force one ('wasm', 'webgl', 'cpu'); it starts loading at once.
-  constructor({ backend, workerUrl = new URL('./worker.js', import.meta.url) } = {}) {
-    this.worker = new Worker(workerUrl);
+  // backend: force one ('wasm', 'webgl', 'cpu'). boot: the worker boot.js started early
+  // (already loading the model), with the messages it sent before this existed.
+  constructor({ backend, workerUrl = new URL('./worker.js', import.meta.url), boot = null } = {}) {
+    this.worker = boot ? boot.worker : new Worker(workerUrl);
     this.preferred = backend;
+    this.booted = Boolean(boot);
+    this.early = null;  // the init call's answer, when it came before load() asked
     this.pending = new Map();
     this.nextId = 1;
     this.onProgress = () => {};
@@ -17,7 +20,7 @@ export class Predictor {
       for (const { reject } of this.pending.values()) reject(error);
       this.pending.clear();
     };
-    this.worker.postMessage({ type: 'boot', backend });
+    if (boot) boot.buffered.splice(0).forEach((msg) => this.#receive(msg));
   }
 
   #receive(msg) {
@@ -25,10 +28,22 @@ export class Predictor {
     if (msg.type === 'warning') { this.onWarning(msg.message); return; }
     const id = msg.type === 'ready' ? 0 : msg.id;  // 0 is the init call
     const waiter = this.pending.get(id);
-    if (!waiter) return;
+    if (!waiter) {
+      if (id === 0) this.early = msg;
+      return;
+    }
     this.pending.delete(id);
     if (msg.type === 'error') waiter.reject(new Error(msg.message));
     else waiter.resolve(msg);
+  }
+
+  #initAnswer() {
+    if (this.early) {
+      const msg = this.early;
+      this.early = null;
+      return msg.type === 'error' ? Promise.reject(new Error(msg.message)) : Promise.resolve(msg);
+    }
+    return new Promise((resolve, reject) => this.pending.set(0, { resolve, reject }));
   }
 
   #call(message, id) {
@@ -40,7 +55,8 @@ export class Predictor {
 
   // Loads TF.js, picks the backend and loads the model (cache first). id 0 is the init call.
   async load({ modelUrl, info }) {
-    const ready = await this.#call({ type: 'init', baseUrl: document.baseURI, modelUrl, info, backend: this.preferred }, 0);
+    const ready = await (this.booted ? this.#initAnswer()
+      : this.#call({ type: 'init', baseUrl: document.baseURI, modelUrl, info, backend: this.preferred }, 0));
     this.backend = ready.backend;
     this.source = ready.source;
     this.inputShape = ready.inputShape;

@@ -6,20 +6,19 @@
 'use strict';
 
 const VENDOR = new URL('../vendor/', self.location.href).href;
-importScripts(`${VENDOR}tf-core.min.js`, `${VENDOR}tf-layers.min.js`, `${VENDOR}tf-backend-wasm.min.js`);
+const TFJS = ['tf-core.min.js', 'tf-layers.min.js', 'tf-backend-wasm.min.js'];
 
 const BACKENDS = [
   { name: 'wasm', script: null },
   { name: 'webgl', script: 'tf-backend-webgl.min.js' },
   { name: 'cpu', script: 'tf-backend-cpu.min.js' },
 ];
-const CACHE_PREFIX = 'indexeddb://clientside';
+const CACHE_SCHEME = 'indexeddb://';
 
 let model = null;
 let meta = null;
 let base = null;
 let pre = null;
-let booting = null;  // the backend and preprocessing code, started before the model is known
 
 const post = (msg, transfer = []) => self.postMessage(msg, transfer);
 
@@ -90,19 +89,51 @@ function checkedFetch(shards) {
 }
 
 async function removeOldVersions(keep) {
-  const prefix = `${CACHE_PREFIX}/${meta.name}/`;
+  const prefix = `${CACHE_SCHEME}clientside/${meta.name}/`;
   const stored = await tf.io.listModels();
   for (const key of Object.keys(stored)) {
     if (key.startsWith(prefix) && key !== keep) await tf.io.removeModel(key);
   }
 }
 
-async function loadModel(modelUrl) {
-  const key = `${CACHE_PREFIX}/${meta.name}/${meta.content_hash}`;
+// Where the model is kept: one entry per bundle name and content hash.
+const cachePath = () => `clientside/${meta.name}/${meta.content_hash}`;
+
+// The model as tf.io.browserIndexedDB stored it (database 'tensorflowjs', store
+// 'models_store', keyed by the path after indexeddb://), read with the plain IndexedDB API
+// so the read can start before TF.js itself is loaded. Never creates the database: that
+// is TF.js's job, with its own schema. Resolves to the model artifacts or null.
+function readCachedArtifacts(path) {
+  return new Promise((resolve) => {
+    let request;
+    try {
+      request = indexedDB.open('tensorflowjs', 1);
+    } catch {
+      resolve(null);
+      return;
+    }
+    request.onupgradeneeded = () => request.transaction.abort();  // no database yet
+    request.onerror = () => resolve(null);
+    request.onsuccess = () => {
+      const db = request.result;
+      try {
+        const get = db.transaction('models_store', 'readonly').objectStore('models_store').get(path);
+        get.onsuccess = () => { db.close(); resolve(get.result ? get.result.modelArtifacts : null); };
+        get.onerror = () => { db.close(); resolve(null); };
+      } catch {
+        db.close();
+        resolve(null);
+      }
+    };
+  });
+}
+
+async function loadModel(modelUrl, cachedArtifacts) {
+  const key = CACHE_SCHEME + cachePath();
   try {
-    const cached = await tf.loadLayersModel(key);
-    return { model: cached, source: 'cache' };
-  } catch { /* not cached yet, or storage unavailable */ }
+    const artifacts = await cachedArtifacts;
+    if (artifacts) return { model: await tf.loadLayersModel(tf.io.fromMemory(artifacts)), source: 'cache' };
+  } catch { /* stored by another version of TF.js, or unreadable: download it again */ }
   const shards = new Map((meta.shards || []).map((s) => [s.path, s]));
   const fresh = await tf.loadLayersModel(new URL(modelUrl, base).href, {
     fetchFunc: checkedFetch(shards),
@@ -117,21 +148,18 @@ async function loadModel(modelUrl) {
   return { model: fresh, source: 'network' };
 }
 
-// Starts the backend (wasm compilation) and the preprocessing module at once, while the
-// page is still fetching the model's description.
-function boot({ backend }) {
-  booting ??= Promise.all([pickBackend(backend), import('./preprocess.js')]);
-  return booting;
-}
-
 async function init({ baseUrl, modelUrl, info, backend }) {
   base = baseUrl;
   meta = info;
   const started = performance.now();
-  const [chosen, preprocess] = await boot({ backend });
-  pre = preprocess;
+  // The cached model is read while TF.js's scripts are evaluated (about 60 ms).
+  const cachedArtifacts = readCachedArtifacts(cachePath());
+  const preprocess = import('./preprocess.js');
+  importScripts(...TFJS.map((name) => VENDOR + name));
+  const chosen = await pickBackend(backend);
+  pre = await preprocess;
   const warming = warmPreprocessing();  // runs while IndexedDB or the network answers
-  const loaded = await loadModel(modelUrl);
+  const loaded = await loadModel(modelUrl, cachedArtifacts);
   await warming;
   model = loaded.model;
   const inputShape = model.inputs[0].shape.map((d) => d ?? 1);
@@ -214,8 +242,7 @@ async function predict({ id, files, mode }) {
 
 self.onmessage = async ({ data }) => {
   try {
-    if (data.type === 'boot') await boot(data);
-    else if (data.type === 'init') await init(data);
+    if (data.type === 'init') await init(data);
     else if (data.type === 'predict') await predict(data);
     else if (data.type === 'memory') post({ type: 'memory', id: data.id, numTensors: tf.memory().numTensors });
   } catch (err) {
