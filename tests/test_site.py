@@ -46,23 +46,23 @@ def test_headers_file_rules(small_bundle, tmp_path):
     assert "Content-Security-Policy: default-src 'self'" in headers
 
 
-def test_build_refuses_server_preprocessing(small_bundle, tmp_path):
-    folder = tmp_path / "server-side"
-    shutil.copytree(small_bundle, folder)
+def _copy_with(bundle, folder, **changes):
+    """A copy of bundle whose clientside.json has the given changes."""
+    shutil.copytree(bundle, folder)
     meta = json.loads((folder / "clientside.json").read_text())
-    meta["prepare"] = "server"
-    (folder / "clientside.json").write_text(json.dumps(meta))
+    (folder / "clientside.json").write_text(json.dumps({**meta, **changes}))
+    return folder
+
+
+def test_build_refuses_server_preprocessing(small_bundle, tmp_path):
+    folder = _copy_with(small_bundle, tmp_path / "server-side", prepare="server")
     with pytest.raises(BundleError, match="needs server preprocessing"):
         build([folder], tmp_path / "site")
     assert not (tmp_path / "site").exists()
 
 
 def test_build_several_bundles(small_bundle, tmp_path):
-    other = tmp_path / "other"
-    shutil.copytree(small_bundle, other)
-    meta = json.loads((other / "clientside.json").read_text())
-    meta["name"] = "other"
-    (other / "clientside.json").write_text(json.dumps(meta))
+    other = _copy_with(small_bundle, tmp_path / "other", name="other")
     out = build([small_bundle, other], tmp_path / "site")
     index = (out / "index.html").read_text()
     assert 'href="models/small/"' in index and 'href="models/other/"' in index

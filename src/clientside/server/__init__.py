@@ -52,12 +52,12 @@ def make_blueprint(bundle: Bundle | str | os.PathLike, *, name: str = "clientsid
     mode = prepare_mode(bundle, prepare, preprocess is not None)
     prepare_fn = preprocess or api.default_prepare(bundle, limits)
     bp = Blueprint(name, __name__)
+    info = {**bundle.metadata(), "prepare": mode}  # what the page and GET /api/model say
     bp.register_blueprint(pages.make_blueprint(vendor_root or find_vendor_root(),
-                                               title or f"clientside: {bundle.name}",
-                                               {**bundle.metadata(), "prepare": mode}))
+                                               title or f"clientside: {bundle.name}", info))
     bp.register_blueprint(model_files.make_blueprint(bundle))
     metrics = metrics or health.Metrics()
-    bp.register_blueprint(api.make_blueprint(bundle, prepare_fn, limits, mode,
+    bp.register_blueprint(api.make_blueprint(bundle, prepare_fn, limits, info,
                                              observe=metrics.prepare_seconds.observe))
     bp.register_blueprint(health.make_blueprint(bundle, metrics))
     headers.install(bp, isolate=isolate, cors=cors)

@@ -59,13 +59,12 @@ def tensor_response(batch: np.ndarray) -> Response:
 
 
 def make_blueprint(bundle: Bundle, prepare: PrepareFn | None, limits: PrepareLimits,
-                   prepare_mode: str, observe: Callable[[float], None] = lambda seconds: None) -> Blueprint:
+                   info: dict, observe: Callable[[float], None] = lambda seconds: None) -> Blueprint:
+    """info: the model's description (the page carries the same; this is for other clients)."""
     bp = Blueprint("api", __name__, url_prefix="/api")
 
     @bp.get("/model")
-    def model_info():  # the page carries the same (pages.py); this is for other clients
-        info = bundle.metadata()
-        info["prepare"] = prepare_mode
+    def model_info():
         response = jsonify(info)
         response.headers["Cache-Control"] = "no-cache"
         return response

@@ -54,9 +54,17 @@ def all_files(vendor_root: Path) -> dict[str, Path]:
 
 def assets_version(vendor_root: Path) -> str:
     """Changes whenever any file of the page does (content hash)."""
+    return _version(_load_all(vendor_root))
+
+
+def _load_all(vendor_root: Path) -> dict[str, Asset]:
+    return {name: _cached(path) for name, path in all_files(vendor_root).items()}
+
+
+def _version(assets: dict[str, Asset]) -> str:
     h = hashlib.sha256()
-    for name, path in sorted(all_files(vendor_root).items()):
-        h.update(name.encode() + b"\0" + path.read_bytes())
+    for name, asset in sorted(assets.items()):
+        h.update(f"{name}\0{asset.etag}\0".encode())  # etag: a sha256 of the content
     for template in sorted(TEMPLATES.iterdir()):
         h.update(template.read_bytes())
     return h.hexdigest()[:16]
@@ -79,12 +87,10 @@ class Asset:
         small = len(body) < MIN_COMPRESS_BYTES
         return cls(body, mimetype, etag_of(body), None if small else gzip.compress(body, 9, mtime=0))
 
-    def brotli(self, *, wait: bool = False) -> bytes | None:
-        """The brotli body; None while it is being made (unless wait) or if not worth it."""
+    def brotli(self) -> bytes | None:
+        """The brotli body; None while it is being made, or if not worth making."""
         if self.gzip is None:
             return None
-        if wait:
-            self._compress()
         with self._lock:
             # a thread started before gunicorn forked its workers does not exist in them
             if self._brotli is None and self._brotli_pid != os.getpid():
@@ -140,8 +146,8 @@ class AssetStore:
 
     def __init__(self, vendor_root: Path):
         self.vendor_root = vendor_root
-        self.version = assets_version(vendor_root)
-        self.assets = {name: _cached(path) for name, path in all_files(vendor_root).items()}
+        self.assets = _load_all(vendor_root)
+        self.version = _version(self.assets)
         self.prefix = f"assets/{self.version}/"
 
     def get(self, name: str) -> Asset | None:

@@ -6,10 +6,8 @@ from pathlib import Path
 
 from flask import Blueprint, abort, render_template
 
-from .assets import STATIC, AssetStore, all_files, assets_version, shell_files
+from .assets import STATIC, AssetStore
 from .http_cache import bytes_response, etag_of
-
-__all__ = ["make_blueprint", "service_worker", "shell_files", "all_files", "assets_version"]
 
 
 def service_worker(assets: list[str], version: str) -> bytes:
