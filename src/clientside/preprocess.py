@@ -3,7 +3,8 @@
 A bundle stores its pipeline (a list of `{"op": name, ...params}`) in its metadata, so
 the same numbers drive the server's /api/prepare, training, and the browser's copy of
 this pipeline. Every step works on a float32 array [height, width, channels] in 0..255
-until the final `normalize`. This module never imports Flask.
+until the final `normalize` (steps registered with takes_decoded may get the decoded
+Pillow image instead). This module never imports Flask.
 """
 from __future__ import annotations
 
@@ -91,12 +92,7 @@ def validate_steps(steps: Sequence[Step]) -> None:
             )
 
 
-def decode(data: bytes, filename: str = "upload", limits: Limits = Limits()) -> np.ndarray:
-    """Bytes of a common image format -> uint8 RGB(A) [h, w, 3 or 4], EXIF orientation applied."""
-    return np.asarray(decode_image(data, filename, limits))
-
-
-def decode_image(data: bytes, filename: str = "upload", limits: Limits = Limits()) -> Image.Image:
+def decode(data: bytes, filename: str = "upload", limits: Limits = Limits()) -> Image.Image:
     """Bytes of a common image format -> a Pillow RGB or RGBA image, EXIF orientation applied."""
     if not data:
         raise InputError(f"{filename} is empty.", status=400, file=filename)
@@ -170,7 +166,7 @@ def _floats(image: np.ndarray | Image.Image) -> np.ndarray:
 def prepare(data: bytes, steps: Sequence[Step], filename: str = "upload",
             limits: Limits = Limits()) -> np.ndarray:
     """Uploaded bytes -> the model-ready float32 array for one image."""
-    return run(decode_image(data, filename, limits), steps, filename)
+    return run(decode(data, filename, limits), steps, filename)
 
 
 # --- steps -----------------------------------------------------------------------

@@ -46,7 +46,6 @@ async function predict() {
   const inputs = fromFiles
     ? state.pending.map((file) => ({ blob: file, name: file.name }))
     : [{ blob: await pad.toBlob(), name: 'drawing.png' }];
-  performance.mark('clientside:predict');
   state.busy = true;
   updateButton();
   showError('');
