@@ -112,7 +112,7 @@ def main() -> None:
                                                                 log=lambda line: None))
         keras_file = Path(tmp) / "mnist.keras"
         result.model.save(keras_file)
-        seven = ROOT.parent / "shared" / "data" / "upload-seven.png"
+        seven = ROOT / "tests" / "data" / "upload-seven.png"
         mobilenet_keras, mobilenet_bundle, photo = timed("building MobileNetV2", mobilenet, Path(tmp))
         visitor_section, visitor = timed("visitor and page overhead", browser_bench.run, result.bundle, seven, [
             ("MNIST CNN", result.bundle, seven), ("MobileNetV2 224", mobilenet_bundle, photo)])

