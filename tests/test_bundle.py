@@ -112,3 +112,22 @@ def test_broken_bundles_are_refused(small_bundle, tmp_path, how, words):
 def test_not_a_folder(tmp_path):
     with pytest.raises(BundleError, match="is not a folder"):
         load_bundle(tmp_path / "nope")
+
+
+def test_a_relative_folder_is_resolved_once(small_bundle, monkeypatch):
+    monkeypatch.chdir(small_bundle.parent)
+    bundle = load_bundle(small_bundle.name)
+    assert bundle.root.is_absolute() and bundle.root == small_bundle.resolve()
+
+
+def test_clashing_names_fall_back_to_folder_names(small_bundle, tmp_path):
+    import shutil
+
+    from clientside.bundle import load_bundles
+
+    shutil.copytree(small_bundle, tmp_path / "copy")
+    bundles = load_bundles([small_bundle, tmp_path / "copy"])  # both say "small" in clientside.json
+    assert [b.name for b in bundles] == ["small", "copy"]
+    assert [b.name for b in load_bundles({"x": small_bundle, "y": tmp_path / "copy"})] == ["x", "y"]
+    with pytest.raises(BundleError, match="letters, digits"):
+        load_bundles([("bad/name", small_bundle)])

@@ -6,10 +6,12 @@ accepted too: what it lacks is inferred from model.json or given by the caller.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -131,8 +133,12 @@ def resolve_preprocess(value: str | Sequence[dict[str, Any]] | None) -> list[dic
 def load_bundle(root: str | os.PathLike, *, labels: Sequence[str] | None = None,
                 preprocess_steps: str | Sequence[dict[str, Any]] | None = None,
                 verify_hashes: bool = True) -> Bundle:
-    """Read and check a bundle (or a plain TF.js layers folder); fail fast and clearly."""
-    root = Path(root)
+    """Read and check a bundle (or a plain TF.js layers folder); fail fast and clearly.
+
+    The folder is resolved here, once: everything downstream (Flask's send_file resolves a
+    relative path against the app's package folder) sees an absolute path.
+    """
+    root = Path(root).expanduser().resolve()
     if not root.is_dir():
         raise BundleError(f"{root} is not a folder: expected a folder holding {MODEL_JSON}.")
     model_json = _read_json(root / MODEL_JSON, "a bundle holds the TF.js model.json")
@@ -176,3 +182,55 @@ def load_bundle(root: str | os.PathLike, *, labels: Sequence[str] | None = None,
         preprocess=steps, shards=shards, name=meta.get("name") or root.name,
         prepare=meta.get("prepare"),
     )
+
+
+#: A bundle's name is a URL path segment (/models/<name>/) and a cache key.
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+
+#: One bundle to serve: its folder, or (name, folder).
+BundleSpec = str | os.PathLike | tuple[str, str | os.PathLike]
+
+
+def parse_bundle_arg(arg: str) -> BundleSpec:
+    """`DIR` or `NAME=DIR` from the command line (an existing path containing '=' is a DIR)."""
+    name, sep, folder = arg.partition("=")
+    if sep and NAME_PATTERN.fullmatch(name) and not Path(arg).exists():
+        return (name, folder)
+    return arg
+
+
+def specs_of(bundles: BundleSpec | Sequence[BundleSpec] | Mapping[str, str | os.PathLike]) -> list[BundleSpec]:
+    if isinstance(bundles, Mapping):
+        return list(bundles.items())
+    if isinstance(bundles, (str, os.PathLike, tuple)):
+        return [bundles]
+    return list(bundles)
+
+
+def load_bundles(bundles: BundleSpec | Sequence[BundleSpec] | Mapping[str, str | os.PathLike],
+                 **options: Any) -> list[Bundle]:
+    """Load one or several bundles and give each a distinct name.
+
+    A name given with the folder wins. Otherwise the bundle's own name (clientside.json),
+    unless another bundle has it too: then each of those is named after its folder.
+    """
+    specs = specs_of(bundles)
+    if not specs:
+        raise BundleError("Expected at least one bundle folder.")
+    given = [spec[0] if isinstance(spec, tuple) else None for spec in specs]
+    loaded = [load_bundle(spec[1] if isinstance(spec, tuple) else spec, **options) for spec in specs]
+    for name in given:
+        if name is not None and not NAME_PATTERN.fullmatch(name):
+            raise BundleError(f"Expected a name of letters, digits, '.', '_' or '-' (it becomes a URL). "
+                              f"Received: {name!r}")
+    names = [g if g is not None else b.name for g, b in zip(given, loaded)]
+    clashing = {n for n in names if names.count(n) > 1}
+    names = [b.root.name if g is None and n in clashing else n for g, b, n in zip(given, loaded, names)]
+    for name in sorted(set(names)):
+        folders = [str(b.root) for b, n in zip(loaded, names) if n == name]
+        if len(folders) > 1:
+            raise BundleError(
+                f"Two bundles would be served as {name!r} ({', '.join(folders)}). Name each one "
+                f"with NAME=DIR: `clientside serve one={folders[0]} two={folders[1]}` "
+                "(in Python: create_app({'one': dir1, 'two': dir2})).")
+    return [dataclasses.replace(b, name=n) for b, n in zip(loaded, names)]

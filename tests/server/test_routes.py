@@ -285,3 +285,23 @@ def test_the_page_carries_the_model_description_and_revalidates(client):
     assert page.headers["Cache-Control"] == "no-cache"
     again = client.get("/", headers={"If-None-Match": page.headers["ETag"]})
     assert again.status_code == 304 and again.data == b""
+
+
+@pytest.mark.parametrize("breakage, status, words", [
+    ("deleted", 404, "is missing on the server"),
+    ("unreadable", 503, "cannot be read on the server"),  # a folder in its place: open() fails
+])
+def test_a_shard_that_breaks_while_serving_is_a_json_4xx_or_503(small_bundle, tmp_path, breakage, status, words):
+    import shutil
+
+    from clientside import create_app
+
+    folder = shutil.copytree(small_bundle, tmp_path / "bundle")
+    client = create_app(folder).test_client()
+    shard = client.get("/model").get_json()["weightsManifest"][0]["paths"][0].removeprefix("model/")
+    (folder / shard).unlink()
+    if breakage == "unreadable":
+        (folder / shard).mkdir()
+    response = client.get(f"/model/{shard}")
+    assert response.status_code == status
+    assert words in response.get_json()["error"]["message"]
