@@ -2,7 +2,6 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-DEMO_MODEL := demo-model
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
@@ -22,18 +21,16 @@ node_modules/.stamp: package.json package-lock.json
 
 install: $(VENV)/.stamp node_modules/.stamp
 
-$(DEMO_MODEL)/model.json: | install
-	$(BIN)/clientside mnist train $(DEMO_MODEL)
-
-demo: install $(DEMO_MODEL)/model.json
-	$(BIN)/clientside serve $(DEMO_MODEL) --host $(HOST) --port $(PORT)
+# Trains the demo into the user cache folder on first use (it says where), then serves it.
+demo: install
+	$(BIN)/clientside demo --host $(HOST) --port $(PORT) $(DEMO_ARGS)
 
 test: install
 	./scripts/ensure-system-packages
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) node_modules $(DEMO_MODEL) .pytest_cache
+	rm -rf $(VENV) node_modules .pytest_cache
 
 bench: install
 	$(BIN)/python bench/run.py

@@ -51,3 +51,39 @@ def test_export_refuses_a_wrong_file(runner, tmp_path):
     assert result.exit_code == 1
     assert "Expected a .keras or .h5 file. Received: path=" in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_serve_a_relative_path_from_its_parent_folder(runner, small_bundle, monkeypatch):
+    """`clientside serve my_bundle/` from the folder above it: the README's first command."""
+    monkeypatch.chdir(small_bundle.parent)
+    model = json.loads(runner.invoke(main, ["serve", small_bundle.name, "--get", "/model"]).output)
+    for path in ["/model/model.json", *(f"/{p}" for p in model["weightsManifest"][0]["paths"])]:
+        result = runner.invoke(main, ["serve", f"{small_bundle.name}/", "--get", path])
+        assert result.exit_code == 0, (path, result.output)
+
+
+def test_serve_names_bundles(runner, small_bundle, tmp_path):
+    import shutil
+
+    for folder in ("a", "b"):  # the same bundle twice: same name in clientside.json and folder
+        shutil.copytree(small_bundle, tmp_path / folder / "small")
+    result = runner.invoke(main, ["serve", str(tmp_path / "a/small"), str(tmp_path / "b/small")])
+    assert result.exit_code == 1 and "Name each one with NAME=DIR" in result.output
+    result = runner.invoke(main, ["serve", f"one={tmp_path / 'a/small'}", f"two={tmp_path / 'b/small'}",
+                                  "--get", "/healthz"])
+    assert result.exit_code == 0, result.output
+    assert set(json.loads(result.output)["models"]) == {"one", "two"}
+    result = runner.invoke(main, ["serve", f"one={tmp_path / 'a/small'}", f"one={tmp_path / 'b/small'}"])
+    assert result.exit_code == 1 and "Two bundles would be served as 'one'" in result.output
+
+
+def test_demo_serves_the_cached_demo_without_training(small_bundle, tmp_path, monkeypatch):
+    import shutil
+
+    from clientside.mnist import demo
+
+    monkeypatch.setenv("CLIENTSIDE_CACHE_DIR", str(tmp_path / "cache"))
+    shutil.copytree(small_bundle, tmp_path / "cache" / demo.DEMO_FOLDER)
+    lines: list[str] = []
+    assert demo.demo_bundle(log=lines.append) == tmp_path / "cache" / demo.DEMO_FOLDER
+    assert "Using the MNIST demo trained earlier in" in lines[0]

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from . import __version__
+from .bundle import parse_bundle_arg
 from .errors import ClientsideError
 
 
@@ -19,6 +20,10 @@ def _labels(value: str | None) -> list[str] | None:
     if path.is_file():
         return [line.strip() for line in path.read_text().splitlines() if line.strip()]
     return [v.strip() for v in value.split(",")]
+
+
+def _say(message: str) -> None:
+    click.echo(message, err=True)
 
 
 @click.group()
@@ -80,8 +85,10 @@ def export_command(model: str, out_dir: Path, labels: str | None, preprocess: st
     """Export a Keras 3 MODEL (.keras or .h5) to a TF.js bundle in OUT_DIR."""
     from .exporter import export
     from .exporter.writer import load_model
+    from .keras_backend import import_keras
 
     try:
+        import_keras(_say)
         keras_model = load_model(model)
         export(keras_model, out_dir, labels=_labels(labels), preprocess=preprocess,
                shard_bytes=shard_size, allow_unknown=allow_unknown, quantize=quantize,
@@ -113,8 +120,11 @@ def _verify(model, out_dir: Path, inputs_path: str | None, tolerance: float | No
         sys.exit(1)
 
 
-@main.command()
-@click.argument("bundles", nargs=-1, required=True, type=click.Path(path_type=Path))
+BUNDLES_HELP = "Each of BUNDLES is a folder, or NAME=DIR to choose the name it is served under."
+
+
+@main.command(epilog=BUNDLES_HELP)
+@click.argument("bundles", nargs=-1, required=True)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--labels", help="Class labels (for a plain TF.js folder without metadata).")
@@ -132,7 +142,7 @@ def _verify(model, out_dir: Path, inputs_path: str | None, tolerance: float | No
 @click.option("--dev", is_flag=True, help="Flask's development server: reloader and debug pages.")
 @click.option("--get", "get_path", metavar="PATH",
               help="Run one GET request in-process, print the response, exit non-zero unless 200.")
-def serve(bundles: tuple[Path, ...], host: str, port: int, labels: str | None, preprocess: str | None,
+def serve(bundles: tuple[str, ...], host: str, port: int, labels: str | None, preprocess: str | None,
           prepare: str | None, isolate: bool, cors: tuple[str, ...], workers: int, threads: int,
           dev: bool, get_path: str | None) -> None:
     """Serve BUNDLES (clientside bundles or TF.js layers folders) with their pages.
@@ -140,46 +150,81 @@ def serve(bundles: tuple[Path, ...], host: str, port: int, labels: str | None, p
     One bundle is served at /; several at /models/<name>/ each, with an index at /.
     Runs gunicorn (production WSGI server) unless --dev; SIGTERM stops it gracefully.
     """
-    bundle = bundles[0] if len(bundles) == 1 else list(bundles)
+    specs = [parse_bundle_arg(arg) for arg in bundles]
     where = bundles[0] if len(bundles) == 1 else f"{len(bundles)} models"
-    if not dev and get_path is None and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+    options = dict(labels=_labels(labels), preprocess=preprocess, prepare=prepare, isolate=isolate, cors=cors)
+    if get_path is not None:
+        from .server import create_app
+
+        try:
+            app = create_app(specs[0] if len(specs) == 1 else specs, **options)
+        except ClientsideError as exc:
+            raise click.ClickException(str(exc)) from None
+        with app.test_client().get(get_path, buffered=True) as response:
+            click.echo(response.get_data())  # bytes: a shard or wasm file is written as is
+        sys.exit(0 if response.status_code == 200 else 1)
+    _serve(specs, where, host=host, port=port, workers=workers, threads=threads, dev=dev, **options)
+
+
+def _serve(specs: list, where: str, *, host: str, port: int, workers: int, threads: int, dev: bool,
+           **options) -> None:
+    """Run the app: gunicorn (production), or Flask's development server with dev."""
+    metrics_dir = None
+    if not dev and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
         # gunicorn's workers each count metrics; /metrics adds up their files. Must be set
         # before prometheus_client is imported (by the server package, just below).
         import tempfile
 
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="clientside-metrics-")
+        metrics_dir = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="clientside-metrics-")
     from .server import create_app
 
     def make_app():
         try:
-            return create_app(bundle, labels=_labels(labels), preprocess=preprocess, prepare=prepare,
-                              isolate=isolate, cors=cors)
+            return create_app(specs[0] if len(specs) == 1 else specs, **options)
         except ClientsideError as exc:
             raise click.ClickException(str(exc)) from None
 
-    if get_path is not None:
-        response = make_app().test_client().get(get_path)
-        click.echo(response.get_data(as_text=True))
-        sys.exit(0 if response.status_code == 200 else 1)
     if dev:
         click.echo(f"Serving {where} at http://{host}:{port}/ (development server)")
         make_app().run(host=host, port=port, debug=True, use_reloader=True, threaded=True)
         return
     from .server import wsgi
 
-    click.echo(f"Serving {where} at http://{host}:{port}/ (gunicorn, {workers} workers)")
-    wsgi.run(make_app, host=host, port=port, workers=workers, threads=threads)
+    try:
+        click.echo(f"Serving {where} at http://{host}:{port}/ (gunicorn, {workers} workers)")
+        wsgi.run(make_app, host=host, port=port, workers=workers, threads=threads)
+    finally:
+        if metrics_dir is not None and os.environ.get("PROMETHEUS_MULTIPROC_DIR") == metrics_dir:
+            del os.environ["PROMETHEUS_MULTIPROC_DIR"]  # wsgi.run removed the folder
 
 
 @main.command()
-@click.argument("bundles", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--epochs", type=click.IntRange(1, 200), help="Training epochs (default: the recipe's 10).")
+@click.option("--retrain", is_flag=True, help="Train again even if a trained demo is cached.")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
+def demo(host: str, port: int, epochs: int | None, retrain: bool, workers: int) -> None:
+    """Serve the MNIST demo; the first run trains it into the user cache folder
+    ($CLIENTSIDE_CACHE_DIR, else ~/.cache/clientside)."""
+    from .mnist.demo import demo_bundle
+
+    try:
+        folder = demo_bundle(epochs=epochs, retrain=retrain, log=click.echo)
+    except ClientsideError as exc:
+        raise click.ClickException(str(exc)) from None
+    _serve([str(folder)], "the MNIST demo", host=host, port=port, workers=workers, threads=4, dev=False)
+
+
+@main.command(epilog=BUNDLES_HELP)
+@click.argument("bundles", nargs=-1, required=True)
 @click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
-def build(bundles: tuple[Path, ...], out_dir: Path) -> None:
+def build(bundles: tuple[str, ...], out_dir: Path) -> None:
     """Write a static site for BUNDLES into OUT_DIR: any static host or CDN serves it."""
     from .site import build as build_site
 
     try:
-        build_site(bundles, out_dir)
+        build_site([parse_bundle_arg(arg) for arg in bundles], out_dir)
     except ClientsideError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"static site written to {out_dir}")

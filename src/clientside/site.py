@@ -16,12 +16,12 @@ import gzip
 import json
 import os
 import shutil
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from flask import Flask, render_template
 
-from .bundle import MODEL_JSON, Bundle, load_bundle
+from .bundle import MODEL_JSON, Bundle, BundleSpec, load_bundles
 from .errors import BundleError
 from .server.headers import SECURITY_HEADERS
 from .server.http_cache import IMMUTABLE, REVALIDATE
@@ -61,15 +61,10 @@ def _model_page(bundle: Bundle, out: Path, assets: str, vendor_root: Path, versi
     _write(out / "sw.js", service_worker(shell, f"{version}-{bundle.content_hash}"))
 
 
-def build(bundle_dirs: Sequence[str | os.PathLike], out_dir: str | os.PathLike,
+def build(bundle_dirs: Sequence[BundleSpec] | Mapping[str, str | os.PathLike], out_dir: str | os.PathLike,
           vendor_root: Path | None = None) -> Path:
     """Write the static site for one or more bundles into out_dir (replacing it)."""
-    if not bundle_dirs:
-        raise BundleError("Expected at least one bundle to build.")
-    bundles = [load_bundle(b) for b in bundle_dirs]
-    names = [b.name for b in bundles]
-    if len(set(names)) != len(names):
-        raise BundleError(f"Two bundles share a name ({', '.join(names)}): rename one folder.")
+    bundles = load_bundles(bundle_dirs)
     vendor_root = vendor_root or find_vendor_root()
     out = Path(out_dir)
     if out.exists() and any(out.iterdir()) and not (out / "_headers").exists():

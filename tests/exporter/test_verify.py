@@ -56,3 +56,18 @@ def test_cli_verify(runner, tmp_path):
     assert result.exit_code == 0, result.output
     assert "compared logits" in result.output and "verification passed" in result.output
     assert "quantization cost" in result.output
+
+
+@pytest.mark.parametrize("dtype", ["float32", "int32"])
+def test_verify_a_text_model_feeds_valid_padded_ids(tmp_path, dtype):
+    """Keras's default Input is float: ids for an Embedding must still be in [0, input_dim)."""
+    from clientside.exporter.verify import random_inputs
+
+    model = randomize(keras.Sequential([
+        keras.Input((12,), dtype=dtype), keras.layers.Embedding(40, 8, mask_zero=True),
+        keras.layers.LSTM(5), keras.layers.Dense(3, activation="softmax")]))
+    ids = random_inputs(model, batch=32)[0]
+    assert ids.min() >= 0 and ids.max() < 40 and np.all(ids == np.round(ids))
+    assert (ids[:, 0] == 0).any() and (ids[:, -1] != 0).any()  # pre-padded rows among them
+    report = verify(model, export(model, tmp_path / "b"))
+    assert report.passed, report.lines()

@@ -55,16 +55,31 @@ class VerifyReport:
 
 
 def random_inputs(model: Any, batch: int = 8, seed: int = 0) -> list[np.ndarray]:
+    """Inputs a real caller could send: ids in [0, input_dim) for an input that feeds an
+    Embedding (whatever its dtype: Keras's default float Input is common), and, where the
+    embedding masks zeros, sequences pre-padded with 0 as pad_sequences writes them, so
+    the masks are exercised; normal noise for everything else."""
     rng = np.random.default_rng(seed)
-    vocab = min([layer.input_dim for layer in _all_layers(model) if hasattr(layer, "input_dim")] or [10])
+    layers = _all_layers(model)
+    all_vocab = min([layer.input_dim for layer in layers if hasattr(layer, "input_dim")] or [10])
     inputs = []
     for t in model.inputs:
         shape = (batch, *[int(d) if d is not None else 8 for d in t.shape[1:]])
-        if "int" in str(t.dtype):
-            inputs.append(rng.integers(0, vocab, shape).astype(np.int32))
+        embeddings = [layer for layer in layers if hasattr(layer, "input_dim") and _consumes(layer, t)]
+        if embeddings or "int" in str(t.dtype):
+            vocab = min(layer.input_dim for layer in embeddings) if embeddings else all_vocab
+            ids = rng.integers(1 if embeddings else 0, vocab, shape)
+            if any(getattr(layer, "mask_zero", False) for layer in embeddings) and len(shape) >= 2:
+                for row, length in zip(ids, rng.integers(0, shape[1] + 1, batch)):
+                    row[: shape[1] - length] = 0  # row i keeps its last `length` steps
+            inputs.append(ids.astype(np.int32 if "int" in str(t.dtype) else np.float32))
         else:
             inputs.append(rng.normal(0, 1, shape).astype(np.float32))
     return inputs
+
+
+def _consumes(layer: Any, tensor: Any) -> bool:
+    return any(t is tensor for node in getattr(layer, "_inbound_nodes", []) for t in node.input_tensors)
 
 
 def _all_layers(model: Any) -> list:

@@ -17,6 +17,7 @@ from typing import Any
 from .. import __version__
 from ..bundle import BUNDLE_FORMAT, BUNDLE_JSON, MODEL_JSON, resolve_preprocess
 from ..errors import ExportError
+from ..keras_backend import import_keras
 from .registry import Problem
 from .topology import Conversion, convert_model
 from .weights import DEFAULT_SHARD_BYTES, QUANTIZE_DTYPES, Quantization, write_shards
@@ -25,8 +26,7 @@ from .weights import DEFAULT_SHARD_BYTES, QUANTIZE_DTYPES, Quantization, write_s
 def load_model(model: Any) -> Any:
     """A keras.Model as is, or one loaded from a .keras/.h5 path (with a clear error)."""
     if isinstance(model, (str, os.PathLike)):
-        import keras
-
+        keras = import_keras()
         path = Path(model)
         if path.suffix not in (".keras", ".h5", ".hdf5"):
             raise ExportError(f"Expected a .keras or .h5 file. Received: path='{path}'")
@@ -74,7 +74,7 @@ def export(model: Any, out_dir: str | os.PathLike, *, labels: Sequence[str] | No
     quantize: "float16", "uint16" or "uint8" stores float32 weights (those whose names
     match quantize_patterns, fnmatch-style, e.g. "dense*/kernel") in 2 or 1 bytes.
     """
-    import keras
+    keras = import_keras()
 
     model = load_model(model)
     conversion = convert_model(model, frozenset(allow_unknown))

@@ -70,10 +70,10 @@ def train(out_dir: str | os.PathLike, *, npz: str | None = None, epochs: int = D
     """Train on the first data source that works and export the bundle to out_dir.
 
     quantize: the weights' storage in the bundle (None or "float32": exact float32)."""
-    os.environ.setdefault("KERAS_BACKEND", "jax")
-    import keras
-
     from ..exporter import export
+    from ..keras_backend import import_keras
+
+    keras = import_keras(log)
 
     dataset, skipped = mnist_data.load(npz, allow_download=allow_download)
     for reason in skipped:

@@ -6,14 +6,14 @@ routes to mount in a user's own Flask app (e.g. under url_prefix="/digits").
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from flask import Blueprint, Flask
 
-from ..bundle import Bundle, load_bundle
+from ..bundle import Bundle, BundleSpec, load_bundle, load_bundles
 from ..errors import BundleError
 from . import api, headers, health, model_files, pages
 from .errors import register_error_handlers
@@ -69,7 +69,7 @@ def _blueprint_name(bundle_name: str) -> str:
     return "clientside_" + "".join(c if c.isalnum() else "_" for c in bundle_name)
 
 
-def create_app(bundle_dir: str | os.PathLike | Sequence[str | os.PathLike], *,
+def create_app(bundle_dir: BundleSpec | Sequence[BundleSpec] | Mapping[str, str | os.PathLike], *,
                labels: Sequence[str] | None = None,
                preprocess: str | Sequence[dict] | Callable[[bytes, str], np.ndarray] | None = None,
                max_bytes: int = DEFAULT_MAX_BYTES, max_files: int = api.PrepareLimits.max_files,
@@ -78,19 +78,13 @@ def create_app(bundle_dir: str | os.PathLike | Sequence[str | os.PathLike], *,
                test_config: dict[str, Any] | None = None) -> Flask:
     """A Flask app serving one model (or several) for prediction in the browser.
 
-    bundle_dir: one bundle folder, or a list of them: with several, each is served under
-    /models/<name>/ and / lists them.
+    bundle_dir: one bundle folder, or several (a list of folders or of (name, folder), or a
+    {name: folder} dict): each is then served under /models/<name>/ and / lists them.
     preprocess: a preset name ("mnist"), a list of steps, or a Python function
     fn(data: bytes, filename: str) -> np.ndarray used by /api/prepare.
     """
-    dirs = [bundle_dir] if isinstance(bundle_dir, (str, os.PathLike)) else list(bundle_dir)
-    if not dirs:
-        raise BundleError("Expected at least one bundle folder.")
     steps = None if callable(preprocess) else preprocess
-    bundles = [load_bundle(d, labels=labels, preprocess_steps=steps) for d in dirs]
-    names = [b.name for b in bundles]
-    if len(set(names)) != len(names):
-        raise BundleError(f"Two bundles share the name {', '.join(names)}: rename a folder.")
+    bundles = load_bundles(bundle_dir, labels=labels, preprocess_steps=steps)
     app = Flask(__name__, static_folder=None)  # the pages blueprint serves static files
     app.config.update(MAX_CONTENT_LENGTH=max_bytes, MAX_FORM_MEMORY_SIZE=max_bytes)
     app.json.sort_keys = False  # type: ignore[attr-defined]
