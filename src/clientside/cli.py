@@ -139,12 +139,16 @@ BUNDLES_HELP = "Each of BUNDLES is a folder, or NAME=DIR to choose the name it i
               help="gunicorn worker processes.")
 @click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64),
               help="Threads per worker.")
+@click.option("--client-timeout", default=30, show_default=True, type=click.IntRange(1, 3600),
+              help="Seconds a connection may stay silent (a stalled upload, an idle keep-alive) before it is dropped.")
+@click.option("--max-connections", default=1000, show_default=True, type=click.IntRange(10, 100_000),
+              help="Open connections per worker; more wait in the listen queue.")
 @click.option("--dev", is_flag=True, help="Flask's development server: reloader and debug pages.")
 @click.option("--get", "get_path", metavar="PATH",
               help="Run one GET request in-process, print the response, exit non-zero unless 200.")
 def serve(bundles: tuple[str, ...], host: str, port: int, labels: str | None, preprocess: str | None,
           prepare: str | None, isolate: bool, cors: tuple[str, ...], workers: int, threads: int,
-          dev: bool, get_path: str | None) -> None:
+          client_timeout: int, max_connections: int, dev: bool, get_path: str | None) -> None:
     """Serve BUNDLES (clientside bundles or TF.js layers folders) with their pages.
 
     One bundle is served at /; several at /models/<name>/ each, with an index at /.
@@ -163,11 +167,13 @@ def serve(bundles: tuple[str, ...], host: str, port: int, labels: str | None, pr
         with app.test_client().get(get_path, buffered=True) as response:
             click.echo(response.get_data())  # bytes: a shard or wasm file is written as is
         sys.exit(0 if response.status_code == 200 else 1)
-    _serve(specs, where, host=host, port=port, workers=workers, threads=threads, dev=dev, **options)
+    limits = dict(client_timeout=client_timeout, max_connections=max_connections)
+    _serve(specs, where, host=host, port=port, workers=workers, threads=threads, dev=dev, limits=limits,
+           **options)
 
 
 def _serve(specs: list, where: str, *, host: str, port: int, workers: int, threads: int, dev: bool,
-           **options) -> None:
+           limits: dict | None = None, **options) -> None:
     """Run the app: gunicorn (production), or Flask's development server with dev."""
     metrics_dir = None
     if not dev and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
@@ -192,7 +198,8 @@ def _serve(specs: list, where: str, *, host: str, port: int, workers: int, threa
 
     try:
         click.echo(f"Serving {where} at http://{host}:{port}/ (gunicorn, {workers} workers)")
-        wsgi.run(make_app, host=host, port=port, workers=workers, threads=threads)
+        wsgi.run(make_app, host=host, port=port, workers=workers, threads=threads,
+                 limits=wsgi.Limits(**(limits or {})))
     finally:
         if metrics_dir is not None and os.environ.get("PROMETHEUS_MULTIPROC_DIR") == metrics_dir:
             del os.environ["PROMETHEUS_MULTIPROC_DIR"]  # wsgi.run removed the folder
