@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import io
+import os
+import signal
 import socket
 import subprocess
 import time
@@ -42,3 +44,21 @@ def wait_healthy(port: int, proc: subprocess.Popen, timeout: float = 60) -> None
         except OSError:
             time.sleep(0.2)
     raise AssertionError("server did not become healthy")
+
+
+def stop_process(proc: subprocess.Popen) -> str:
+    """SIGTERM to the whole process group (make and the server it started); its output."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    with proc.stdout:
+        return proc.stdout.read()
+
+
+def start_process(args, **kwargs) -> subprocess.Popen:
+    return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True, **kwargs)

@@ -2,40 +2,20 @@
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
 import sys
 
 import pytest
 
 from tests.e2e.conftest import open_page, predict_files
-from tests.helpers import REPO, SEVEN, free_port, wait_healthy
+from tests.helpers import REPO, SEVEN, free_port, start_process, stop_process, wait_healthy
 
 pytestmark = pytest.mark.browser
-
-
-def stop(proc: subprocess.Popen) -> str:
-    """SIGTERM to the whole process group (make and the server it started); its output."""
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-    with proc.stdout:
-        return proc.stdout.read()
-
-
-def start(args, **kwargs) -> subprocess.Popen:
-    return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True, **kwargs)
 
 
 def test_serve_a_relative_bundle_path_and_predict(page, small_bundle):
     """`clientside serve small/` from the folder above it (the page's model must load)."""
     port = free_port()
-    proc = start([sys.executable, "-m", "clientside.cli", "serve", f"{small_bundle.name}/", "--port", str(port)],
+    proc = start_process([sys.executable, "-m", "clientside.cli", "serve", f"{small_bundle.name}/", "--port", str(port)],
                  cwd=small_bundle.parent)
     try:
         wait_healthy(port, proc)
@@ -43,7 +23,7 @@ def test_serve_a_relative_bundle_path_and_predict(page, small_bundle):
         assert predict_files(page, [SEVEN])[0] in list("0123456789")
         assert page.errors == []
     finally:
-        log = stop(proc)
+        log = stop_process(proc)
     assert " 500 " not in log and "Traceback" not in log, log
 
 
@@ -52,13 +32,13 @@ def test_make_demo_serves_a_page_that_predicts(page, tmp_path):
     """Exactly the README's first command (with a shorter training and its own cache)."""
     port = free_port()
     env = {**os.environ, "CLIENTSIDE_CACHE_DIR": str(tmp_path / "cache")}
-    proc = start(["make", "demo", f"PORT={port}", "DEMO_ARGS=--epochs 2"], cwd=REPO, env=env)
+    proc = start_process(["make", "demo", f"PORT={port}", "DEMO_ARGS=--epochs 2"], cwd=REPO, env=env)
     try:
         wait_healthy(port, proc, timeout=600)
         open_page(page, f"http://127.0.0.1:{port}/")
         assert predict_files(page, [SEVEN]) == ["7"]
         assert page.errors == []
     finally:
-        log = stop(proc)
+        log = stop_process(proc)
     assert f"Training the MNIST demo into {tmp_path / 'cache' / 'mnist-demo'}" in log, log
     assert " 500 " not in log and "Traceback" not in log, log

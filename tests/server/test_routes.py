@@ -178,7 +178,10 @@ def test_prepare_one_file_json(client):
     assert response.status_code == 200
     body = response.get_json()
     image = np.asarray(body["image"], np.float32)
-    assert image.shape == (1, 28, 28, 1) and body["shape"] == [1, 28, 28, 1]
+    assert image.shape == (28, 28)  # the article's contract: its page calls tf.tensor2d on it
+    tensor = np.asarray(body["tensor"], np.float32)
+    assert tensor.shape == (1, 28, 28, 1) and body["shape"] == [1, 28, 28, 1]
+    np.testing.assert_array_equal(tensor[0, ..., 0], image)
     assert 0 <= image.min() and 0.9 < image.max() <= 1  # 0..1, not 0..255
     assert body["files"] == ["seven.png"]
 
@@ -194,8 +197,9 @@ def test_prepare_many_files_binary_matches_json(client):
     shape = [int(d) for d in binary.headers["X-Tensor-Shape"].split(",")]
     assert shape == [5, 28, 28, 1]
     tensor = np.frombuffer(binary.data, "<f4").reshape(shape)
-    as_json = np.asarray(client.post("/api/prepare", data=files()).get_json()["image"], np.float32)
-    np.testing.assert_array_equal(tensor, as_json)
+    as_json = client.post("/api/prepare", data=files()).get_json()
+    np.testing.assert_array_equal(tensor, np.asarray(as_json["tensor"], np.float32))
+    np.testing.assert_array_equal(tensor[..., 0], np.asarray(as_json["image"], np.float32))
 
 
 @pytest.mark.parametrize("files, status, words", [

@@ -58,6 +58,16 @@ def tensor_response(batch: np.ndarray) -> Response:
     return response
 
 
+def json_answer(batch: np.ndarray, names: list[str]) -> dict:
+    """The article's contract, kept exactly: its front end posts one file and calls
+    tf.tensor2d(result['image']), so for one file `image` is the image itself (28x28 for
+    MNIST: no batch axis, no single channel axis); for several, the list of them.
+    `tensor` is the model-ready batch and `shape` its shape."""
+    images = batch[..., 0] if batch.ndim == 4 and batch.shape[-1] == 1 else batch
+    return {"image": (images[0] if len(images) == 1 else images).tolist(), "tensor": batch.tolist(),
+            "shape": list(batch.shape), "files": names}
+
+
 def make_blueprint(bundle: Bundle, prepare: PrepareFn | None, limits: PrepareLimits,
                    info: dict, observe: Callable[[float], None] = lambda seconds: None) -> Blueprint:
     """info: the model's description (the page carries the same; this is for other clients)."""
@@ -78,7 +88,7 @@ def make_blueprint(bundle: Bundle, prepare: PrepareFn | None, limits: PrepareLim
         observe(time.perf_counter() - started)
         if request.accept_mimetypes.best == TENSOR_MIMETYPE:
             return tensor_response(batch)
-        response = jsonify({"image": batch.tolist(), "shape": list(batch.shape), "files": names})
+        response = jsonify(json_answer(batch, names))
         response.headers["Cache-Control"] = "no-store"
         return response
 
