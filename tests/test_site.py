@@ -188,3 +188,20 @@ def test_page_from_nginx_predicts_and_reload_fetches_no_model(nginx_site, browse
         assert not any("/model/" in line for line in after)  # no model bytes on a warm visit
     finally:
         context.close()
+
+
+def test_a_plain_folders_shards_get_hashed_names_in_the_build(small_bundle, tmp_path):
+    """Unhashed shards marked immutable would keep visitors on old weights for a year."""
+    from clientside.bundle import load_bundle
+    from tests.test_bundle import plain_tfjs_copy
+
+    plain = plain_tfjs_copy(small_bundle, tmp_path / "plain")  # the official converter's names
+    (plain / "clientside.json").write_text(json.dumps({"preprocess": "mnist"}))
+    assert not any(s.hashed_name for s in load_bundle(plain).shards)
+    out = build([plain], tmp_path / "site")
+    built = load_bundle(out / "model")  # model.json and the shards as the site serves them
+    assert built.shards and all(s.hashed_name for s in built.shards)
+    info = json.loads((out / "api" / "model").read_text())
+    assert [s["path"] for s in info["shards"]] == [s.path for s in built.shards]
+    original = load_bundle(plain).shards
+    assert [s.sha256 for s in built.shards] == [s.sha256 for s in original]

@@ -28,6 +28,17 @@ PRESETS: dict[str, list[dict[str, Any]]] = {"mnist": preprocess.MNIST_STEPS,
                                              "imagenet": preprocess.IMAGENET_STEPS}
 
 
+#: The one caching rule for model files, followed by the app, the static build and nginx:
+#: a shard named `<stem>.<first 16 hex digits of its sha256>.bin` changes name whenever its
+#: content changes, so it may be cached forever; any other name is revalidated.
+HASH_CHARS = 16
+HASHED_SHARD_SUFFIX = r"\.[0-9a-f]{%d}\.bin" % HASH_CHARS
+
+
+def hashed_shard_name(stem: str, sha256: str) -> str:
+    return f"{stem}.{sha256[:HASH_CHARS]}.bin"
+
+
 @dataclass(frozen=True)
 class ShardFile:
     path: str
@@ -37,7 +48,7 @@ class ShardFile:
     @property
     def hashed_name(self) -> bool:
         """True when the file name carries its content hash: it can be cached forever."""
-        return bool(self.sha256) and self.sha256[:16] in self.path
+        return bool(self.sha256) and self.path.endswith(hashed_shard_name("", self.sha256))
 
 
 @dataclass

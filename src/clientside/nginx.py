@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .bundle import HASHED_SHARD_SUFFIX
 from .server.headers import ISOLATION_HEADERS, SECURITY_HEADERS
 from .server.http_cache import IMMUTABLE, REVALIDATE
 
@@ -55,7 +56,7 @@ def server_block(root: str | Path, *, listen: str = "80", server_name: str = "_"
                 image/svg+xml svg; application/json json; }}
 {immutable}
     }}
-    location ~ "/model/[^/]+\\.[0-9a-f]{{16}}\\.bin$" {{
+    location ~ "/model/[^/]+{HASHED_SHARD_SUFFIX}$" {{
         types {{ }} default_type application/octet-stream;
 {immutable}
     }}

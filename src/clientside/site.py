@@ -2,7 +2,7 @@
 
     OUT/index.html, sw.js, api/model            revalidated (no-cache)
     OUT/model/model.json                        revalidated
-    OUT/model/group1-shard*.<hash>.bin          immutable (content-hashed names)
+    OUT/model/group1-shard*.<hash>.bin          immutable (content-hashed names, given here if missing)
     OUT/assets/<hash>/static/*, vendor/*        immutable (the folder name is their hash)
     OUT/_headers                                cache and security headers per path
     *.gz, *.br beside every text asset          precompressed, for gzip_static and the like
@@ -12,6 +12,7 @@ bundles whose preprocessing runs in the browser can be built: nothing answers /a
 """
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import json
 import os
@@ -21,7 +22,7 @@ from pathlib import Path
 
 from flask import Flask, render_template
 
-from .bundle import MODEL_JSON, Bundle, BundleSpec, load_bundles
+from .bundle import MODEL_JSON, Bundle, BundleSpec, hashed_shard_name, load_bundles
 from .errors import BundleError
 from .server.headers import SECURITY_HEADERS
 from .server.http_cache import IMMUTABLE, REVALIDATE
@@ -45,18 +46,32 @@ def _write(path: Path, data: bytes | str) -> None:
     path.write_bytes(data.encode() if isinstance(data, str) else data)
 
 
+def with_hashed_shards(bundle: Bundle) -> Bundle:
+    """The bundle as a static host serves it: every shard under a content-hashed name (a
+    plain TF.js folder's `group1-shard1of1.bin` becomes `group1-shard1of1.<hash>.bin`, and
+    model.json says so), so that the one caching rule, hashed names immutable, holds."""
+    renamed = {s.path: s.path if s.hashed_name else hashed_shard_name(s.path.removesuffix(".bin"), s.sha256)
+               for s in bundle.shards}
+    model_json = json.loads(json.dumps(bundle.model_json))
+    for group in model_json.get("weightsManifest", []):
+        group["paths"] = [renamed[p] for p in group["paths"]]
+    shards = [dataclasses.replace(s, path=renamed[s.path]) for s in bundle.shards]
+    return dataclasses.replace(bundle, model_json=model_json, shards=shards)
+
+
 def _model_page(bundle: Bundle, out: Path, assets: str, vendor_root: Path, version: str) -> None:
     """index.html, sw.js, api/model and model/ for one bundle, in out."""
     if bundle.preprocess is None or bundle.prepare == "server":
         raise BundleError(f"{bundle.root} needs server preprocessing (/api/prepare), which a "
                           "static site cannot run: serve it with `clientside serve` instead.")
-    info = {**bundle.metadata(), "prepare": "browser"}
+    built = with_hashed_shards(bundle)
+    info = {**built.metadata(), "prepare": "browser"}
     _write(out / "index.html", _render("index.html", title=f"clientside: {bundle.name}",
                                        info=info, static=f"{assets}static/"))
     _write(out / "api" / "model", json.dumps(info))
-    _write(out / "model" / MODEL_JSON, (bundle.root / MODEL_JSON).read_bytes())
-    for shard in bundle.shards:
-        shutil.copyfile(bundle.root / shard.path, out / "model" / shard.path)
+    _write(out / "model" / MODEL_JSON, json.dumps(built.model_json, separators=(",", ":")))
+    for source, shard in zip(bundle.shards, built.shards):
+        shutil.copyfile(bundle.root / source.path, out / "model" / shard.path)
     shell = ["./", *(f"{assets}{name}" for name in shell_files(vendor_root))]
     _write(out / "sw.js", service_worker(shell, f"{version}-{bundle.content_hash}"))
 
@@ -96,7 +111,7 @@ def headers_file(multi: bool = False) -> str:
     rules = [
         ("/*", security),
         ("/assets/*", f"  Cache-Control: {IMMUTABLE}\n"),
-        (f"{root}model/*", f"  Cache-Control: {IMMUTABLE}\n"),
+        (f"{root}model/*", f"  Cache-Control: {IMMUTABLE}\n"),  # every built shard name is hashed
         (f"{root}model/model.json", f"  ! Cache-Control\n  Cache-Control: {REVALIDATE}\n"),
         (f"{root}api/model", f"  Cache-Control: {REVALIDATE}\n  Content-Type: application/json\n"),
         (f"{root}sw.js", f"  Cache-Control: {REVALIDATE}\n"),

@@ -16,15 +16,9 @@ from typing import Any
 
 import numpy as np
 
+from ..bundle import ShardFile, hashed_shard_name
+
 DEFAULT_SHARD_BYTES = 4 * 1024 * 1024
-HASH_CHARS = 16
-
-
-@dataclass(frozen=True)
-class Shard:
-    path: str
-    size: int
-    sha256: str
 
 
 QUANTIZE_DTYPES = ("float16", "uint16", "uint8")
@@ -116,7 +110,7 @@ class _ShardWriter:
     def __init__(self, folder: Path, total: int, shard_bytes: int):
         self.folder, self.shard_bytes = folder, shard_bytes
         self.count = max(1, math.ceil(total / shard_bytes))
-        self.shards: list[Shard] = []
+        self.shards: list[ShardFile] = []
         self._file = None
         self._hash = hashlib.sha256()
         self._written = 0
@@ -143,21 +137,19 @@ class _ShardWriter:
         self._file.close()
         self._file = None
         digest = self._hash.hexdigest()
-        name = f"group1-shard{len(self.shards) + 1}of{self.count}.{digest[:HASH_CHARS]}.bin"
+        name = hashed_shard_name(f"group1-shard{len(self.shards) + 1}of{self.count}", digest)
         os.replace(self._tmp, self.folder / name)
-        self.shards.append(Shard(name, self._written, digest))
+        self.shards.append(ShardFile(name, self._written, digest))
 
-    def finish(self) -> list[Shard]:
+    def finish(self) -> list[ShardFile]:
         if self._file is not None:
             self._close()
-        if not self.shards:  # a model without weights still gets one (empty) shard list
-            return []
-        return self.shards
+        return self.shards  # none for a model without weights
 
 
 def write_shards(named: Iterable[tuple[str, Any]], folder: Path,
                  shard_bytes: int = DEFAULT_SHARD_BYTES,
-                 quantization: Quantization | None = None) -> tuple[list[dict], list[Shard]]:
+                 quantization: Quantization | None = None) -> tuple[list[dict], list[ShardFile]]:
     """Write weights as shards; return (weightsManifest, shards)."""
     from .registry import as_array
 
