@@ -30,6 +30,12 @@ class BundleError(ClientsideError):
     status = 500
 
 
+class InstallError(ClientsideError):
+    """A part of clientside's own installation is missing (TF.js, Node)."""
+
+    status = 500
+
+
 class ExportError(ClientsideError):
     """A Keras model that cannot be written to TF.js exactly."""
 

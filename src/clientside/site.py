@@ -28,7 +28,7 @@ from .server.headers import SECURITY_HEADERS
 from .server.http_cache import IMMUTABLE, REVALIDATE
 from .server.assets import all_files, assets_version, shell_files
 from .server.pages import service_worker
-from .server.vendor import find_vendor_root
+from .vendor import find_vendor_root
 
 COMPRESS_SUFFIXES = (".html", ".js", ".css", ".json", ".svg", ".wasm", "")
 MIN_COMPRESS_BYTES = 1024

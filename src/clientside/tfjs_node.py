@@ -18,16 +18,17 @@ class NodeUnavailable(RuntimeError):
     """Node or the project's npm packages are missing."""
 
 
-def find_node_modules() -> Path:
-    """The node_modules holding @tensorflow/tfjs-layers (project checkout or cwd)."""
-    env = os.environ.get("CLIENTSIDE_NODE_MODULES")
-    candidates = [Path(env)] if env else []
-    candidates += [p / "node_modules" for p in [Path.cwd(), *Path(__file__).resolve().parents]]
-    for folder in candidates:
-        if (folder / "@tensorflow" / "tfjs-layers").is_dir():
-            return folder
-    raise NodeUnavailable("TF.js is not installed: run `npm ci` in the clientside project "
-                          "(or set CLIENTSIDE_NODE_MODULES to a node_modules folder with it).")
+def node_modules_map() -> dict[str, str]:
+    """npm module name -> the file Node should load for it: the very files the page is
+    served (clientside/vendor.py finds them: a wheel's packaged copy or node_modules)."""
+    from .errors import InstallError
+    from .vendor import VENDOR_FILES, find_vendor_root
+
+    try:
+        root = find_vendor_root()
+    except InstallError as exc:
+        raise NodeUnavailable(str(exc)) from None
+    return {rel.split("/dist/")[0]: str(root / rel) for name, rel in VENDOR_FILES.items() if name.endswith(".js")}
 
 
 class TFJSError(RuntimeError):
@@ -41,7 +42,7 @@ def predict_many(jobs: Sequence[tuple[str | os.PathLike, Sequence[np.ndarray]]],
     node = shutil.which("node")
     if node is None:
         raise NodeUnavailable("node is not on PATH: install Node.js 18 or newer.")
-    modules = find_node_modules()
+    modules = node_modules_map()
     with tempfile.TemporaryDirectory(prefix="clientside-tfjs-") as tmp:
         request_jobs = []
         for j, (bundle_dir, inputs) in enumerate(jobs):
@@ -54,9 +55,8 @@ def predict_many(jobs: Sequence[tuple[str | os.PathLike, Sequence[np.ndarray]]],
                 specs.append({"path": str(path), "shape": list(x.shape), "dtype": dtype})
             request_jobs.append({"dir": str(bundle_dir), "inputs": specs, "output": str(Path(tmp) / f"out{j}")})
         request = Path(tmp) / "request.json"
-        request.write_text(json.dumps({"jobs": request_jobs, "backend": backend}))
-        env = {**os.environ, "NODE_PATH": str(modules)}
-        proc = subprocess.run([node, str(SCRIPT), str(request)], env=env,
+        request.write_text(json.dumps({"jobs": request_jobs, "backend": backend, "modules": modules}))
+        proc = subprocess.run([node, str(SCRIPT), str(request)],
                               capture_output=True, text=True, timeout=timeout)
         if proc.returncode != 0:
             raise TFJSError(f"TF.js under Node failed:\n{proc.stderr.strip()}")

@@ -1,11 +1,28 @@
 // Run a TF.js layers model under Node (pure JS or wasm backend) on raw float32 inputs.
 // Usage: node predict.cjs REQUEST.json
-// REQUEST: {"backend": "cpu" | "wasm", "jobs": [{"dir": MODEL_DIR, "output": "out_prefix",
+// REQUEST: {"backend": "cpu" | "wasm", "modules": {npm name: file}, "jobs": [{"dir": MODEL_DIR, "output": "out_prefix",
 //           "inputs": [{"path": "x.bin", "shape": [n, ...], "dtype": "float32" | "int32"}]}]}
 // Writes out_prefix.<i>.f32 for each output of each job; prints {"results": [...]} as JSON.
 'use strict';
 const fs = require('fs');
+const Module = require('module');
 const path = require('path');
+
+// REQUEST.modules maps npm names to the files to load for them (the page's own TF.js
+// files, from a wheel or node_modules): no npm install is needed beside this script.
+const request = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
+const aliases = request.modules || {};
+const resolveFilename = Module._resolveFilename;
+Module._resolveFilename = function (name, ...rest) {
+  if (aliases[name]) return aliases[name];
+  try {
+    return resolveFilename.call(this, name, ...rest);
+  } catch (err) {
+    if (name === 'seedrandom') return path.join(__dirname, 'seedrandom-unavailable.cjs');
+    throw err;
+  }
+};
+
 const tf = require('@tensorflow/tfjs-core');
 require('@tensorflow/tfjs-backend-cpu');
 const tfl = require('@tensorflow/tfjs-layers');
@@ -61,8 +78,6 @@ async function runJob(job) {
 // Several models in one Node process (loading TF.js costs about a second): a job that
 // fails reports its error and the others still run.
 async function main() {
-  const [requestPath] = process.argv.slice(2);
-  const request = JSON.parse(fs.readFileSync(requestPath, 'utf8'));
   const backend = request.backend || 'cpu';
   if (backend === 'wasm') require('@tensorflow/tfjs-backend-wasm');
   if (!(await tf.setBackend(backend))) throw new Error(`backend ${backend} unavailable`);

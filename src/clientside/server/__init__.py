@@ -18,7 +18,7 @@ from ..errors import BundleError
 from . import api, headers, health, model_files, pages
 from .errors import register_error_handlers
 from .assets import assets_version
-from .vendor import find_vendor_root
+from ..vendor import find_vendor_root
 
 DEFAULT_MAX_BYTES = 32 * 1024 * 1024
 PREPARE_MODES = ("browser", "server")

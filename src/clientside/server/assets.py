@@ -19,7 +19,7 @@ from pathlib import Path
 from flask import Response, request
 
 from .http_cache import IMMUTABLE, REVALIDATE, etag_of
-from .vendor import VENDOR_FILES
+from ..vendor import VENDOR_FILES
 
 STATIC = Path(__file__).with_name("static")
 TEMPLATES = Path(__file__).with_name("templates")

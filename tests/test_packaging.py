@@ -1,0 +1,137 @@
+"""`pip install clientside` alone gives a working server: the wheel carries TF.js.
+
+The wheel is built from this checkout, installed into a new virtualenv in an empty
+folder (no node_modules anywhere above it), without the `train` extra.
+"""
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.e2e.conftest import open_page, predict_files
+from tests.helpers import REPO, SEVEN, free_port, start_process, stop_process, wait_healthy
+
+HEAVY = ("keras", "jax", "torch", "tensorflow")
+
+
+def run(*args, **kwargs) -> subprocess.CompletedProcess:
+    result = subprocess.run([str(a) for a in args], capture_output=True, text=True, timeout=900, **kwargs)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    return result
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory):
+    """(venv python, an empty working folder): the wheel installed as a user would."""
+    dist = tmp_path_factory.mktemp("dist")
+    run(sys.executable, "-m", "pip", "wheel", REPO, "--no-deps", "--quiet", "-w", dist)
+    [wheel] = dist.glob("clientside-*.whl")
+    print(f"\nwheel: {wheel.name}, {wheel.stat().st_size / 1e6:.2f} MB")
+    home = tmp_path_factory.mktemp("user")
+    assert not any((p / "node_modules").exists() for p in [home, *home.parents])
+    run(sys.executable, "-m", "venv", home / "venv")
+    python = home / "venv" / "bin" / "python"
+    run(python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", wheel)
+    return python, home / "work"
+
+
+def user_env(python: Path) -> dict:
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("CLIENTSIDE_NODE_MODULES", "PYTHONPATH", "VIRTUAL_ENV", "KERAS_BACKEND")}
+    env["PATH"] = f"{python.parent}{os.pathsep}{env['PATH']}"
+    return env
+
+
+def test_the_wheel_carries_tfjs_as_locked(installed):
+    python, _ = installed
+    code = ("from clientside.vendor import find_vendor_root, VENDOR_FILES; import json; "
+            "print(json.dumps([str(find_vendor_root()), VENDOR_FILES]))")
+    root, files = json.loads(run(python, "-c", code, env=user_env(python), cwd="/").stdout)
+    assert "site-packages" in root and root.endswith("clientside/vendored")
+    manifest = json.loads((Path(root) / "MANIFEST.json").read_text())
+    lock = json.loads((REPO / "package-lock.json").read_text())["packages"]
+    for name, entry in manifest["packages"].items():
+        assert entry == {"version": lock[f"node_modules/{name}"]["version"],
+                         "integrity": lock[f"node_modules/{name}"]["integrity"]}
+    for rel in files.values():
+        assert (Path(root) / rel).read_bytes() == (REPO / "node_modules" / rel).read_bytes()
+
+
+def test_serving_needs_no_keras_jax_or_torch(installed, small_bundle):
+    python, _ = installed
+    code = (f"import importlib.util, sys; from clientside import create_app; "
+            f"c = create_app({str(small_bundle)!r}).test_client(); "
+            "assert all(c.get(p, buffered=True).status_code == 200 for p in ('/', '/vendor/tf-core.min.js', '/model')); "
+            f"print([m for m in {HEAVY!r} if importlib.util.find_spec(m) or m in sys.modules])")
+    assert run(python, "-c", code, env=user_env(python), cwd="/").stdout.strip() == "[]"
+
+
+@pytest.mark.node
+def test_tfjs_under_node_runs_from_the_wheel(installed, small_bundle):
+    """What --verify runs: the packaged TF.js files under Node, with no npm install."""
+    from clientside import tfjs_node
+
+    python, _ = installed
+    x = np.random.default_rng(0).random((3, 28, 28, 1), dtype=np.float32)
+    np.save(small_bundle.parent / "x.npy", x)
+    code = (f"import numpy as np; from clientside import tfjs_node; "
+            f"y = tfjs_node.predict({str(small_bundle)!r}, [np.load({str(small_bundle.parent / 'x.npy')!r})])[0]; "
+            f"np.save({str(small_bundle.parent / 'y.npy')!r}, y)")
+    run(python, "-c", code, env=user_env(python), cwd="/")
+    np.testing.assert_array_equal(np.load(small_bundle.parent / "y.npy"), tfjs_node.predict(small_bundle, [x])[0])
+
+
+@pytest.mark.browser
+def test_the_installed_server_predicts_in_chromium(installed, small_bundle, page):
+    python, work = installed
+    work.mkdir(exist_ok=True)
+    shutil.copytree(small_bundle, work / "my_bundle", dirs_exist_ok=True)
+    port = free_port()
+    proc = start_process([python.parent / "clientside", "serve", "my_bundle/", "--port", str(port)],
+                         cwd=work, env=user_env(python))
+    try:
+        wait_healthy(port, proc)
+        open_page(page, f"http://127.0.0.1:{port}/")
+        assert predict_files(page, [SEVEN])[0] in list("0123456789")
+        assert page.errors == []
+    finally:
+        log = stop_process(proc)
+    assert "Traceback" not in log, log
+
+
+def load_setup():
+    spec = importlib.util.spec_from_file_location("clientside_setup", REPO / "setup.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("tamper, words", [
+    ("file", "differs from"), ("lock", "does not match package-lock.json's integrity")])
+def test_the_build_stops_when_tfjs_does_not_match_the_lock(tmp_path, tamper, words):
+    setup = load_setup()
+    root = tmp_path / "checkout"
+    lock = json.loads((REPO / "package-lock.json").read_text())
+    files = json.loads(setup.VENDOR_TABLE.read_text())["files"]
+    for rel in files.values():
+        target = root / "node_modules" / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(REPO / "node_modules" / rel, target)
+    if tamper == "file":
+        with open(root / "node_modules" / files["tf-core.min.js"], "ab") as f:
+            f.write(b"\n// changed\n")
+    else:
+        entry = lock["packages"]["node_modules/@tensorflow/tfjs-layers"]
+        entry["integrity"] = "sha512-" + "A" * 86 + "=="
+    (root / "package-lock.json").write_text(json.dumps(lock))
+    setup.ROOT = root
+    with pytest.raises(SystemExit, match=words):
+        setup.collect(tmp_path / "out")
