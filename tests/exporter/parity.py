@@ -36,16 +36,12 @@ def randomize(model: keras.Model, seed: int = 0) -> keras.Model:
     return model
 
 
-def sample_inputs(model: keras.Model, batch: int = 3, seed: int = 1) -> list[np.ndarray]:
-    rng = np.random.default_rng(seed)
-    inputs = []
-    for t in model.inputs:
-        shape = (batch, *[int(d) for d in t.shape[1:]])
-        if "int" in str(t.dtype):
-            inputs.append(rng.integers(0, 10, shape).astype(np.int32))
-        else:
-            inputs.append(rng.normal(0, 1, shape).astype(np.float32))
-    return inputs
+def sample_inputs(model: keras.Model, batch: int = 6, seed: int = 1) -> list[np.ndarray]:
+    """What --verify feeds: padded id sequences (pre and post, empty to full) for embeddings,
+    noise elsewhere."""
+    from clientside.exporter.verify import random_inputs
+
+    return random_inputs(model, batch=batch, seed=seed)
 
 
 def keras_outputs(model: keras.Model, inputs: list[np.ndarray]) -> list[np.ndarray]:

@@ -1,7 +1,7 @@
 """Converters for core layers: inputs, Dense, activations, dropout, reshaping, embedding."""
 from __future__ import annotations
 
-from .registry import Converted, LayerContext, activation, converts, map_config
+from .registry import Converted, LayerContext, activation, converts, first_input_shape, map_config
 
 
 @converts("InputLayer")
@@ -67,7 +67,8 @@ def elu(ctx: LayerContext) -> Converted:
 def softmax(ctx: LayerContext) -> Converted:
     axis = ctx.config.get("axis", -1)
     axes = list(axis) if isinstance(axis, (list, tuple)) else [axis]
-    rank = len(ctx.layer.input.shape) if ctx.layer is not None else None
+    shape = first_input_shape(ctx.layer)
+    rank = None if shape is None else len(shape)
     if len(axes) != 1 or axes[0] not in (-1, None if rank is None else rank - 1):
         ctx.refuse(f"axis={axis!r}", "TF.js only computes softmax along the last axis")
     return Converted("Softmax", map_config(ctx, keep=("axis",)))
@@ -115,3 +116,11 @@ def embedding(ctx: LayerContext) -> Converted:
                      require={"quantization_config": None, "lora_rank": (None, 0)},
                      drop=("lora_alpha", "input_length"))
     return Converted("Embedding", cfg)
+
+
+@converts("Masking")
+def masking(ctx: LayerContext) -> Converted:
+    # Both zero the masked steps and mask a step when all its features equal mask_value;
+    # what the mask then does downstream is checked by exporter/masks.py.
+    return Converted("Masking", map_config(ctx, keep=("mask_value",)))
+

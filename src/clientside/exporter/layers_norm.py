@@ -1,7 +1,7 @@
 """Converters for normalization layers."""
 from __future__ import annotations
 
-from .registry import Converted, LayerContext, converts, map_config
+from .registry import Converted, LayerContext, converts, first_input_shape, map_config
 
 
 @converts("BatchNormalization")
@@ -10,7 +10,8 @@ def batch_norm(ctx: LayerContext) -> Converted:
                      require={"synchronized": False, "renorm": False},
                      drop=("renorm_clipping", "renorm_momentum"))
     axis = ctx.config.get("axis", -1)
-    rank = len(ctx.layer.input.shape) if ctx.layer is not None else None
+    shape = first_input_shape(ctx.layer)
+    rank = None if shape is None else len(shape)
     if axis != -1 and axis != (None if rank is None else rank - 1):
         # Measured: axis=1 on a [n, c, h, w] input loads in TF.js and predicts wrongly
         # (differences of the order of the output itself).

@@ -92,6 +92,17 @@ REFUSED_LAYERS: dict[str, str] = {
                           "layout; not exported until it is verified exact",
     "Attention": "TF.js layers does not implement Attention",
     "ConvLSTM2D": "not verified against TF.js yet",
+    # TF.js 4.22 has these three, but each fails once loaded from a model (measured):
+    "Resizing": "TF.js 4.22's Resizing fails at prediction time when loaded from a model ('x must be "
+                "rank 3 or 4, but got rank 1'), and it resizes with aligned corners where Keras uses "
+                "half-pixel centres; resize in preprocessing (the resize step) instead",
+    "CenterCrop": "TF.js 4.22's CenterCrop overwrites the model's input shape with the crop size when "
+                  "loaded, so the model refuses inputs of the real size; crop in preprocessing instead",
+    "CategoryEncoding": "TF.js 4.22's CategoryEncoding overwrites the model's input shape with num_tokens "
+                        "when loaded, so the model refuses its real inputs; one-hot encode before the "
+                        "model, or use an Embedding",
+    "Cropping1D": "TF.js layers does not implement Cropping1D",
+    "ZeroPadding1D": "TF.js layers does not implement ZeroPadding1D",
 }
 
 
@@ -217,6 +228,15 @@ def activation(ctx: LayerContext, value: Any, setting: str = "activation") -> st
     reason = REFUSED_ACTIVATIONS.get(name, "an activation TF.js does not know")
     ctx.refuse(f"{setting}={name!r}", reason)
     return None
+
+
+def first_input_shape(layer: Any) -> tuple | None:
+    """The shape of the tensor a layer is first called on (Keras 3 also records a mask it
+    receives as an input, so `layer.input` may be a list)."""
+    nodes = getattr(layer, "_inbound_nodes", None)
+    if not nodes or not nodes[0].input_tensors:
+        return None
+    return tuple(nodes[0].input_tensors[0].shape)
 
 
 def as_array(variable: Any) -> np.ndarray:

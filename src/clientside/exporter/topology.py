@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .masks import check_masks, tfjs_layer_classes
 from .registry import REFUSED_LAYERS, Config, LayerContext, Problem, converter_for, layer_weights
 
 _MODEL_CLASSES = ("Sequential", "Functional", "Model")
@@ -50,6 +51,7 @@ def convert_model(model: Any, allow_unknown: frozenset[str] = frozenset()) -> Co
             "as a Sequential or Functional model (same layers, same weights) and export that"))
         return conv
     conv.topology = _convert(model, kind, conv)
+    conv.problems.extend(check_masks(model, tfjs_layer_classes(conv.topology)))
     seen: set[str] = set()
     for name, _ in conv.weights:
         if name in seen:
@@ -73,8 +75,11 @@ def _convert(model: Any, kind: str, conv: Conversion) -> Config:
     nested_sequential = {e["config"].get("name") or e.get("name") for e in config["layers"]
                          if e["class_name"] == "Sequential"}
     layers_out = []
+    mask_ops = _mask_only_ops(config)
     for entry in config["layers"]:
         name = entry["config"].get("name") or entry.get("name")
+        if name in mask_ops:
+            continue  # TF.js computes masks itself; check_masks proves it gets the same ones
         layer = objects.get(name)
         converted = _convert_layer(entry, layer, conv)
         if converted is None:
@@ -166,3 +171,35 @@ def _node_refs(value: list, nested: set[str]) -> list:
     if value and isinstance(value[0], str):
         value = [value]
     return [_ref(list(v), nested) for v in value]
+
+
+def _mask_only_ops(config: Config) -> set[str]:
+    """Keras 3 writes the operations that compute a mask (NotEqual for Embedding(mask_zero),
+    LogicalOr, Any... for Concatenate's) into a Functional config, feeding the `mask`
+    argument of the layers that use it. TF.js computes masks in its layers instead, so these
+    are left out of the topology: an operation whose outputs reach only `mask` arguments."""
+    def name_of(entry: Config) -> str:
+        return entry["config"].get("name") or entry.get("name")
+
+    entries = config.get("layers", [])
+    ops = {name_of(e) for e in entries if (e.get("module") or "").startswith("keras.src.ops")}
+    users: dict[str, list[tuple[str, bool]]] = {}  # op -> [(user, as a mask argument)]
+    for entry in entries:
+        for node in entry.get("inbound_nodes", []):
+            refs: list = []
+            _collect_tensors(node.get("args", []), refs)
+            for key, value in node.get("kwargs", {}).items():
+                kw_refs: list = []
+                _collect_tensors(value, kw_refs)
+                refs += [[*r, key == "mask"] for r in kw_refs]
+            for ref in refs:
+                users.setdefault(ref[0], []).append((name_of(entry), len(ref) > 3 and ref[3] is True))
+    outputs = {ref[0] for ref in _node_refs(config.get("output_layers", []), set())}
+    changed = True
+    while changed:
+        changed = False
+        for op in sorted(ops):
+            if op in outputs or any(not as_mask and user not in ops for user, as_mask in users.get(op, [])):
+                ops.discard(op)
+                changed = True
+    return ops

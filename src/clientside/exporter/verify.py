@@ -57,8 +57,10 @@ class VerifyReport:
 def random_inputs(model: Any, batch: int = 8, seed: int = 0) -> list[np.ndarray]:
     """Inputs a real caller could send: ids in [0, input_dim) for an input that feeds an
     Embedding (whatever its dtype: Keras's default float Input is common), and, where the
-    embedding masks zeros, sequences pre-padded with 0 as pad_sequences writes them, so
-    the masks are exercised; normal noise for everything else."""
+    embedding masks zeros, padded sequences of every length from empty to full, pre-padded
+    as pad_sequences writes them (the first half of the batch) and post-padded as
+    TextVectorization does (the rest), so the masks are exercised; normal noise for
+    everything else."""
     rng = np.random.default_rng(seed)
     layers = _all_layers(model)
     all_vocab = min([layer.input_dim for layer in layers if hasattr(layer, "input_dim")] or [10])
@@ -70,8 +72,12 @@ def random_inputs(model: Any, batch: int = 8, seed: int = 0) -> list[np.ndarray]
             vocab = min(layer.input_dim for layer in embeddings) if embeddings else all_vocab
             ids = rng.integers(1 if embeddings else 0, vocab, shape)
             if any(getattr(layer, "mask_zero", False) for layer in embeddings) and len(shape) >= 2:
-                for row, length in zip(ids, rng.integers(0, shape[1] + 1, batch)):
-                    row[: shape[1] - length] = 0  # row i keeps its last `length` steps
+                steps = shape[1]
+                for i, (row, length) in enumerate(zip(ids, rng.permutation(np.arange(batch) % (steps + 1)))):
+                    if i < batch // 2:
+                        row[: steps - length] = 0  # pre-padding: the last `length` steps are kept
+                    else:
+                        row[length:] = 0  # post-padding
             inputs.append(ids.astype(np.int32 if "int" in str(t.dtype) else np.float32))
         else:
             inputs.append(rng.normal(0, 1, shape).astype(np.float32))
