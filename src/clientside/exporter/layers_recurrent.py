@@ -10,11 +10,12 @@ _RNN_KEYS = ("units", "use_bias", "return_sequences", "return_state", "go_backwa
              "unroll")
 
 
-def _rnn(ctx: LayerContext, extra: tuple[str, ...] = (), require: dict | None = None) -> dict:
+def _rnn(ctx: LayerContext, extra: tuple[str, ...] = (), drop: tuple[str, ...] = ()) -> dict:
+    # zero_output_for_mask changes only the masked steps of a returned sequence:
+    # exporter/masks.py refuses it wherever those steps are read.
     cfg = map_config(ctx, keep=_RNN_KEYS + extra,
-                     require={"zero_output_for_mask": (False, True), **(require or {})},
                      drop=("activation", "recurrent_activation", "dropout", "recurrent_dropout",
-                           "zero_output_for_mask"))
+                           "zero_output_for_mask", *drop))
     cfg["activation"] = activation(ctx, ctx.config.get("activation"))
     if "recurrent_activation" in ctx.config:
         cfg["recurrent_activation"] = activation(ctx, ctx.config["recurrent_activation"],
@@ -39,7 +40,7 @@ def gru(ctx: LayerContext) -> Converted:
     if ctx.config.get("reset_after", True):
         ctx.refuse("reset_after=True", "TF.js's GRU only implements reset_after=False (the Keras 3 "
                    "default is True): build the GRU with reset_after=False and retrain")
-    return Converted("GRU", _rnn(ctx, require={"reset_after": (False, True)}))
+    return Converted("GRU", _rnn(ctx, drop=("reset_after",)))  # True is refused just above
 
 
 def _inner(ctx: LayerContext, entry: dict[str, Any], layer: Any) -> Converted | None:

@@ -13,7 +13,10 @@ same paths:
 - layers that Keras lets a mask through but TF.js does not (ELU, LeakyReLU, Rescaling, ...)
   silently drop it, and an identity Dropout written for a training-only layer keeps one
   that Keras dropped;
-- GlobalAveragePooling1D averages only the unmasked steps in Keras, every step in TF.js.
+- GlobalAveragePooling1D averages only the unmasked steps in Keras, every step in TF.js;
+- an RNN with zero_output_for_mask (Bidirectional sets it with return_sequences=True)
+  writes zeros at masked steps in Keras and repeats the last output in TF.js: harmless
+  when an RNN with the same mask reads the sequence next, wrong anywhere else.
 
 So the exporter follows the mask through the model twice, as Keras computed it (each
 symbolic tensor's `_keras_mask`) and as TF.js will (the tables below, read from
@@ -102,6 +105,7 @@ def check_masks(model: Any, tfjs_classes: dict[str, tuple[str, dict]]) -> list[P
     linear = type(model).__name__ == "Sequential"
     problems: list[Problem] = []
     tfjs: dict[int, TFJSMask] = {}
+    zeroed: dict[int, tuple[str, str]] = {}  # sequences whose masked steps Keras zeroes, TF.js not: layer, class
     calls: list[tuple[str, TFJSMask]] = []  # (layer, the mask its call received), in order
     for node in nodes:
         layer = node.operation
@@ -126,6 +130,11 @@ def check_masks(model: Any, tfjs_classes: dict[str, tuple[str, dict]]) -> list[P
             earlier = [m for _, m in calls if m.present]
             call_mask = (calls[-1][1] if calls else NONE) if linear else (
                 TFJSMask(True, f"an earlier layer ({earlier[-1].note})", trusted=False) if earlier else NONE)
+        for t in inputs:  # a sequence whose masked steps differ may only go to an RNN that skips them
+            if id(t) in zeroed and not (class_name in RNN_CLASSES and keras_masked and call_mask.present
+                                        and call_mask.trusted):
+                problems.append(Problem(*zeroed.pop(id(t)), "zero_output_for_mask=True",
+                                        f"{ZEROED_REASON}, and {name} ({keras_class}) reads those steps"))
         why = ""
         if class_name in ("Model", "Sequential") and keras_masked:
             problems.append(Problem(name, keras_class, "a masked input",
@@ -150,7 +159,27 @@ def check_masks(model: Any, tfjs_classes: dict[str, tuple[str, dict]]) -> list[P
         out = _tfjs_output_mask(class_name, config, masks, name)
         for t in node.output_tensors:
             tfjs[id(t)] = out
+            if keras_masked and _zeroes_masked_steps(layer):
+                zeroed[id(t)] = (name, keras_class)
+    for t in getattr(graph, "outputs", []) or []:
+        if id(t) in zeroed:
+            problems.append(Problem(*zeroed[id(t)], "zero_output_for_mask=True",
+                                    f"{ZEROED_REASON}, and this sequence is an output of the model"))
     return problems
+
+
+RNN_CLASSES = frozenset({"LSTM", "GRU", "SimpleRNN", "RNN", "Bidirectional"})
+ZEROED_REASON = ("Keras writes zeros at the masked steps of this sequence (zero_output_for_mask, which "
+                 "Bidirectional sets with return_sequences=True) where TF.js repeats the last output "
+                 "(measured up to 0.65 apart); an RNN reading it with the same mask ignores those steps")
+
+
+def _zeroes_masked_steps(layer: Any) -> bool:
+    """An RNN (or a Bidirectional one) returning sequences with zero_output_for_mask."""
+    for rnn in (layer, getattr(layer, "forward_layer", None), getattr(layer, "backward_layer", None)):
+        if rnn is not None and getattr(rnn, "return_sequences", False) and getattr(rnn, "zero_output_for_mask", False):
+            return True
+    return False
 
 
 def tfjs_layer_classes(topology: dict | None) -> dict[str, tuple[str, dict]]:
