@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: demo test install bench clean
+.PHONY: demo test test-fast install bench clean
 
 # Python package with training and test extras, in a local virtualenv.
 $(VENV)/.stamp: pyproject.toml
@@ -28,6 +28,10 @@ demo: install
 test: install
 	./scripts/ensure-system-packages
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The quick loop for developers (a few minutes): no training, no browser, no wheel build.
+test-fast: install
+	$(BIN)/python -m pytest -m "not slow and not browser" $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache

@@ -167,3 +167,19 @@ def page(browser):
     pg.on("pageerror", lambda err: pg.errors.append(str(err)))
     yield pg
     context.close()
+
+
+#: Fixtures that make a test slow (training, building and installing a wheel) or need Chromium.
+SLOW_FIXTURES = {"trained", "installed"}
+BROWSER_FIXTURES = {"browser", "page", "context"}
+
+
+def pytest_collection_modifyitems(items):
+    """Mark tests by what they use, so `-m "not slow and not browser"` (make test-fast) is a
+    quick loop that still runs everything else: no marker to forget on a new test."""
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        if used & SLOW_FIXTURES:
+            item.add_marker(pytest.mark.slow)
+        if used & BROWSER_FIXTURES:
+            item.add_marker(pytest.mark.browser)

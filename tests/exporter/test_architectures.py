@@ -9,7 +9,7 @@ from clientside import ExportError
 from clientside.exporter import export
 from tests.exporter.parity import Case, checked_diff, run_cases
 
-pytestmark = pytest.mark.node
+pytestmark = [pytest.mark.node, pytest.mark.slow]  # real architectures: about 100 s
 
 
 def calibrated(build, shape, seed=0):

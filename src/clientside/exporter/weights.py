@@ -23,6 +23,9 @@ DEFAULT_SHARD_BYTES = 4 * 1024 * 1024
 
 QUANTIZE_DTYPES = ("float16", "uint16", "uint8")
 
+#: Every storage type of the TF.js manifest -> its little-endian NumPy dtype (bytes per value).
+STORAGE = {"float32": "<f4", "int32": "<i4", "bool": "u1", "float16": "<f2", "uint16": "<u2", "uint8": "u1"}
+
 
 @dataclass(frozen=True)
 class Quantization:
@@ -54,7 +57,7 @@ def quantize(array: np.ndarray, dtype: str) -> tuple[bytes, dict]:
     scale, low = affine_range(float(array.min()), float(array.max()), dtype)
     qmax = np.iinfo(dtype).max
     q = np.clip(np.round((array.astype(np.float64) - low) / scale), 0, qmax)
-    return q.astype("<u1" if dtype == "uint8" else "<u2").tobytes(), \
+    return q.astype(STORAGE[dtype]).tobytes(), \
         {"dtype": dtype, "scale": scale, "min": low}
 
 
@@ -62,20 +65,17 @@ def dequantize(data: bytes, shape: list[int], spec: dict) -> np.ndarray:
     """What TF.js decodes from a manifest entry, computed the same way (float32)."""
     q = spec.get("quantization")
     if q is None:
-        dtype = {"float32": "<f4", "int32": "<i4", "bool": "u1"}[spec["dtype"]]
-        return np.frombuffer(data, dtype).reshape(shape)
+        return np.frombuffer(data, STORAGE[spec["dtype"]]).reshape(shape)
+    raw = np.frombuffer(data, STORAGE[q["dtype"]]).astype(np.float32)
     if q["dtype"] == "float16":
-        return np.frombuffer(data, "<f2").astype(np.float32).reshape(shape)
-    raw = np.frombuffer(data, "<u1" if q["dtype"] == "uint8" else "<u2").astype(np.float32)
+        return raw.reshape(shape)
     return (raw * np.float32(q["scale"]) + np.float32(q["min"])).reshape(shape)
 
 
 def entry_bytes(spec: dict) -> int:
     count = int(np.prod(spec["shape"], dtype=np.int64))
-    q = spec.get("quantization")
-    if q is not None:
-        return count * (1 if q["dtype"] == "uint8" else 2)
-    return count * (1 if spec["dtype"] == "bool" else 4)
+    stored = (spec.get("quantization") or spec)["dtype"]
+    return count * np.dtype(STORAGE[stored]).itemsize
 
 
 def read_weights(folder: Path, manifest: list[dict]) -> dict[str, np.ndarray]:
@@ -100,8 +100,7 @@ def manifest_dtype(array: np.ndarray) -> str:
 
 
 def _to_bytes(array: np.ndarray) -> bytes:
-    dtype = {"float32": "<f4", "int32": "<i4", "bool": "u1"}[manifest_dtype(array)]
-    return np.ascontiguousarray(array, dtype=dtype).tobytes()
+    return np.ascontiguousarray(array, dtype=STORAGE[manifest_dtype(array)]).tobytes()
 
 
 class _ShardWriter:

@@ -20,7 +20,6 @@ from .errors import register_error_handlers
 from .assets import assets_version
 from ..vendor import find_vendor_root
 
-DEFAULT_MAX_BYTES = 32 * 1024 * 1024
 PREPARE_MODES = ("browser", "server")
 
 
@@ -38,7 +37,7 @@ def prepare_mode(bundle: Bundle, requested: str | None, custom_fn: bool) -> str:
 def make_blueprint(bundle: Bundle | str | os.PathLike, *, name: str = "clientside",
                    preprocess: Callable[[bytes, str], np.ndarray] | None = None,
                    prepare: str | None = None, isolate: bool = False, cors: Sequence[str] = (),
-                   limits: api.PrepareLimits = api.PrepareLimits(),
+                   limits: api.UploadLimits = api.UploadLimits(),
                    vendor_root: Path | None = None, title: str | None = None,
                    metrics: health.Metrics | None = None) -> Blueprint:
     """All of clientside's routes for one model, as one blueprint.
@@ -59,7 +58,7 @@ def make_blueprint(bundle: Bundle | str | os.PathLike, *, name: str = "clientsid
     metrics = metrics or health.Metrics()
     bp.register_blueprint(api.make_blueprint(bundle, prepare_fn, limits, info,
                                              observe=metrics.prepare_seconds.observe))
-    bp.register_blueprint(health.make_blueprint(bundle, metrics))
+    bp.register_blueprint(health.make_blueprint([bundle], metrics))
     headers.install(bp, isolate=isolate, cors=cors)
     health.install(bp, metrics)
     return bp
@@ -72,8 +71,8 @@ def _blueprint_name(bundle_name: str) -> str:
 def create_app(bundle_dir: BundleSpec | Sequence[BundleSpec] | Mapping[str, str | os.PathLike], *,
                labels: Sequence[str] | None = None,
                preprocess: str | Sequence[dict] | Callable[[bytes, str], np.ndarray] | None = None,
-               max_bytes: int = DEFAULT_MAX_BYTES, max_files: int = api.PrepareLimits.max_files,
-               max_pixels: int = api.PrepareLimits.max_pixels, prepare: str | None = None,
+               max_bytes: int = api.UploadLimits.max_bytes, max_files: int = api.UploadLimits.max_files,
+               max_pixels: int = api.UploadLimits.max_pixels, prepare: str | None = None,
                isolate: bool = False, cors: Sequence[str] = (),
                test_config: dict[str, Any] | None = None) -> Flask:
     """A Flask app serving one model (or several) for prediction in the browser.
@@ -86,11 +85,11 @@ def create_app(bundle_dir: BundleSpec | Sequence[BundleSpec] | Mapping[str, str 
     steps = None if callable(preprocess) else preprocess
     bundles = load_bundles(bundle_dir, labels=labels, preprocess_steps=steps)
     app = Flask(__name__, static_folder=None)  # the pages blueprint serves static files
-    app.config.update(MAX_CONTENT_LENGTH=max_bytes, MAX_FORM_MEMORY_SIZE=max_bytes)
+    limits = api.UploadLimits(max_bytes=max_bytes, max_files=max_files, max_pixels=max_pixels)
+    app.config.update(MAX_CONTENT_LENGTH=limits.max_bytes, MAX_FORM_MEMORY_SIZE=limits.max_bytes)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     if test_config:
         app.config.update(test_config)
-    limits = api.PrepareLimits(max_files=max_files, max_pixels=max_pixels)
     metrics = health.Metrics()
     options = dict(preprocess=preprocess if callable(preprocess) else None, prepare=prepare,
                    isolate=isolate, cors=cors, limits=limits, metrics=metrics)
@@ -101,22 +100,17 @@ def create_app(bundle_dir: BundleSpec | Sequence[BundleSpec] | Mapping[str, str 
             app.register_blueprint(make_blueprint(bundle, name=_blueprint_name(bundle.name), **options),
                                    url_prefix=f"/models/{bundle.name}")
         _register_index(app, bundles, metrics)
-    register_error_handlers(app, max_bytes)
+    register_error_handlers(app, limits.max_bytes)
 
-    @app.after_request
-    def security_headers(response):  # also on responses no blueprint route produced (404s)
-        for name, value in headers.SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        if isolate:
-            response.headers.update(headers.ISOLATION_HEADERS)
-        return response
+    # also on responses no blueprint route produced (404s)
+    app.after_request(lambda response: headers.secure(response, isolate=isolate))
 
     return app
 
 
 def _register_index(app: Flask, bundles: list[Bundle], metrics: health.Metrics) -> None:
     """With several models: / lists them; /healthz and /metrics cover them all."""
-    from flask import Response, jsonify, render_template
+    from flask import Response, render_template
 
     first = bundles[0].name
     static = f"models/{first}/assets/{assets_version(find_vendor_root())}/static/"
@@ -127,10 +121,4 @@ def _register_index(app: Flask, bundles: list[Bundle], metrics: health.Metrics) 
                                static=static)
         return Response(html, mimetype="text/html", headers={"Cache-Control": "no-cache"})
 
-    @app.get("/healthz")
-    def healthz():
-        return jsonify({"status": "ok", "models": {b.name: b.content_hash for b in bundles}})
-
-    @app.get("/metrics")
-    def all_metrics():
-        return Response(metrics.exposition(), mimetype=health.CONTENT_TYPE_LATEST)
+    app.register_blueprint(health.make_blueprint(bundles, metrics))

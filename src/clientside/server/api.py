@@ -18,12 +18,16 @@ TENSOR_MIMETYPE = "application/octet-stream"
 
 
 @dataclass(frozen=True)
-class PrepareLimits:
+class UploadLimits:
+    """What one request may send: the one place these limits live (the app's
+    MAX_CONTENT_LENGTH and the HTTP front's body limit are read from max_bytes)."""
+
+    max_bytes: int = 32 * 1024 * 1024
     max_files: int = 512
     max_pixels: int = preprocess.DEFAULT_MAX_PIXELS
 
 
-def default_prepare(bundle: Bundle, limits: PrepareLimits) -> PrepareFn | None:
+def default_prepare(bundle: Bundle, limits: UploadLimits) -> PrepareFn | None:
     if bundle.preprocess is None:
         return None
     steps = bundle.preprocess
@@ -31,7 +35,7 @@ def default_prepare(bundle: Bundle, limits: PrepareLimits) -> PrepareFn | None:
     return lambda data, filename: preprocess.prepare(data, steps, filename, image_limits)
 
 
-def prepare_batch(files, prepare: PrepareFn, limits: PrepareLimits) -> tuple[np.ndarray, list[str]]:
+def prepare_batch(files, prepare: PrepareFn, limits: UploadLimits) -> tuple[np.ndarray, list[str]]:
     """Uploaded files -> one float32 batch [n, ...]; the first bad file stops the batch."""
     if not files:
         raise InputError("No file received: send the image(s) as multipart form field 'file'.")
@@ -68,7 +72,7 @@ def json_answer(batch: np.ndarray, names: list[str]) -> dict:
             "shape": list(batch.shape), "files": names}
 
 
-def make_blueprint(bundle: Bundle, prepare: PrepareFn | None, limits: PrepareLimits,
+def make_blueprint(bundle: Bundle, prepare: PrepareFn | None, limits: UploadLimits,
                    info: dict, observe: Callable[[float], None] = lambda seconds: None) -> Blueprint:
     """info: the model's description (the page carries the same; this is for other clients)."""
     bp = Blueprint("api", __name__, url_prefix="/api")

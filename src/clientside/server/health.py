@@ -40,12 +40,17 @@ class Metrics:
         return generate_latest(self.registry)
 
 
-def make_blueprint(bundle: Bundle, metrics: Metrics) -> Blueprint:
+def make_blueprint(bundles: list[Bundle], metrics: Metrics) -> Blueprint:
+    """/healthz and /metrics for one model (its own routes) or several (the app's index)."""
     bp = Blueprint("health", __name__)
+    if len(bundles) == 1:
+        status = {"status": "ok", "model": bundles[0].name, "content_hash": bundles[0].content_hash}
+    else:
+        status = {"status": "ok", "models": {b.name: b.content_hash for b in bundles}}
 
     @bp.get("/healthz")
     def healthz():
-        response = jsonify({"status": "ok", "model": bundle.name, "content_hash": bundle.content_hash})
+        response = jsonify(status)
         response.headers["Cache-Control"] = "no-store"
         return response
 

@@ -59,7 +59,6 @@ export class Predictor {
       : this.#call({ type: 'init', baseUrl: document.baseURI, modelUrl, info, backend: this.preferred }, 0));
     this.backend = ready.backend;
     this.source = ready.source;
-    this.inputShape = ready.inputShape;
     return ready;
   }
 

@@ -163,8 +163,7 @@ async function init({ baseUrl, modelUrl, info, backend }) {
   await warming;
   model = loaded.model;
   const inputShape = model.inputs[0].shape.map((d) => d ?? 1);
-  post({ type: 'ready', backend: chosen, source: loaded.source, ms: performance.now() - started,
-    inputShape: model.inputs[0].shape });
+  post({ type: 'ready', backend: chosen, source: loaded.source, ms: performance.now() - started });
   // Compile the kernels now, not on the first prediction: a visitor needs longer than this
   // to choose a file, and a prediction asked for meanwhile simply waits for it.
   tf.tidy(() => model.predict(tf.zeros(inputShape)));
