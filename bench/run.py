@@ -15,6 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import browser_bench  # noqa: E402
 import export_bench  # noqa: E402
 import inference_bench  # noqa: E402
+import reliability_bench  # noqa: E402
 import server_bench  # noqa: E402
 
 from clientside import preprocess  # noqa: E402
@@ -123,13 +124,14 @@ def main() -> None:
             ("MobileNetV2 224", str(mobilenet_keras), str(mobilenet_bundle), preprocess.IMAGENET_STEPS, photo),
         ])
         export_section = timed("export", export_bench.run, keras_file)
+        reliability_section, reliability = timed("reliability", reliability_bench.run, result.bundle, photo, seven)
     total = time.monotonic() - started
     phases = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in took.items())
     text = ("# Benchmarks\n\nEvery figure here comes from `make bench`; timings on shared "
             "machines swing by about 50%, so compare ratios within one run.\n\n"
             + machine() + f"- this run took {total / 60:.1f} min ({phases})\n\n"
             + targets(ratios, visitor, speed) + "\n" + server_section + "\n"
-            + speed_section + "\n" + visitor_section + "\n" + export_section)
+            + speed_section + "\n" + visitor_section + "\n" + export_section + "\n" + reliability_section)
     (ROOT / "BENCHMARKS.md").write_text(text)
     print(text)
 

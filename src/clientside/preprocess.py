@@ -131,6 +131,11 @@ def decode(data: bytes, filename: str = "upload", limits: Limits = Limits()) -> 
             img.seek(0)
             img.load()
             img = ImageOps.exif_transpose(img)
+            if img.mode.startswith("I;16") or img.mode == "I":
+                # 16-bit greyscale (scanners): Pillow's convert("RGB") clips it to white;
+                # scale 0..65535 to 0..255 as the browser does.
+                wide = np.asarray(img, dtype=np.float64)
+                img = Image.fromarray(np.clip(np.round(wide / 257.0), 0, 255).astype(np.uint8), "L")
             # Opaque images stay RGB: flatten_alpha on them would compute x*1 + bg*0.
             has_alpha = img.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in img.info
             rgba = img.convert("RGBA" if has_alpha else "RGB")
@@ -146,7 +151,14 @@ def decode(data: bytes, filename: str = "upload", limits: Limits = Limits()) -> 
             f"{filename} is not an image that can be read (expected PNG, JPEG, GIF, WebP or BMP).",
             status=415, file=filename,
         ) from None
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+    except ValueError as exc:
+        if "Decompressed data too large" not in str(exc):  # Pillow's guard on PNG text chunks
+            raise InputError(f"{filename} could not be decoded: it looks truncated or corrupt ({exc}).",
+                             status=422, file=filename) from None
+        raise InputError(f"{filename} carries a compressed text chunk that inflates past Pillow's limit "
+                         "(a decompression bomb); save the image without metadata.",
+                         status=422, file=filename) from None
+    except (OSError, SyntaxError, EOFError) as exc:
         raise InputError(
             f"{filename} could not be decoded: it looks truncated or corrupt ({exc}).",
             status=422, file=filename,

@@ -82,3 +82,15 @@ def test_server_cost_of_prepare_and_the_baseline(small_keras, monkeypatch):
     assert response.status_code == 200
     probs = np.array(response.get_json()["probabilities"])
     assert probs.shape == (1, 10) and abs(probs.sum() - 1) < 1e-4
+
+
+def test_reliability_section(small_keras, monkeypatch):
+    import reliability_bench
+
+    monkeypatch.setattr(reliability_bench, "SOAK_PREPARES", 60)
+    monkeypatch.setattr(reliability_bench, "MIXED_SECONDS", 1.0)
+    monkeypatch.setattr(reliability_bench, "STALLED", 16)
+    monkeypatch.setattr(reliability_bench, "IDLE", 16)
+    section, result = reliability_bench.run(small_keras[1], SEVEN, SEVEN)
+    assert "## Reliability" in section and "**FAILED**" not in section, section
+    assert result["passed"]

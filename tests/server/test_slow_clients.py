@@ -2,34 +2,12 @@
 from __future__ import annotations
 
 import http.client
-import signal
 import socket
-import subprocess
-import sys
 import time
 
 import pytest
 
-from tests.helpers import SEVEN, free_port, wait_healthy
-
-
-@pytest.fixture
-def serve(small_bundle):
-    procs = []
-
-    def start(*options: str) -> int:
-        port = free_port()
-        proc = subprocess.Popen([sys.executable, "-m", "clientside.cli", "serve", str(small_bundle),
-                                 "--port", str(port), "--workers", "2", *options],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        procs.append(proc)
-        wait_healthy(port, proc)
-        return port
-
-    yield start
-    for proc in procs:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=30)
+from tests.helpers import SEVEN
 
 
 def stalled_upload(port: int) -> socket.socket:
