@@ -41,7 +41,7 @@ def activation_layer(ctx: LayerContext) -> Converted:
 @converts("ReLU")
 def relu(ctx: LayerContext) -> Converted:
     # TF.js's ReLU has only maxValue: a negative slope or a threshold would be ignored.
-    cfg = map_config(ctx, rename={"max_value": "max_value"},
+    cfg = map_config(ctx, keep=("max_value",),
                      require={"negative_slope": (0.0, 0), "threshold": (0.0, 0)})
     return Converted("ReLU", cfg)
 
