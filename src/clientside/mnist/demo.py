@@ -3,6 +3,8 @@ user's cache folder, then served like any bundle."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -33,8 +35,15 @@ def demo_bundle(*, folder: Path | None = None, epochs: int | None = None, retrai
         else:
             log(f"Using the MNIST demo trained earlier in {folder} (--retrain trains it again).")
             return folder
-    from .train import DEFAULT_EPOCHS, train
-
     log(f"Training the MNIST demo into {folder} (once; about two minutes on two cores).")
-    train(folder, epochs=epochs or DEFAULT_EPOCHS, log=log)
+    # In a child process: the server forks its workers next, and a process that has run
+    # JAX's threads must not fork (JAX warns of deadlocks); the server never needs Keras.
+    command = [sys.executable, "-m", "clientside.cli", "mnist", "train", str(folder)]
+    if epochs:
+        command += ["--epochs", str(epochs)]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as child:
+        for line in child.stdout:
+            log(line.rstrip("\n"))
+    if child.returncode != 0:
+        raise BundleError(f"Training the demo failed (exit status {child.returncode}); see the lines above.")
     return folder
