@@ -8,6 +8,7 @@ Each upload is (name, bytes, expected): "ok" for an image the pipeline must prep
 from __future__ import annotations
 
 import io
+import socket
 import struct
 import zlib
 
@@ -172,3 +173,25 @@ def traversal_paths(version: str, shard: str) -> list[str]:
     paths += ["/model/%00model.json", "/model//etc/passwd", "/static/%2fetc%2fpasswd", "/model/.%2e/clientside.json",
               "/sw.js/../../etc/passwd", "/api/model/../../etc/passwd"]
     return paths
+
+
+def send_raw(port: int, request: bytes) -> bytes:
+    """Send bytes as they are to a server on loopback; everything it answers before closing."""
+    with socket.create_connection(("127.0.0.1", port), timeout=20) as sock:
+        try:
+            sock.sendall(request)
+            sock.shutdown(socket.SHUT_WR)
+        except OSError:  # the server may close a connection it refuses before reading it all
+            pass
+        answer = b""
+        try:
+            while chunk := sock.recv(65536):
+                answer += chunk
+        except (ConnectionResetError, socket.timeout):
+            pass
+    return answer
+
+
+def status_of(answer: bytes) -> str:
+    """The HTTP status of a raw answer, or "closed" when the server sent none."""
+    return answer.split(b" ", 2)[1].decode() if answer.startswith(b"HTTP/1.") else "closed"

@@ -79,22 +79,6 @@ def worker_rss_mb(pid: int) -> float:
     return total / 1024
 
 
-def _raw(port: int, request: bytes) -> str:
-    with socket.create_connection(("127.0.0.1", port), timeout=20) as sock:
-        try:
-            sock.sendall(request)
-            sock.shutdown(socket.SHUT_WR)
-        except OSError:
-            pass
-        answer = b""
-        try:
-            while chunk := sock.recv(65536):
-                answer += chunk
-        except (ConnectionResetError, socket.timeout):
-            pass
-    return answer.split(b" ", 2)[1].decode() if answer.startswith(b"HTTP/1.") else "closed"
-
-
 def corpus(port: int) -> dict:
     rows, wrong, five = [], [], 0
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -117,7 +101,7 @@ def corpus(port: int) -> dict:
 def malformed(port: int, seven: bytes) -> list[tuple[str, str, bool]]:
     out = []
     for name, request in hostile.raw_requests("127.0.0.1", seven):
-        status = _raw(port, request)
+        status = hostile.status_of(hostile.send_raw(port, request))
         healthy = get(port, "/healthz")[0] == 200
         out.append((name, status, healthy))
     return out

@@ -4,7 +4,6 @@ section of `make bench` gives the figures under load; these are the cases that f
 from __future__ import annotations
 
 import io
-import socket
 
 import pytest
 
@@ -49,27 +48,10 @@ def test_paths_that_leave_the_served_folders_are_refused(default_client):
         assert b"root:" not in response.data and b"content_hash" not in response.data, path
 
 
-def _send(port: int, request: bytes) -> bytes:
-    with socket.create_connection(("127.0.0.1", port), timeout=20) as sock:
-        try:
-            sock.sendall(request)
-            sock.shutdown(socket.SHUT_WR)
-        except OSError:  # the server may close a connection it refuses before reading it all
-            pass
-        answer = b""
-        try:
-            while chunk := sock.recv(65536):
-                answer += chunk
-        except (ConnectionResetError, socket.timeout):
-            pass
-        return answer
-
-
 def test_malformed_http_gets_a_4xx_and_the_server_carries_on(serve):
     port = serve()
     for name, request in hostile.raw_requests("127.0.0.1", SEVEN.read_bytes()):
-        answer = _send(port, request)
-        status = answer.split(b" ", 2)[1] if answer.startswith(b"HTTP/1.") else b"closed"
-        assert not status.startswith(b"5"), (name, answer[:300])
-        healthy = _send(port, b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        answer = hostile.send_raw(port, request)
+        assert not hostile.status_of(answer).startswith("5"), (name, answer[:300])
+        healthy = hostile.send_raw(port, b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         assert healthy.startswith(b"HTTP/1.1 200"), (name, healthy[:200])
