@@ -152,7 +152,9 @@ def serve(bundles: tuple[str, ...], host: str, port: int, labels: str | None, pr
     """Serve BUNDLES (clientside bundles or TF.js layers folders) with their pages.
 
     One bundle is served at /; several at /models/<name>/ each, with an index at /.
-    Runs gunicorn (production WSGI server) unless --dev; SIGTERM stops it gracefully.
+    Runs gunicorn's worker processes with waitress as their HTTP front (whole requests are
+    read before the app runs: slow clients cost a socket, not a thread) unless --dev;
+    SIGTERM stops it gracefully.
     """
     specs = [parse_bundle_arg(arg) for arg in bundles]
     where = bundles[0] if len(bundles) == 1 else f"{len(bundles)} models"
@@ -161,7 +163,7 @@ def serve(bundles: tuple[str, ...], host: str, port: int, labels: str | None, pr
         from .server import create_app
 
         try:
-            app = create_app(specs[0] if len(specs) == 1 else specs, **options)
+            app = create_app(specs, **options)
         except ClientsideError as exc:
             raise click.ClickException(str(exc)) from None
         with app.test_client().get(get_path, buffered=True) as response:
@@ -186,7 +188,7 @@ def _serve(specs: list, where: str, *, host: str, port: int, workers: int, threa
 
     def make_app():
         try:
-            return create_app(specs[0] if len(specs) == 1 else specs, **options)
+            return create_app(specs, **options)
         except ClientsideError as exc:
             raise click.ClickException(str(exc)) from None
 
