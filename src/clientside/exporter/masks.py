@@ -11,8 +11,7 @@ same paths:
 - TF.js's Add/Multiply/Average/Maximum/Minimum compute their output mask wrongly (an extra
   leading axis, the last input's mask left out);
 - layers that Keras lets a mask through but TF.js does not (ELU, LeakyReLU, Rescaling, ...)
-  silently drop it, and an identity Dropout written for a training-only layer keeps one
-  that Keras dropped;
+  give no output mask (the executor's reuse above may hand it on anyway);
 - GlobalAveragePooling1D averages only the unmasked steps in Keras, every step in TF.js;
 - an RNN with zero_output_for_mask (Bidirectional sets it with return_sequences=True)
   writes zeros at masked steps in Keras and repeats the last output in TF.js: harmless
@@ -34,6 +33,7 @@ from .registry import Problem
 TFJS_PASSES = frozenset({"Activation", "Dense", "Dropout", "AlphaDropout", "GaussianDropout",
                          "GaussianNoise", "BatchNormalization", "LayerNormalization", "PReLU",
                          "ReLU", "TimeDistributed"})
+RNN_CLASSES = frozenset({"LSTM", "GRU", "SimpleRNN", "RNN", "Bidirectional"})
 #: TF.js classes whose call applies the mask it is given (their first input's).
 TFJS_USES_MASK = frozenset({"LSTM", "GRU", "SimpleRNN", "RNN", "Bidirectional", "Softmax"})
 #: TF.js merge layers whose computeMask differs from Keras's.
@@ -65,7 +65,7 @@ def _tfjs_output_mask(class_name: str, config: dict, inputs: list[TFJSMask], lay
         return TFJSMask(True, f"{layer_name} (Masking)")
     if class_name in TFJS_PASSES:
         return first
-    if class_name in ("LSTM", "GRU", "SimpleRNN", "RNN", "Bidirectional"):
+    if class_name in RNN_CLASSES:
         layer_config = config.get("layer", {}).get("config", config) if class_name == "Bidirectional" else config
         sequences = layer_config.get("return_sequences") or layer_config.get("returnSequences")
         return first if sequences else NONE
@@ -168,7 +168,6 @@ def check_masks(model: Any, tfjs_classes: dict[str, tuple[str, dict]]) -> list[P
     return problems
 
 
-RNN_CLASSES = frozenset({"LSTM", "GRU", "SimpleRNN", "RNN", "Bidirectional"})
 ZEROED_REASON = ("Keras writes zeros at the masked steps of this sequence (zero_output_for_mask, which "
                  "Bidirectional sets with return_sequences=True) where TF.js repeats the last output "
                  "(measured up to 0.65 apart); an RNN reading it with the same mask ignores those steps")
