@@ -57,6 +57,8 @@ def corpus(digits: np.ndarray) -> list[tuple[str, bytes]]:
     items.append(("digit.gif", encode(paper(d[9]).convert("P"), "GIF")))
     items.append(("digit.webp", encode(paper(d[10]), "WEBP", lossless=True)))
     items.append(("digit.bmp", encode(paper(d[11]), "BMP")))
+    wide = np.asarray(paper(d[12]).convert("L"), np.uint16) * 257  # 16-bit greyscale, as scanners write
+    items.append(("16-bit.png", encode(Image.fromarray(wide), "PNG")))
     return items
 
 
