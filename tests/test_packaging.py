@@ -135,3 +135,12 @@ def test_the_build_stops_when_tfjs_does_not_match_the_lock(tmp_path, tamper, wor
     setup.ROOT = root
     with pytest.raises(SystemExit, match=words):
         setup.collect(tmp_path / "out")
+
+
+def test_the_static_build_works_from_the_wheel(installed, small_bundle, tmp_path):
+    python, _ = installed
+    run(python.parent / "clientside", "build", small_bundle, tmp_path / "site", env=user_env(python), cwd=tmp_path)
+    [assets] = list((tmp_path / "site" / "assets").iterdir())
+    from clientside.vendor import VENDOR_FILES
+
+    assert sorted(p.name for p in (assets / "vendor").glob("*") if p.suffix in (".js", ".wasm")) == sorted(VENDOR_FILES)
