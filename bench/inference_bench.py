@@ -3,7 +3,6 @@ it) against the same model in Python (Keras, JAX backend, the jitted fast path),
 same run on the same machine."""
 from __future__ import annotations
 
-import json
 import statistics
 import time
 from pathlib import Path

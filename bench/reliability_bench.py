@@ -9,7 +9,7 @@ from outside the bundle, no load error, RSS growth under 50 MB.
 from __future__ import annotations
 
 import http.client
-import io
+import json
 import os
 import signal
 import socket
@@ -107,12 +107,8 @@ def malformed(port: int, seven: bytes) -> list[tuple[str, str, bool]]:
     return out
 
 
-def traversal(port: int) -> dict:
-    status, page = get(port, "/")
-    version = page.decode().split("assets/")[1].split("/")[0]
-    import json
-
-    shard = json.loads(get(port, "/model")[1])["weightsManifest"][0]["paths"][0].removeprefix("model/")
+def traversal(port: int, shard: str) -> dict:
+    version = get(port, "/")[1].decode().split("assets/")[1].split("/")[0]
     paths = hostile.traversal_paths(version, shard)
     leaks, statuses = [], []
     for path in paths:
@@ -235,8 +231,6 @@ def soak(port: int, pid: int, photo: bytes) -> dict:
 
 
 def run(bundle: Path, photo: Path, seven: Path) -> tuple[str, dict]:
-    import json
-
     proc, port = start(bundle)
     try:
         shard = json.loads(get(port, "/model")[1])["weightsManifest"][0]["paths"][0].removeprefix("model/")
@@ -244,7 +238,7 @@ def run(bundle: Path, photo: Path, seven: Path) -> tuple[str, dict]:
         soak_result = soak(port, proc.pid, photo_bytes)
         uploads = corpus(port)
         raw = malformed(port, seven.read_bytes())
-        paths = traversal(port)
+        paths = traversal(port, shard)
         load = mixed(port, shard, photo_bytes)
         slow = slow_clients(port)
         alive = get(port, "/healthz")[0] == 200

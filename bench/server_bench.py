@@ -11,11 +11,9 @@ import json
 import os
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent

@@ -9,7 +9,6 @@ os.environ.setdefault("KERAS_BACKEND", "jax")
 import threading
 from pathlib import Path
 
-import numpy as np
 import pytest
 from flask.testing import FlaskClient
 from clientside.mnist import data as mnist_data

@@ -75,18 +75,18 @@ def test_serving_needs_no_keras_jax_or_torch(installed, small_bundle):
 
 
 @pytest.mark.node
-def test_tfjs_under_node_runs_from_the_wheel(installed, small_bundle):
+def test_tfjs_under_node_runs_from_the_wheel(installed, small_bundle, tmp_path):
     """What --verify runs: the packaged TF.js files under Node, with no npm install."""
     from clientside import tfjs_node
 
     python, _ = installed
     x = np.random.default_rng(0).random((3, 28, 28, 1), dtype=np.float32)
-    np.save(small_bundle.parent / "x.npy", x)
+    np.save(tmp_path / "x.npy", x)
     code = (f"import numpy as np; from clientside import tfjs_node; "
-            f"y = tfjs_node.predict({str(small_bundle)!r}, [np.load({str(small_bundle.parent / 'x.npy')!r})])[0]; "
-            f"np.save({str(small_bundle.parent / 'y.npy')!r}, y)")
+            f"y = tfjs_node.predict({str(small_bundle)!r}, [np.load({str(tmp_path / 'x.npy')!r})])[0]; "
+            f"np.save({str(tmp_path / 'y.npy')!r}, y)")
     run(python, "-c", code, env=user_env(python), cwd="/")
-    np.testing.assert_array_equal(np.load(small_bundle.parent / "y.npy"), tfjs_node.predict(small_bundle, [x])[0])
+    np.testing.assert_array_equal(np.load(tmp_path / "y.npy"), tfjs_node.predict(small_bundle, [x])[0])
 
 
 @pytest.mark.browser

@@ -5,7 +5,6 @@ import inspect
 import io
 
 import numpy as np
-import pytest
 from PIL import Image
 
 from clientside import load_bundle, preprocess, tfjs_node

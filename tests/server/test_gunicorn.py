@@ -2,11 +2,9 @@
 from __future__ import annotations
 
 import http.client
-import io
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading

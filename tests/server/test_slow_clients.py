@@ -5,7 +5,6 @@ import http.client
 import socket
 import time
 
-import pytest
 
 from tests.helpers import SEVEN
 

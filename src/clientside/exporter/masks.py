@@ -147,7 +147,8 @@ def check_masks(model: Any, tfjs_classes: dict[str, tuple[str, dict]]) -> list[P
                                     "then counts in both) or summarise the sequence with an RNN"))
         elif class_name in TFJS_USES_MASK and (keras_masked or call_mask.present):
             if keras_masked and not call_mask.present:
-                why = f"Keras applies a mask here, TF.js none ({call_mask.note or masks[0].note or 'not carried'})"
+                lost = call_mask.note or (masks[0].note if masks else "") or "not carried"
+                why = f"Keras applies a mask here, TF.js none ({lost})"
             elif call_mask.present and not keras_masked:
                 why = (f"TF.js would apply the mask of {call_mask.note} here, which Keras does not "
                        "(TF.js 4.22 reuses the last mask it passed to any layer)")
