@@ -11,7 +11,7 @@ os.environ.setdefault("KERAS_BACKEND", "jax")
 import numpy as np
 from flask import Flask, jsonify, request
 
-from clientside import preprocess
+from clientside.steps import image as preprocess
 
 
 def create_app(keras_path: str, steps: list[dict]) -> Flask:
@@ -33,7 +33,7 @@ def create_app(keras_path: str, steps: list[dict]) -> Flask:
     @app.post("/predict")
     def predict():
         files = request.files.getlist("file")
-        batch = np.stack([preprocess.prepare(f.read(), steps, f.filename or "upload") for f in files])
+        batch = np.stack([preprocess.prepare_image(f.read(), steps, f.filename or "upload") for f in files])
         probs = np.asarray(infer(batch))
         return jsonify({"predictions": probs.argmax(-1).tolist(), "probabilities": probs.tolist()})
 

@@ -18,7 +18,7 @@ import inference_bench  # noqa: E402
 import reliability_bench  # noqa: E402
 import server_bench  # noqa: E402
 
-from clientside import preprocess  # noqa: E402
+from clientside.steps import image as preprocess  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 

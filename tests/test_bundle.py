@@ -35,11 +35,17 @@ def test_plain_tfjs_folder_is_inferred(small_bundle, tmp_path):
     folder = plain_tfjs_copy(small_bundle, tmp_path / "plain")
     bundle = load_bundle(folder)
     assert bundle.input_shape == [None, 28, 28, 1]
-    assert bundle.preprocess[0]["op"] == "flatten_alpha"  # 28x28x1 -> the MNIST recipe
+    # no silent MNIST recipe for a 28x28x1 model: only what makes a picture fit, unscaled
+    assert bundle.inputs[0]["kind"] == "image"
+    assert [s["op"] for s in bundle.preprocess] == ["flatten_alpha", "grayscale", "resize"]
+    assert load_bundle(folder, preprocess_steps="mnist").preprocess[3]["op"] == "normalize_contrast"
     assert bundle.labels == []
     assert not any(s.hashed_name for s in bundle.shards)  # not cacheable forever
-    labelled = load_bundle(folder, labels=["zero", "one"])
-    assert labelled.labels == ["zero", "one"]
+    names = [f"digit {i}" for i in range(10)]
+    labelled = load_bundle(folder, labels=names)
+    assert labelled.labels == names and labelled.outputs[0]["kind"] == "classes"
+    with pytest.raises(BundleError, match=r"outputs\[0\]\.labels: 2 given for 10 output units"):
+        load_bundle(folder, labels=["zero", "one"])
 
 
 def test_plain_folder_served_revalidates_shards(small_bundle, tmp_path):
@@ -88,7 +94,7 @@ def break_bundle(bundle, tmp_path, how):
         (folder / MODEL_JSON).write_text(json.dumps({"format": "graph-model", "modelTopology": {}}))
     elif how == "bad preprocess":
         meta = json.loads((folder / BUNDLE_JSON).read_text())
-        meta["preprocess"] = [{"op": "sharpen"}]
+        meta["inputs"][0]["steps"] = [{"op": "sharpen"}]
         (folder / BUNDLE_JSON).write_text(json.dumps(meta))
     return folder
 
@@ -96,12 +102,12 @@ def break_bundle(bundle, tmp_path, how):
 @pytest.mark.parametrize("how, words", [
     ("missing model.json", "not found"),
     ("bad json", "not valid JSON"),
-    ("missing shard", "Missing weight shard"),
-    ("short shard", "bytes; expected"),
+    ("missing shard", "Missing model file"),
+    ("short shard", "bytes; clientside.json says"),
     ("changed shard", "does not match its sha256"),
     ("shard outside", "outside the folder"),
     ("not layers", "not a TF.js layers model"),
-    ("bad preprocess", "Unknown preprocessing step"),
+    ("bad preprocess", r"inputs\[0\]\.steps\[0\]: unknown step"),
 ])
 def test_broken_bundles_are_refused(small_bundle, tmp_path, how, words):
     folder = break_bundle(small_bundle, tmp_path, how)

@@ -9,7 +9,7 @@ from clientside.cli import main
 def test_serve_get_smoke(runner, small_bundle):
     result = runner.invoke(main, ["serve", str(small_bundle), "--get", "/api/model"])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.output)["labels"] == list("0123456789")
+    assert json.loads(result.output)["outputs"][0]["labels"] == list("0123456789")
 
 
 def test_serve_get_non_200_exits_non_zero(runner, small_bundle):
@@ -28,9 +28,12 @@ def test_serve_plain_folder_with_labels_option(runner, small_bundle, tmp_path):
     from tests.test_bundle import plain_tfjs_copy
 
     folder = plain_tfjs_copy(small_bundle, tmp_path / "plain")
-    result = runner.invoke(main, ["serve", str(folder), "--labels", "a,b,c", "--get", "/api/model"])
+    labels = "zero,one,two,three,four,five,six,seven,eight,nine"
+    result = runner.invoke(main, ["serve", str(folder), "--labels", labels, "--get", "/api/model"])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.output)["labels"] == ["a", "b", "c"]
+    assert json.loads(result.output)["outputs"][0]["labels"] == labels.split(",")
+    wrong = runner.invoke(main, ["serve", str(folder), "--labels", "a,b,c", "--get", "/api/model"])
+    assert wrong.exit_code == 1 and "outputs[0].labels: 3 given for 10 output units" in wrong.output
 
 
 def test_export_command(runner, tmp_path):
@@ -42,7 +45,8 @@ def test_export_command(runner, tmp_path):
                                   "--labels", "no,yes"])
     assert result.exit_code == 0, result.output
     meta = json.loads((tmp_path / "out" / "clientside.json").read_text())
-    assert meta["labels"] == ["no", "yes"] and meta["input_shape"] == [None, 3]
+    assert meta["outputs"][0]["labels"] == ["no", "yes"] and meta["inputs"][0]["shape"] == [None, 3]
+    assert "output dense" in result.output and "classes (logits), 2 labels" in result.output
 
 
 def test_export_refuses_a_wrong_file(runner, tmp_path):

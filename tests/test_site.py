@@ -25,7 +25,9 @@ def test_build_layout(small_bundle, tmp_path):
     out = build([small_bundle], tmp_path / "site")
     assert (out / "index.html").exists() and (out / "sw.js").exists() and (out / "_headers").exists()
     info = json.loads((out / "api" / "model").read_text())
-    assert info["prepare"] == "browser" and info["labels"] == list("0123456789")
+    assert info["prepare"] == "browser" and info["outputs"][0]["labels"] == list("0123456789")
+    listed = {f["path"]: f["size"] for f in info["files"]}  # the contract lists the files as built
+    assert listed == {p.name: p.stat().st_size for p in (out / "model").iterdir() if p.suffix not in (".gz", ".br")}
     shards = json.loads((out / "model" / "model.json").read_text())["weightsManifest"][0]["paths"]
     assert all((out / "model" / s).exists() for s in shards)
     [assets] = list((out / "assets").iterdir())
@@ -202,6 +204,6 @@ def test_a_plain_folders_shards_get_hashed_names_in_the_build(small_bundle, tmp_
     built = load_bundle(out / "model")  # model.json and the shards as the site serves them
     assert built.shards and all(s.hashed_name for s in built.shards)
     info = json.loads((out / "api" / "model").read_text())
-    assert [s["path"] for s in info["shards"]] == [s.path for s in built.shards]
+    assert [f["path"] for f in info["files"][1:]] == [s.path for s in built.shards]
     original = load_bundle(plain).shards
     assert [s.sha256 for s in built.shards] == [s.sha256 for s in original]

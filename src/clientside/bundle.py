@@ -1,8 +1,9 @@
-"""The bundle on disk: model.json, its weight shards, and clientside.json (metadata).
+"""The bundle on disk: model.json, its weight shards, and clientside.json (the contract).
 
 A bundle is what `clientside export` and `clientside mnist train` write and what the
 server serves. A plain TF.js layers folder (e.g. from the official converter) is
 accepted too: what it lacks is inferred from model.json or given by the caller.
+The contract itself (format 2, its schema, format-1 migration) is clientside/contract.py.
 """
 from __future__ import annotations
 
@@ -16,16 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import preprocess
+from . import contract
 from .errors import BundleError
 
 MODEL_JSON = "model.json"
 BUNDLE_JSON = "clientside.json"
-BUNDLE_FORMAT = 1
-
-#: Named preprocessing pipelines a user can ask for by name.
-PRESETS: dict[str, list[dict[str, Any]]] = {"mnist": preprocess.MNIST_STEPS,
-                                             "imagenet": preprocess.IMAGENET_STEPS}
+BUNDLE_FORMAT = contract.FORMAT
 
 
 #: The one caching rule for model files, followed by the app, the static build and nginx:
@@ -50,32 +47,62 @@ class ShardFile:
         """True when the file name carries its content hash: it can be cached forever."""
         return bool(self.sha256) and self.path.endswith(hashed_shard_name("", self.sha256))
 
+    def entry(self) -> dict[str, Any]:
+        return {"path": self.path, "size": self.size, "sha256": self.sha256}
+
 
 @dataclass
 class Bundle:
     root: Path
     model_json: dict[str, Any]
-    content_hash: str
-    input_shape: list[int | None]
-    labels: list[str]
-    preprocess: list[dict[str, Any]] | None
+    contract: dict[str, Any]
     shards: list[ShardFile] = field(default_factory=list)
-    name: str = "model"
-    prepare: str | None = None  # where the bundle asks images to be prepared, if it does
+
+    @property
+    def name(self) -> str:
+        return self.contract["name"]
+
+    @property
+    def content_hash(self) -> str:
+        return self.contract["content_hash"]
+
+    @property
+    def prepare(self) -> str | None:
+        """Where the bundle asks its inputs to be prepared, if it does."""
+        return self.contract.get("prepare")
+
+    @property
+    def inputs(self) -> list[dict[str, Any]]:
+        return self.contract["inputs"]
+
+    @property
+    def outputs(self) -> list[dict[str, Any]]:
+        return self.contract["outputs"]
+
+    # The first input and output, for the many models that have one of each.
+    @property
+    def input_shape(self) -> list[int | None]:
+        return self.inputs[0]["shape"]
+
+    @property
+    def labels(self) -> list[str]:
+        return list(self.outputs[0].get("labels", []))
+
+    @property
+    def preprocess(self) -> list[dict[str, Any]] | None:
+        """The first input's image steps (None unless it is an image)."""
+        first = self.inputs[0]
+        return first["steps"] if first["kind"] == "image" else None
 
     def shard(self, path: str) -> ShardFile | None:
         return next((s for s in self.shards if s.path == path), None)
 
     def metadata(self) -> dict[str, Any]:
-        """What the page needs to know about the model (served as JSON)."""
-        return {
-            "name": self.name,
-            "content_hash": self.content_hash,
-            "input_shape": self.input_shape,
-            "labels": self.labels,
-            "preprocess": self.preprocess,
-            "shards": [{"path": s.path, "size": s.size, "sha256": s.sha256} for s in self.shards],
-        }
+        """The contract, as the page and GET /api/model receive it."""
+        return self.contract
+
+    def renamed(self, name: str) -> Bundle:
+        return dataclasses.replace(self, contract={**self.contract, "name": name})
 
 
 def sha256_file(path: Path) -> str:
@@ -86,26 +113,17 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def _content_hash(model_path: Path, shards: Sequence[ShardFile]) -> str:
-    """Changes whenever model.json or any shard changes (for folders without metadata)."""
-    h = hashlib.sha256(model_path.read_bytes())
-    for shard in shards:
-        h.update(f"{shard.path}:{shard.sha256}".encode())
+def _content_hash(files: Sequence[ShardFile]) -> str:
+    """Changes whenever model.json or any shard changes."""
+    h = hashlib.sha256()
+    for f in files:
+        h.update(f"{f.path}:{f.sha256}\n".encode())
     return h.hexdigest()[:16]
 
 
 def input_shape_from_model_json(model_json: dict[str, Any]) -> list[int | None]:
-    """The batch input shape of the (first) input layer of a layers-model topology."""
-    topology = model_json.get("modelTopology", {})
-    topology = topology.get("model_config", topology)
-    config = topology.get("config", {})
-    layers = config.get("layers", []) if isinstance(config, dict) else config
-    for layer in layers:
-        cfg = layer.get("config", {})
-        shape = cfg.get("batch_input_shape") or cfg.get("batch_shape")
-        if shape:
-            return list(shape)
-    raise BundleError("model.json names no input shape (no layer has batch_input_shape).")
+    """The batch input shape of the first input of a layers-model topology."""
+    return list(contract.infer_from_model_json(model_json)[0][0]["shape"])
 
 
 def _read_json(path: Path, what: str) -> dict[str, Any]:
@@ -120,34 +138,35 @@ def _read_json(path: Path, what: str) -> dict[str, Any]:
     return data
 
 
-def resolve_preprocess(value: str | Sequence[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
-    """A preset name, a path to a JSON list of steps, or the list itself."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        if value in PRESETS:
-            return [dict(s) for s in PRESETS[value]]
-        path = Path(value)
-        if path.is_file():
-            value = json.loads(path.read_text())
-        else:
-            raise BundleError(f"Unknown preprocessing {value!r}: expected one of "
-                              f"{', '.join(PRESETS)} or a JSON file of steps.")
-    steps = [dict(s) for s in value]
-    try:
-        preprocess.validate_steps(steps)
-    except ValueError as exc:
-        raise BundleError(str(exc)) from None
-    return steps
+def _measure(root: Path, rel: str, known: dict[str, dict], verify: bool) -> ShardFile:
+    path = root / rel
+    if "/" in rel or "\\" in rel or rel.startswith("."):
+        raise BundleError(f"{MODEL_JSON} names a file outside the folder: {rel!r}")
+    if not path.is_file():
+        raise BundleError(f"Missing model file {rel} in {root}.")
+    size = path.stat().st_size
+    info = known.get(rel)
+    if info and info.get("size") != size:
+        raise BundleError(f"Model file {rel} is {size} bytes; {BUNDLE_JSON} says {info.get('size')}.")
+    digest = info.get("sha256") if info else None
+    if digest is None or verify:
+        actual = sha256_file(path)
+        if digest and actual != digest:
+            raise BundleError(f"Model file {rel} does not match its sha256 in {BUNDLE_JSON}.")
+        digest = actual
+    return ShardFile(rel, size, digest)
 
 
 def load_bundle(root: str | os.PathLike, *, labels: Sequence[str] | None = None,
                 preprocess_steps: str | Sequence[dict[str, Any]] | None = None,
+                meta: str | os.PathLike | Mapping[str, Any] | None = None,
                 verify_hashes: bool = True) -> Bundle:
     """Read and check a bundle (or a plain TF.js layers folder); fail fast and clearly.
 
-    The folder is resolved here, once: everything downstream (Flask's send_file resolves a
-    relative path against the app's package folder) sees an absolute path.
+    labels, preprocess_steps (--preprocess) and meta (--meta: inputs and outputs entries)
+    are merged over what the folder says. The folder is resolved here, once: everything
+    downstream (Flask's send_file resolves a relative path against the app's package
+    folder) sees an absolute path.
     """
     root = Path(root).expanduser().resolve()
     if not root.is_dir():
@@ -157,42 +176,42 @@ def load_bundle(root: str | os.PathLike, *, labels: Sequence[str] | None = None,
         raise BundleError(f"{root / MODEL_JSON} is not a TF.js layers model "
                           "(format 'layers-model' with a modelTopology).")
     meta_path = root / BUNDLE_JSON
-    meta = _read_json(meta_path, "") if meta_path.exists() else {}
+    stored = _read_json(meta_path, "") if meta_path.exists() else {}
+    fmt = stored.get("format", 1) if stored else None
+    if fmt not in (None, 1, contract.FORMAT):
+        raise BundleError(f"{meta_path}: format {fmt!r} is newer than this clientside reads "
+                          f"(format {contract.FORMAT}): upgrade clientside.")
 
-    known = {s["path"]: s for s in meta.get("shards", [])}
-    shards = []
-    for group in model_json.get("weightsManifest", []):
-        for rel in group.get("paths", []):
-            path = root / rel
-            if "/" in rel or "\\" in rel or rel.startswith("."):
-                raise BundleError(f"{MODEL_JSON} names a shard outside the folder: {rel!r}")
-            if not path.is_file():
-                raise BundleError(f"Missing weight shard {rel} in {root}.")
-            size = path.stat().st_size
-            info = known.get(rel)
-            if info and info["size"] != size:
-                raise BundleError(f"Weight shard {rel} is {size} bytes; expected {info['size']}.")
-            digest = info.get("sha256") if info else None
-            if digest is None or verify_hashes:
-                actual = sha256_file(path)
-                if digest and actual != digest:
-                    raise BundleError(f"Weight shard {rel} does not match its sha256 in {BUNDLE_JSON}.")
-                digest = actual
-            shards.append(ShardFile(rel, size, digest))
+    known = {f["path"]: f for f in stored.get("files", []) + stored.get("shards", []) if isinstance(f, dict)}
+    shards = [_measure(root, rel, known, verify_hashes)
+              for group in model_json.get("weightsManifest", []) for rel in group.get("paths", [])]
+    model_file = _measure(root, MODEL_JSON, {k: v for k, v in known.items() if k == MODEL_JSON}, True)
 
-    content_hash = meta.get("content_hash") or _content_hash(root / MODEL_JSON, shards)
-    input_shape = meta.get("input_shape") or input_shape_from_model_json(model_json)
-    steps = resolve_preprocess(preprocess_steps if preprocess_steps is not None else meta.get("preprocess"))
-    if steps is None and list(input_shape[1:]) == [28, 28, 1]:
-        steps = resolve_preprocess("mnist")  # a 28x28x1 model is MNIST-like unless told otherwise
-    if labels is None:
-        labels = meta.get("labels")
-    return Bundle(
-        root=root, model_json=model_json, content_hash=content_hash,
-        input_shape=list(input_shape), labels=list(labels) if labels else [],
-        preprocess=steps, shards=shards, name=meta.get("name") or root.name,
-        prepare=meta.get("prepare"),
-    )
+    if fmt == contract.FORMAT:
+        doc = dict(stored)
+        listed = {f["path"] for f in doc.get("files", [])}
+        missing = sorted({s.path for s in shards} - listed)
+        if missing:
+            raise BundleError(f"{meta_path}: files: {missing[0]} is in model.json but not listed.")
+    else:
+        if fmt == 1:
+            doc = contract.from_v1(stored, model_json)
+        else:
+            inputs, outputs = contract.infer_from_model_json(model_json, labels)
+            doc = {"format": contract.FORMAT, "runtime": contract.RUNTIME_TFJS, "inputs": inputs, "outputs": outputs}
+        doc["files"] = [model_file.entry(), *(s.entry() for s in shards)]
+        doc["name"] = doc.get("name") or _folder_name(root)
+        doc["content_hash"] = doc.get("content_hash") or _content_hash([model_file, *shards])
+    source = str(meta_path) if stored else f"{root.name} (inferred from {MODEL_JSON})"
+    doc = contract.merge(doc, meta=contract.load_meta(meta), labels=labels,
+                         preset=contract.resolve_preset(preprocess_steps))
+    contract.validate(doc, source)
+    return Bundle(root=root, model_json=model_json, contract=doc, shards=shards)
+
+
+def _folder_name(root: Path) -> str:
+    name = re.sub(r"[^A-Za-z0-9_.-]", "-", root.name).lstrip("._-")[:64]
+    return name or "model"
 
 
 #: A bundle's name is a URL path segment (/models/<name>/) and a cache key.
@@ -244,4 +263,4 @@ def load_bundles(bundles: BundleSpec | Sequence[BundleSpec] | Mapping[str, str |
                 f"Two bundles would be served as {name!r} ({', '.join(folders)}). Name each one "
                 f"with NAME=DIR: `clientside serve one={folders[0]} two={folders[1]}` "
                 "(in Python: create_app({'one': dir1, 'two': dir2})).")
-    return [dataclasses.replace(b, name=n) for b, n in zip(loaded, names)]
+    return [b if b.name == n else b.renamed(n) for b, n in zip(loaded, names)]

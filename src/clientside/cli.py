@@ -59,11 +59,16 @@ def mnist_train(out_dir: Path, npz: str | None, epochs: int, seed: int, no_downl
         raise click.ClickException(str(exc)) from None
 
 
+META_HELP = ("A JSON file of inputs and/or outputs entries (the bundle contract's fields, e.g. a "
+             "text input's steps or an output's kind), merged over what is inferred.")
+
+
 @main.command("export")
 @click.argument("model", type=click.Path(dir_okay=False))
 @click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--labels", help="Class labels: comma-separated, or a file with one per line.")
-@click.option("--preprocess", help="Preprocessing preset (mnist) or a JSON file of steps.")
+@click.option("--preprocess", help="Preprocessing preset (mnist, imagenet) or a JSON file of image steps.")
+@click.option("--meta", type=click.Path(dir_okay=False), help=META_HELP)
 @click.option("--shard-size", default=4 * 1024 * 1024, show_default=True, type=click.IntRange(1024),
               help="Largest weight file, in bytes.")
 @click.option("--allow-unknown", multiple=True, metavar="CLASS",
@@ -79,23 +84,26 @@ def mnist_train(out_dir: Path, npz: str | None, epochs: int, seed: int, no_downl
 @click.option("--tolerance", type=float, default=None,
               help="With --verify: largest allowed |TF.js - Keras| relative to the output scale.")
 def export_command(model: str, out_dir: Path, labels: str | None, preprocess: str | None,
-                   shard_size: int, allow_unknown: tuple[str, ...], quantize: str | None,
+                   meta: str | None, shard_size: int, allow_unknown: tuple[str, ...], quantize: str | None,
                    quantize_patterns: tuple[str, ...], verify: bool, inputs_path: str | None,
                    tolerance: float | None) -> None:
     """Export a Keras 3 MODEL (.keras or .h5) to a TF.js bundle in OUT_DIR."""
+    from .bundle import load_bundle
     from .exporter import export
-    from .exporter.writer import load_model
+    from .exporter.writer import describe, load_model
     from .keras_backend import import_keras
 
     try:
         import_keras(_say)
         keras_model = load_model(model)
-        export(keras_model, out_dir, labels=_labels(labels), preprocess=preprocess,
+        export(keras_model, out_dir, labels=_labels(labels), preprocess=preprocess, meta=meta,
                shard_bytes=shard_size, allow_unknown=allow_unknown, quantize=quantize,
                quantize_patterns=quantize_patterns or ("*",))
+        written = load_bundle(out_dir)
     except ClientsideError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"bundle written to {out_dir}")
+    click.echo(describe(written.contract))
     if verify:
         _verify(keras_model, out_dir, inputs_path, tolerance)
 
@@ -128,7 +136,8 @@ BUNDLES_HELP = "Each of BUNDLES is a folder, or NAME=DIR to choose the name it i
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--labels", help="Class labels (for a plain TF.js folder without metadata).")
-@click.option("--preprocess", help="Preprocessing preset (mnist) or a JSON file of steps.")
+@click.option("--preprocess", help="Preprocessing preset (mnist, imagenet) or a JSON file of image steps.")
+@click.option("--meta", type=click.Path(dir_okay=False), help=META_HELP + " With one bundle only.")
 @click.option("--prepare", type=click.Choice(["browser", "server"]),
               help="Where the page prepares images (default: the browser, unless the bundle says).")
 @click.option("--isolate", is_flag=True,
@@ -147,7 +156,7 @@ BUNDLES_HELP = "Each of BUNDLES is a folder, or NAME=DIR to choose the name it i
 @click.option("--get", "get_path", metavar="PATH",
               help="Run one GET request in-process, print the response, exit non-zero unless 200.")
 def serve(bundles: tuple[str, ...], host: str, port: int, labels: str | None, preprocess: str | None,
-          prepare: str | None, isolate: bool, cors: tuple[str, ...], workers: int, threads: int,
+          meta: str | None, prepare: str | None, isolate: bool, cors: tuple[str, ...], workers: int, threads: int,
           client_timeout: int, max_connections: int, dev: bool, get_path: str | None) -> None:
     """Serve BUNDLES (clientside bundles or TF.js layers folders) with their pages.
 
@@ -157,8 +166,12 @@ def serve(bundles: tuple[str, ...], host: str, port: int, labels: str | None, pr
     SIGTERM stops it gracefully.
     """
     specs = [parse_bundle_arg(arg) for arg in bundles]
+    if meta and len(specs) > 1:
+        raise click.UsageError("--meta describes one model: serve that bundle alone, or write its "
+                               "clientside.json with `clientside export --meta`.")
     where = bundles[0] if len(bundles) == 1 else f"{len(bundles)} models"
-    options = dict(labels=_labels(labels), preprocess=preprocess, prepare=prepare, isolate=isolate, cors=cors)
+    options = dict(labels=_labels(labels), preprocess=preprocess, meta=meta, prepare=prepare, isolate=isolate,
+                   cors=cors)
     if get_path is not None:
         from .server import create_app
 

@@ -13,6 +13,7 @@ bundles whose preprocessing runs in the browser can be built: nothing answers /a
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import gzip
 import json
 import os
@@ -56,20 +57,24 @@ def with_hashed_shards(bundle: Bundle) -> Bundle:
     for group in model_json.get("weightsManifest", []):
         group["paths"] = [renamed[p] for p in group["paths"]]
     shards = [dataclasses.replace(s, path=renamed[s.path]) for s in bundle.shards]
-    return dataclasses.replace(bundle, model_json=model_json, shards=shards)
+    body = json.dumps(model_json, separators=(",", ":")).encode()
+    files = [{"path": MODEL_JSON, "size": len(body), "sha256": hashlib.sha256(body).hexdigest()},
+             *(s.entry() for s in shards)]
+    return dataclasses.replace(bundle, model_json=model_json, shards=shards,
+                               contract={**bundle.contract, "files": files})
 
 
 def _model_page(bundle: Bundle, out: Path, assets: str, vendor_root: Path, version: str) -> None:
     """index.html, sw.js, api/model and model/ for one bundle, in out."""
-    if bundle.preprocess is None or bundle.prepare == "server":
+    if bundle.prepare == "server":
         raise BundleError(f"{bundle.root} needs server preprocessing (/api/prepare), which a "
                           "static site cannot run: serve it with `clientside serve` instead.")
     built = with_hashed_shards(bundle)
-    info = {**built.metadata(), "prepare": "browser"}
+    info = {**built.contract, "prepare": "browser"}
     _write(out / "index.html", _render("index.html", title=f"clientside: {bundle.name}",
                                        info=info, static=f"{assets}static/"))
     _write(out / "api" / "model", json.dumps(info))
-    _write(out / "model" / MODEL_JSON, json.dumps(built.model_json, separators=(",", ":")))
+    _write(out / "model" / MODEL_JSON, json.dumps(built.model_json, separators=(",", ":")))  # as in files
     for source, shard in zip(bundle.shards, built.shards):
         shutil.copyfile(bundle.root / source.path, out / "model" / shard.path)
     shell = ["./", *(f"{assets}{name}" for name in shell_files(vendor_root))]

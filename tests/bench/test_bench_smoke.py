@@ -20,7 +20,7 @@ import browser_bench  # noqa: E402
 import inference_bench  # noqa: E402
 import server_bench  # noqa: E402
 
-from clientside import preprocess  # noqa: E402
+from clientside.steps import image as preprocess  # noqa: E402
 
 pytestmark = pytest.mark.browser
 

