@@ -27,7 +27,7 @@ from .bundle import MODEL_JSON, Bundle, BundleSpec, hashed_shard_name, load_bund
 from .errors import BundleError
 from .server.headers import SECURITY_HEADERS
 from .server.http_cache import IMMUTABLE, REVALIDATE
-from .server.assets import all_files, assets_version, shell_files
+from .server.assets import PAGE_MODULES, all_files, assets_version, shell_files
 from .server.pages import service_worker
 from .vendor import find_vendor_root
 
@@ -72,7 +72,7 @@ def _model_page(bundle: Bundle, out: Path, assets: str, vendor_root: Path, versi
     built = with_hashed_shards(bundle)
     info = {**built.contract, "prepare": "browser"}
     _write(out / "index.html", _render("index.html", title=f"clientside: {bundle.name}",
-                                       info=info, static=f"{assets}static/"))
+                                       info=info, static=f"{assets}static/", modules=PAGE_MODULES))
     _write(out / "api" / "model", json.dumps(info))
     _write(out / "model" / MODEL_JSON, json.dumps(built.model_json, separators=(",", ":")))  # as in files
     for source, shard in zip(bundle.shards, built.shards):

@@ -67,7 +67,7 @@ BROWSER_PREPARE = """async ([items, steps]) => {
   const out = [];
   for (const [name, b64] of items) {
     const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-    const img = await pre.prepare(new Blob([bytes]), steps, name);
+    const img = await pre.prepareImage(new Blob([bytes]), steps, name);
     out.push(Array.from(img.data));
   }
   return out;

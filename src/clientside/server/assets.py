@@ -28,26 +28,37 @@ MIMETYPES = {".js": "text/javascript", ".css": "text/css", ".wasm": "application
              ".svg": "image/svg+xml", ".json": "application/json", ".html": "text/html"}
 MIN_COMPRESS_BYTES = 1024
 
-#: What the service worker keeps for offline use (relative to the page). Only the SIMD
-#: wasm binary: the one browsers use without cross-origin isolation; another one (threads,
-#: no SIMD) is kept by the service worker once a visit has fetched it.
-SHELL_STATIC = ["style.css", "favicon.svg", "boot.js", "app.js", "predictor.js", "draw.js", "results.js",
-                "worker.js", "preprocess.js"]
+#: What the service worker keeps for offline use (relative to the page): every file of the
+#: page (its modules are small) and the TF.js runtime. Only the SIMD wasm binary: the one
+#: browsers use without cross-origin isolation; another one (threads, no SIMD) is kept by
+#: the service worker once a visit has fetched it.
 SHELL_VENDOR = ["tf-core.min.js", "tf-layers.min.js", "tf-backend-wasm.min.js",
                 "tfjs-backend-wasm-simd.wasm"]
+
+#: The modules app.js imports, preloaded by the page so they download in parallel.
+PAGE_MODULES = ["predictor.js", "results.js", "draw.js", "inputs/index.js", "inputs/common.js",
+                "inputs/image.js", "inputs/text.js", "inputs/table.js", "inputs/tensor.js",
+                "outputs/index.js", "outputs/common.js", "outputs/classes.js", "outputs/multilabel.js",
+                "outputs/values.js", "outputs/image.js", "outputs/tensor.js", "steps/table.js", "steps/common.js"]
+
+
+def static_files() -> dict[str, Path]:
+    """The page's own files, folders included: "static/inputs/text.js" -> its path. sw.js is
+    not one: it is generated per app."""
+    return {f"static/{p.relative_to(STATIC).as_posix()}": p for p in sorted(STATIC.rglob("*"))
+            if p.is_file() and p.name != "sw.js"}
 
 
 def shell_files(vendor_root: Path) -> dict[str, Path]:
     """The page's own files and the TF.js files it needs offline: name -> file on disk."""
-    files = {f"static/{n}": STATIC / n for n in SHELL_STATIC}
+    files = static_files()
     files.update({f"vendor/{n}": vendor_root / VENDOR_FILES[n] for n in SHELL_VENDOR})
     return files
 
 
 def all_files(vendor_root: Path) -> dict[str, Path]:
     """Everything the page may load: the shell plus the fallback backends."""
-    files = {f"static/{p.name}": p for p in sorted(STATIC.iterdir())
-             if p.is_file() and p.name != "sw.js"}  # sw.js is generated per app
+    files = static_files()
     files.update({f"vendor/{n}": vendor_root / rel for n, rel in VENDOR_FILES.items()})
     return files
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import Blueprint, abort, render_template
 
-from .assets import STATIC, AssetStore
+from .assets import PAGE_MODULES, STATIC, AssetStore
 from .http_cache import bytes_response, etag_of
 
 
@@ -29,7 +29,8 @@ def make_blueprint(vendor_root: Path, title: str, info: dict) -> Blueprint:
     def index():
         # Every URL in the page is relative, so the app works under any prefix.
         if not page:
-            html = render_template("index.html", title=title, info=info, static=f"{store.prefix}static/")
+            html = render_template("index.html", title=title, info=info, static=f"{store.prefix}static/",
+                                   modules=PAGE_MODULES)
             page.append((html.encode(), etag_of(html.encode())))
         body, etag = page[0]
         return bytes_response(body, "text/html", etag=etag)
@@ -38,7 +39,7 @@ def make_blueprint(vendor_root: Path, title: str, info: dict) -> Blueprint:
     def sw():
         return bytes_response(sw_body, "text/javascript", etag=sw_etag)
 
-    @bp.get("/assets/<version>/<kind>/<name>")
+    @bp.get("/assets/<version>/<kind>/<path:name>")
     def versioned(version: str, kind: str, name: str):
         asset = store.get(f"{kind}/{name}")
         if version != store.version or asset is None:
@@ -46,7 +47,7 @@ def make_blueprint(vendor_root: Path, title: str, info: dict) -> Blueprint:
                                    "(reload the page to get the current one).")
         return asset.response(immutable=True)
 
-    @bp.get("/static/<name>")
+    @bp.get("/static/<path:name>")
     def static_file(name: str):
         return _plain(store, "static", name)
 

@@ -18,7 +18,7 @@ from ..errors import InputError
 
 #: What counts as a number in a form field or a CSV cell, on both sides (JS's Number()
 #: would take "", "0x1f" and "Infinity").
-NUMBER = re.compile(r"\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*")
+NUMBER = re.compile(r"[ \t]*[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?[ \t]*")
 
 STEPS: dict[str, Callable[..., list[float]]] = {}
 
@@ -59,7 +59,7 @@ def number(row: dict[str, Any], feature: str) -> float:
 
 def category(row: dict[str, Any], feature: str, categories: Sequence[str]) -> str:
     value = _field(row, feature)
-    text = value.strip() if isinstance(value, str) else str(value)
+    text = value.strip(" \t") if isinstance(value, str) else str(value)
     if text not in categories:
         raise FieldError(feature, f"unknown category {text!r}; expected one of {', '.join(map(repr, categories))}")
     return text

@@ -1,16 +1,17 @@
-// The page: collects inputs (files, drops, drawing) and hands them to the prediction
-// worker, which prepares them (in the browser by default, or through the server's
-// /api/prepare) and predicts the whole batch in one call; then shows each result.
+// The page: one widget per input of the bundle's contract (inputs/*.js), one renderer per
+// output (outputs/*.js). Inputs go to the prediction worker, which prepares them (in the
+// browser by default, or through the server's /api/prepare) and predicts the whole batch
+// in one call.
 import { Predictor } from './predictor.js';
-import { DrawingPad } from './draw.js';
-import { renderResult } from './results.js';
+import { InputMissing, widget } from './inputs/index.js';
+import { renderCards, renderTable } from './results.js';
 
 const $ = (id) => document.getElementById(id);
 const ui = {
   status: $('status'), error: $('error'), results: $('results'), predict: $('predict'),
-  files: $('files'), drop: $('drop'), chosen: $('chosen'), clear: $('clear'), progress: $('progress'),
+  inputs: $('inputs'), progress: $('progress'), tables: $('tables'),
 };
-const state = { predictor: null, meta: null, pending: [], busy: false, lastTimings: null };
+const state = { predictor: null, meta: null, widgets: [], busy: false, lastTimings: null, last: null };
 const params = new URLSearchParams(location.search);
 
 function setState(name) { document.body.dataset.state = name; }
@@ -27,53 +28,57 @@ function showProgress(done, total) {
 }
 
 function updateButton() {
-  ui.predict.disabled = state.busy || !state.predictor || (!state.pending.length && !pad.hasInk);
+  ui.predict.disabled = state.busy || !state.predictor || !state.widgets.every((w) => w.ready());
 }
 
-const pad = new DrawingPad($('pad'), { onChange: updateButton });
+function buildWidgets(info) {
+  const seen = {};
+  state.widgets = info.inputs.map((spec) => {
+    const index = seen[spec.kind] = (seen[spec.kind] ?? -1) + 1;
+    const w = widget(spec.kind).create(spec, {
+      index, showTitle: info.inputs.length > 1, onChange: () => { showError(''); updateButton(); },
+    });
+    ui.inputs.append(w.element);
+    return w;
+  });
+}
 
-function choose(files) {
-  state.pending = Array.from(files);
-  ui.chosen.textContent = state.pending.length
-    ? `${state.pending.length} file${state.pending.length > 1 ? 's' : ''} ready: press Predict` : '';
-  showError('');
-  updateButton();
+// Every input gives n items, or one, which goes with each of the others' n.
+async function gather() {
+  const lists = await Promise.all(state.widgets.map((w) => w.items()));
+  const n = Math.max(...lists.map((l) => l.length));
+  const items = {};
+  state.widgets.forEach((w, k) => {
+    const list = lists[k];
+    if (list.length !== n && list.length !== 1) {
+      throw new InputMissing(`${w.spec.name} has ${list.length} items and another input ${n}: give as many to each, or one.`);
+    }
+    items[w.spec.name] = list.length === n ? list : Array(n).fill(list[0]);
+  });
+  return { items, n };
 }
 
 async function predict() {
   if (state.busy) return;
-  const fromFiles = state.pending.length > 0;
-  const inputs = fromFiles
-    ? state.pending.map((file) => ({ blob: file, name: file.name }))
-    : [{ blob: await pad.toBlob(), name: 'drawing.png' }];
   state.busy = true;
   updateButton();
   showError('');
-  const n = inputs.length;
-  ui.status.textContent = `Predicting ${n} image${n > 1 ? 's' : ''}…`;
   try {
-    const { rows, values, shape, ms } = await state.predictor.predict(inputs, state.meta.prepare);
-    const size = shape.slice(1).reduce((a, b) => a * b, 1);
-    const labels = state.meta.labels || [];
-    const cards = inputs.map(({ blob, name }, i) => renderResult({
-      name,
-      previewUrl: URL.createObjectURL(blob),
-      prepared: values.subarray(i * size, (i + 1) * size),
-      shape,
-      probs: rows[i],
-      labels,
-      ms: ms.predict,
-      batchSize: n,
-    }));
-    ui.results.prepend(...cards);
+    const { items, n } = await gather();
+    ui.status.textContent = `Predicting ${n} item${n > 1 ? 's' : ''}…`;
+    const { outputs, feeds, ms } = await state.predictor.predict(items, state.meta.prepare);
+    state.last = { outputs, feeds, n };
+    const table = state.widgets.find((w) => w.table)?.table;
+    if (table) {
+      ui.tables.replaceChildren(renderTable({ info: state.meta, table, outputs, n }));
+    } else {
+      ui.results.prepend(...renderCards({ info: state.meta, items, outputs, feeds, n, ms }));
+    }
     performance.mark('clientside:shown');
     state.lastTimings = ms;
     ui.status.textContent = `Predicted ${n} in ${ms.predict.toFixed(1)} ms on ${state.predictor.backend} `
       + `(prepared in the ${state.meta.prepare} in ${ms.prepare.toFixed(0)} ms).`;
-    if (fromFiles) {
-      ui.files.value = '';
-      choose([]);
-    }
+    state.widgets.forEach((w) => w.done());
   } catch (err) {
     showError(err.message);
     ui.status.textContent = `Ready (${state.predictor.backend}).`;
@@ -85,29 +90,13 @@ async function predict() {
   }
 }
 
-function wire() {
-  ui.files.addEventListener('change', () => choose(ui.files.files));
-  if (ui.files.files.length) choose(ui.files.files);  // chosen before this script ran
-  ui.clear.addEventListener('click', () => pad.clear());
-  ui.predict.addEventListener('click', predict);
-  for (const type of ['dragenter', 'dragover']) {
-    ui.drop.addEventListener(type, (e) => { e.preventDefault(); ui.drop.classList.add('over'); });
-  }
-  for (const type of ['dragleave', 'drop']) {
-    ui.drop.addEventListener(type, () => ui.drop.classList.remove('over'));
-  }
-  ui.drop.addEventListener('drop', (e) => {
-    e.preventDefault();
-    choose(e.dataTransfer.files);
-  });
-}
-
 async function start() {
-  wire();
+  ui.predict.addEventListener('click', predict);
   try {
     // boot.js has started the worker already, unless it could not run
     const boot = window.clientsideBoot || null;
     state.meta = boot ? boot.info : JSON.parse(document.getElementById('model-info').textContent);
+    buildWidgets(state.meta);
     const predictor = new Predictor({ backend: params.get('backend') || undefined, boot });
     predictor.onProgress = (p) => {
       if (p.phase === 'download') {
@@ -129,8 +118,8 @@ async function start() {
     setState('ready');
     if ('serviceWorker' in navigator && params.get('sw') !== 'off') {
       // Registered once the model is loaded, so its downloads hit the HTTP cache instead of
-      // competing with the model's. Keeps the page and TF.js for offline use; the model
-      // itself lives in IndexedDB.
+      // competing with the model's. Keeps the page and the runtime for offline use; the
+      // model itself lives in IndexedDB.
       navigator.serviceWorker.register('sw.js').catch((err) => console.warn(`offline mode unavailable: ${err.message}`));
     }
   } catch (err) {

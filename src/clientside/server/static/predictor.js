@@ -53,7 +53,7 @@ export class Predictor {
     });
   }
 
-  // Loads TF.js, picks the backend and loads the model (cache first). id 0 is the init call.
+  // Loads the runtime, picks its backend and loads the model (cache first). id 0 is the init call.
   async load({ modelUrl, info }) {
     const ready = await (this.booted ? this.#initAnswer()
       : this.#call({ type: 'init', baseUrl: document.baseURI, modelUrl, info, backend: this.preferred }, 0));
@@ -62,14 +62,12 @@ export class Predictor {
     return ready;
   }
 
-  // files: [{blob, name}]; mode: 'browser' or 'server' (where preprocessing runs).
-  predict(files, mode) {
+  // items: {inputName: [item, ...]}; mode: 'browser' or 'server' (where inputs are prepared).
+  // Resolves to {outputs: {name: {data, shape}}, feeds: {name: {data, shape}}, ms}.
+  predict(items, mode) {
     const id = this.nextId++;
-    return this.#call({ type: 'predict', files, mode }, id).then((msg) => {
-      const rows = [];
-      for (let i = 0; i < msg.shape[0]; i += 1) rows.push(msg.probs.subarray(i * msg.classes, (i + 1) * msg.classes));
-      return { rows, values: msg.values, shape: msg.shape, ms: msg.ms };
-    });
+    return this.#call({ type: 'predict', items, mode }, id)
+      .then(({ outputs, feeds, ms }) => ({ outputs, feeds, ms }));
   }
 
   numTensors() {

@@ -1,67 +1,120 @@
-// Renders one card per input: the upload, what the model saw, the label, top 3, timing.
+// Shows predictions: one card per item (its inputs as the model saw them, then each
+// output drawn by its kind's renderer), or, for many table rows, one table with a CSV
+// download.
+import { renderer } from './outputs/index.js';
+import { el, row } from './outputs/common.js';
+import { canvasOf } from './outputs/image.js';
 
-function el(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
-
-// The prepared tensor of one image ([h, w, 1] in 0..1) drawn as a small grey image.
-function tensorCanvas(values, height, width) {
-  const canvas = el('canvas');
-  canvas.width = width;
-  canvas.height = height;
-  const ctx = canvas.getContext('2d');
-  const img = ctx.createImageData(width, height);
-  for (let i = 0; i < width * height; i += 1) {
-    const v = Math.max(0, Math.min(255, Math.round(values[i] * 255)));
-    img.data.set([v, v, v, 255], i * 4);
+// The prepared image as a picture: undo the final normalize step if there is one, else
+// read 0..1 or 0..255; one channel grey, three colour.
+export function seenCanvas(values, [h, w, c], steps = []) {
+  const last = steps.length ? steps[steps.length - 1] : null;
+  let toPixel;
+  if (last && last.op === 'normalize') {
+    const { scale = 1 / 255, mean = [0], std = [1] } = last;
+    toPixel = (v, k) => (v * std[k % std.length] + mean[k % mean.length]) / scale;
+  } else {
+    let max = 0;
+    for (let i = 0; i < values.length; i += 1) if (values[i] > max) max = values[i];
+    toPixel = max <= 1.5 ? (v) => v * 255 : (v) => v;
   }
-  ctx.putImageData(img, 0, 0);
+  const rgba = new Uint8ClampedArray(h * w * 4);
+  for (let p = 0; p < h * w; p += 1) {
+    for (let j = 0; j < 3; j += 1) {
+      const k = c >= 3 ? j : 0;
+      rgba[p * 4 + j] = Math.round(toPixel(values[p * c + k], k));
+    }
+    rgba[p * 4 + 3] = c === 4 ? Math.round(toPixel(values[p * c + 3], 3)) : 255;
+  }
+  const canvas = canvasOf(rgba, h, w);
+  canvas.classList.add('seen');
+  canvas.title = 'What the model saw';
   return canvas;
 }
 
-export function topK(probs, k) {
-  return Array.from(probs, (p, i) => [i, p]).sort((a, b) => b[1] - a[1]).slice(0, k);
+function preview(spec, item, feed, i) {
+  if (spec.kind === 'image') {
+    const nodes = [];
+    const img = el('img');
+    img.src = URL.createObjectURL(item.blob);
+    img.alt = item.name;
+    nodes.push(img);
+    if (feed && feed.shape.length === 4) nodes.push(seenCanvas(row(feed, i), feed.shape.slice(1), spec.steps));
+    return nodes;
+  }
+  if (spec.kind === 'text') return [el('blockquote', 'text-item', item)];
+  if (spec.kind === 'table') {
+    const list = el('dl', 'row-item');
+    for (const [k, v] of Object.entries(item)) list.append(el('dt', '', k), el('dd', '', String(v)));
+    return [list];
+  }
+  return [el('code', 'tensor-item', JSON.stringify(item).slice(0, 80))];
 }
 
-export function renderResult({ name, previewUrl, prepared, shape, probs, labels, ms, batchSize }) {
-  const item = el('li', 'result');
-  item.dataset.file = name;
-  const [, height, width] = shape;
-  const seen = tensorCanvas(prepared, height, width);
-  seen.title = 'What the model saw';
-  if (previewUrl) {
-    const img = el('img');
-    img.src = previewUrl;
-    img.alt = name;
-    item.append(img);
-  } else {
-    item.append(seen);
+export function itemName(spec, item, i) {
+  if (spec.kind === 'image') return item.name;
+  if (spec.kind === 'text') return item.length > 40 ? `${item.slice(0, 40)}…` : item;
+  return `${spec.name} ${i + 1}`;
+}
+
+// info: the contract; items: {name: [item]} (broadcast to n); outputs, feeds: the worker's.
+export function renderCards({ info, items, outputs, feeds, n, ms }) {
+  const cards = [];
+  for (let i = 0; i < n; i += 1) {
+    const first = info.inputs[0];
+    const card = el('li', 'result');
+    card.dataset.file = itemName(first, items[first.name][i], i);
+    const previews = el('div', 'previews');
+    const background = [];
+    for (const spec of info.inputs) {
+      const nodes = preview(spec, items[spec.name][i], feeds[spec.name], i);
+      if (spec.kind === 'image') background.push(nodes[0]);
+      previews.append(...nodes);
+    }
+    const head = el('div', 'head');
+    head.append(el('div', 'name', card.dataset.file));
+    const per = n > 1 ? ` (batch of ${n}: ${(ms.predict / n).toFixed(2)} ms each)` : '';
+    head.append(el('div', 'time', `predicted in ${ms.predict.toFixed(1)} ms${per}`));
+    const body = el('div', 'outputs');
+    for (const spec of info.outputs) {
+      const part = renderer(spec.kind).render(spec, outputs[spec.name], i, { background: background[0] });
+      if (info.outputs.length > 1) part.prepend(el('div', 'output-name', spec.label || spec.name));
+      body.append(part);
+    }
+    card.append(previews, head, body);
+    cards.push(card);
   }
-  const top = topK(probs, 3);
-  const head = el('div');
-  const label = el('div', 'label', labels[top[0][0]] ?? String(top[0][0]));
-  label.dataset.testid = 'label';
-  head.append(label, el('div', 'name', name));
-  const per = batchSize > 1 ? ` (batch of ${batchSize}: ${(ms / batchSize).toFixed(2)} ms each)` : '';
-  head.append(el('div', 'time', `predicted in ${ms.toFixed(1)} ms${per}`));
-  item.append(head);
-  const bars = el('div', 'bars');
-  for (const [index, p] of top) {
-    const bar = el('div', 'bar');
-    const track = el('div', 'track');
-    const fill = el('div', 'fill');
-    fill.style.width = `${(p * 100).toFixed(1)}%`;
-    track.append(fill);
-    bar.append(el('span', '', labels[index] ?? String(index)), track, el('span', '', `${(p * 100).toFixed(1)}%`));
-    bars.append(bar);
+  return cards;
+}
+
+// Many table rows: the input columns, then each output's, and the same as a CSV file.
+export function renderTable({ info, table, outputs, n }) {
+  const header = [...table.columns];
+  const rows = [];
+  for (let i = 0; i < n; i += 1) {
+    const cells = table.columns.map((c) => table.rows[i][c]);
+    for (const spec of info.outputs) {
+      const cols = renderer(spec.kind).columns(spec, outputs[spec.name], i);
+      if (i === 0) header.push(...cols.map(([h]) => h));
+      cells.push(...cols.map(([, v]) => v));
+    }
+    rows.push(cells);
   }
-  item.append(bars);
-  if (previewUrl) {
-    seen.classList.add('seen');
-    bars.before(seen);
+  const wrap = el('div', 'table-result');
+  const grid = el('table', 'results-table');
+  const thead = el('tr');
+  header.forEach((h) => thead.append(el('th', '', h)));
+  grid.append(thead);
+  for (const cells of rows) {
+    const tr = el('tr');
+    cells.forEach((v) => tr.append(el('td', '', String(v))));
+    grid.append(tr);
   }
-  return item;
+  const csv = window.Papa.unparse({ fields: header, data: rows });
+  const link = el('a', 'download', `Download ${n} predictions as CSV`);
+  link.href = URL.createObjectURL(new Blob([csv], { type: 'text/csv' }));
+  link.download = table.name.replace(/\.csv$/i, '') + '-predictions.csv';
+  link.id = 'download-csv';
+  wrap.append(el('div', 'name', `${table.name}: ${n} rows`), link, grid);
+  return wrap;
 }

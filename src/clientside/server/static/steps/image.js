@@ -1,15 +1,18 @@
 // The preprocessing pipeline in the browser: the same steps, parameters and arithmetic as
-// clientside/preprocess.py, so the browser's tensor matches the server's. Works in a
+// clientside/steps/image.py, so the browser's tensor matches the server's. Works in a
 // window and in a worker (createImageBitmap + OffscreenCanvas).
 //
 // An image is {data, height, width, channels} in 0..255 (row-major HWC); data is the
 // decoder's Uint8ClampedArray at first, a Float32Array after the first step that computes.
 
-export class PreprocessError extends Error {}
+import { InputError, runStep, typedArray } from './common.js';
 
-const STEPS = {};
+export class PreprocessError extends InputError {}
 
-export function registerStep(name, fn) { STEPS[name] = fn; }
+// op -> {params: defaults, run(img, params)}: the kind registry's view of this module.
+export const STEPS = {};
+
+export function registerStep(name, params, run) { STEPS[name] = { params, run }; }
 
 export function stepNames() { return Object.keys(STEPS).sort(); }
 
@@ -42,11 +45,9 @@ export async function decode(blob, name = 'upload', maxPixels = 40_000_000) {
 
 export function run(image, steps, name = 'upload') {
   let out = image;
-  for (const { op, ...params } of steps) {
-    const fn = STEPS[op];
-    if (!fn) throw new Error(`Unknown preprocessing step ${op}. Known steps: ${stepNames().join(', ')}`);
+  for (const step of steps) {
     try {
-      out = fn(out, params);
+      out = runStep(STEPS, out, step);
     } catch (err) {
       if (err instanceof PreprocessError) throw new PreprocessError(`${name}: ${err.message}`);
       throw err;
@@ -55,8 +56,34 @@ export function run(image, steps, name = 'upload') {
   return out;
 }
 
-export async function prepare(blob, steps, name) {
-  return run(await decode(blob, name), steps, name);
+export async function prepareImage(blob, steps, name, maxPixels) {
+  return run(await decode(blob, name, maxPixels), steps, name);
+}
+
+// Files [{blob, name}] -> the model-ready batch {data, shape, images}; each image must fit
+// the input's shape (a dynamic height or width takes the picture at its own size).
+export async function prepare(spec, files, { maxPixels = spec.max_pixels, onEach = () => {} } = {}) {
+  const want = spec.shape.slice(1);
+  let data = null;
+  let itemShape = null;
+  for (const [i, { blob, name }] of files.entries()) {
+    const img = await prepareImage(blob, spec.steps || [], name, maxPixels);
+    const got = [img.height, img.width, img.channels];
+    if (!want.every((d, k) => d === null || d === got[k])) {
+      throw new PreprocessError(`${name}: the preprocessing made ${got.join('x')}, the model expects `
+        + `${want.map((d) => d ?? '?').join('x')}`);
+    }
+    if (itemShape && itemShape.join() !== got.join()) {
+      throw new PreprocessError(`${name} is ${got.join('x')} after preprocessing, the others ${itemShape.join('x')}: `
+        + 'this model takes pictures at their own size, so predict them one at a time');
+    }
+    itemShape = got;
+    const size = got[0] * got[1] * got[2];
+    if (!data) data = typedArray(spec.dtype, files.length * size);
+    data.set(img.data, i * size);
+    onEach(i + 1, files.length);
+  }
+  return { data, shape: [files.length, ...itemShape] };
 }
 
 function make(height, width, channels, fill = 0) {
@@ -82,7 +109,7 @@ function median(values) {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-registerStep('flatten_alpha', (img, { background = 255 }) => {
+registerStep('flatten_alpha', { background: 255 }, (img, { background }) => {
   if (img.channels !== 4) return img;
   const out = make(img.height, img.width, 3);
   const n = img.height * img.width;
@@ -97,7 +124,7 @@ registerStep('flatten_alpha', (img, { background = 255 }) => {
   return out;
 });
 
-registerStep('grayscale', (img) => {
+registerStep('grayscale', {}, (img) => {
   if (img.channels === 1) return img;
   const out = make(img.height, img.width, 1);
   const c = img.channels;
@@ -107,7 +134,7 @@ registerStep('grayscale', (img) => {
   return out;
 });
 
-registerStep('invert', (img, { when = 'light_background' }) => {
+registerStep('invert', { when: 'light_background' }, (img, { when }) => {
   if (!['always', 'never', 'light_background'].includes(when)) throw new Error(`invert: unknown rule when=${when}`);
   const b = border(img);
   const mean = b.reduce((s, v) => s + v, 0) / b.length;
@@ -119,7 +146,7 @@ registerStep('invert', (img, { when = 'light_background' }) => {
   return img;
 });
 
-registerStep('normalize_contrast', (img, { min_range: minRange = 24 }) => {
+registerStep('normalize_contrast', { min_range: 24 }, (img, { min_range: minRange }) => {
   const background = median(border(img));
   let peak = -Infinity;
   for (let i = 0; i < img.data.length; i += 1) if (img.data[i] > peak) peak = img.data[i];
@@ -130,7 +157,7 @@ registerStep('normalize_contrast', (img, { min_range: minRange = 24 }) => {
   return { ...img, data };
 });
 
-registerStep('clear_margin', (img, { fraction = 0.03 }) => {
+registerStep('clear_margin', { fraction: 0.03 }, (img, { fraction }) => {
   const { height: h, width: w, channels: c } = img;
   const my = Math.max(1, Math.ceil(h * fraction));
   const mx = Math.max(1, Math.ceil(w * fraction));
@@ -143,7 +170,7 @@ registerStep('clear_margin', (img, { fraction = 0.03 }) => {
   return out;
 });
 
-registerStep('crop_to_ink', (img, { threshold = 0.1 }) => {
+registerStep('crop_to_ink', { threshold: 0.1 }, (img, { threshold }) => {
   const { height: h, width: w, channels: c } = img;
   const limit = threshold * 255;
   let top = h; let bottom = -1; let left = w; let right = -1;
@@ -221,15 +248,15 @@ export function resize(img, outH, outW) {
   return out;
 }
 
-registerStep('fit', (img, { size = [20, 20] }) => {
+registerStep('fit', { size: [20, 20] }, (img, { size }) => {
   const [boxH, boxW] = size;
   const ratio = Math.min(boxH / img.height, boxW / img.width);
   return resize(img, Math.max(1, roundHalfUp(img.height * ratio)), Math.max(1, roundHalfUp(img.width * ratio)));
 });
 
-registerStep('resize', (img, { size }) => resize(img, size[0], size[1]));
+registerStep('resize', { size: [224, 224] }, (img, { size }) => resize(img, size[0], size[1]));
 
-registerStep('pad', (img, { size = [28, 28], value = 0 }) => {
+registerStep('pad', { size: [28, 28], value: 0.0 }, (img, { size, value }) => {
   const [outH, outW] = size;
   const { height: h, width: w, channels: c } = img;
   if (h > outH || w > outW) throw new Error(`pad: image ${h}x${w} is larger than ${outH}x${outW}; fit it first`);
@@ -240,7 +267,7 @@ registerStep('pad', (img, { size = [28, 28], value = 0 }) => {
   return out;
 });
 
-registerStep('center_of_mass', (img) => {
+registerStep('center_of_mass', {}, (img) => {
   const { height: h, width: w, channels: c } = img;
   const rowMass = new Float64Array(h);
   const colMass = new Float64Array(w);
@@ -276,7 +303,7 @@ registerStep('center_of_mass', (img) => {
   return out;
 });
 
-registerStep('channel_order', (img, { order = 'rgb' }) => {
+registerStep('channel_order', { order: 'rgb' }, (img, { order }) => {
   if (order === 'rgb' || img.channels !== 3) return img;
   if (order !== 'bgr') throw new Error(`channel_order: unknown order ${order}`);
   const data = new Float32Array(img.data.length);
@@ -286,7 +313,7 @@ registerStep('channel_order', (img, { order = 'rgb' }) => {
   return { ...img, data };
 });
 
-registerStep('normalize', (img, { scale = 1 / 255, mean = [0], std = [1] }) => {
+registerStep('normalize', { scale: 1 / 255, mean: [0.0], std: [1.0] }, (img, { scale, mean, std }) => {
   const c = img.channels;
   const data = new Float32Array(img.data.length);
   for (let k = 0; k < c; k += 1) {

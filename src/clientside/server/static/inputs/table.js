@@ -1,0 +1,105 @@
+// A table input: a form generated from the contract's features (numbers with min, max and
+// step; categories with their options), or a CSV file of many rows (parsed by Papa Parse,
+// checked here so an error names the file, the row and the column).
+import { features, prepare } from '../steps/table.js';
+import { el, idFor, InputMissing, title } from './common.js';
+
+const PAPA = new URL('../../vendor/papaparse.min.js', import.meta.url).href;
+let papa = null;
+
+function loadPapa() {
+  if (!papa) {
+    papa = new Promise((resolve, reject) => {
+      const script = el('script', { src: PAPA });
+      script.onload = () => resolve(window.Papa);
+      script.onerror = () => reject(new Error('the CSV reader could not be loaded'));
+      document.head.append(script);
+    });
+  }
+  return papa;
+}
+
+async function readCsv(file, spec) {
+  const Papa = await loadPapa();
+  const text = await file.text();
+  const parsed = Papa.parse(text, { header: true, skipEmptyLines: 'greedy' });
+  const bad = parsed.errors.find((e) => e.type !== 'Delimiter');
+  if (bad) {
+    throw new InputMissing(`${file.name}, row ${bad.row + 1}: ${bad.message}.`);
+  }
+  const columns = parsed.meta.fields || [];
+  for (const f of features(spec)) {
+    if (!columns.includes(f.name)) {
+      throw new InputMissing(`${file.name}: no column '${f.name}' (its columns: ${columns.join(', ') || 'none'}).`);
+    }
+  }
+  if (!parsed.data.length) throw new InputMissing(`${file.name}: no rows under the header.`);
+  prepare(spec, parsed.data, (i) => `${file.name}, row ${i + 1}`);  // throws with row and column
+  return { rows: parsed.data, columns };
+}
+
+function field(f, id) {
+  const label = `${f.label || f.name}${f.unit ? ` (${f.unit})` : ''}`;
+  let input;
+  if (f.type === 'category') {
+    input = el('select', { id, name: f.name }, ...f.options.map((o) => el('option', { value: o, text: o })));
+    if (f.default !== undefined) input.value = String(f.default);
+  } else {
+    input = el('input', { id, name: f.name, type: 'number', min: f.min, max: f.max, step: f.step ?? 'any',
+      value: f.default ?? f.min ?? '' });
+  }
+  return el('div', { class: 'field' }, el('label', { for: id, text: label }), input);
+}
+
+export function create(spec, { index, showTitle, onChange }) {
+  const root = el('div', { class: 'widget table', 'data-input': spec.name });
+  if (showTitle) root.append(el('h2', { text: title(spec) }));
+  const form = el('form', { id: idFor('form', index), class: 'fields' });
+  features(spec).forEach((f, k) => form.append(field(f, `${idFor('field', index)}-${k}`)));
+  form.addEventListener('input', onChange);
+  form.addEventListener('submit', (e) => e.preventDefault());
+  const csv = el('input', { id: idFor('csv', index), type: 'file', accept: '.csv,text/csv' });
+  const chosen = el('span', { class: 'chosen' });
+  root.append(form, el('label', { class: 'csv', for: csv.id }, 'Or a CSV file of many rows (a header row names the columns): ', csv, chosen));
+  const state = { file: null };
+  csv.addEventListener('change', () => {
+    state.file = csv.files[0] || null;
+    chosen.textContent = state.file ? `${state.file.name} ready: press Predict` : '';
+    onChange();
+  });
+
+  function formRow() {
+    const row = {};
+    for (const f of features(spec)) {
+      const value = form.elements[f.name].value;
+      if (value === '') throw new InputMissing(`${title(spec)}: fill in '${f.label || f.name}'.`);
+      row[f.name] = value;
+    }
+    prepare(spec, [row], () => title(spec));  // a clear message before anything is sent
+    return row;
+  }
+
+  return {
+    element: root,
+    spec,
+    ready: () => true,
+    count: () => 1,
+    table: null,  // the CSV's rows and columns once read, for the results table
+    async items() {
+      if (state.file) {
+        const { rows, columns } = await readCsv(state.file, spec);
+        this.table = { name: state.file.name, rows, columns };
+        return rows;
+      }
+      this.table = null;
+      return [formRow()];
+    },
+    done() {
+      if (state.file) {
+        csv.value = '';
+        state.file = null;
+        chosen.textContent = '';
+      }
+    },
+  };
+}

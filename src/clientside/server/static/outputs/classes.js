@@ -1,0 +1,26 @@
+// classes: one label per unit; probabilities or logits (softmax is applied) per the contract.
+import { bar, el, percent, row, softmax, topK } from './common.js';
+
+export function scores(spec, values) {
+  return spec.scores === 'logits' ? softmax(values) : Array.from(values);
+}
+
+const name = (spec, i) => (spec.labels && spec.labels[i] !== undefined ? spec.labels[i] : String(i));
+
+export function render(spec, output, i) {
+  const probs = scores(spec, row(output, i));
+  const top = topK(probs, Math.min(spec.top_k || 3, probs.length));
+  const node = el('div', 'output classes');
+  const label = el('div', 'label', name(spec, top[0][0]));
+  label.dataset.testid = 'label';
+  const bars = el('div', 'bars');
+  for (const [index, p] of top) bars.append(bar(name(spec, index), p));
+  node.append(label, bars);
+  return node;
+}
+
+export function columns(spec, output, i) {
+  const probs = scores(spec, row(output, i));
+  const [[best, p]] = topK(probs, 1);
+  return [[spec.name, name(spec, best)], [`${spec.name} probability`, percent(p)]];
+}

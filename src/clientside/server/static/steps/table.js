@@ -1,0 +1,94 @@
+// Table inputs: a row of named fields -> the model's feature vector, exactly as
+// clientside/steps/table.py: each step encodes one feature into one or more columns, laid
+// side by side in step order.
+import { InputError, runStep, typedArray } from './common.js';
+
+// What counts as a number, on both sides (Number() alone would take '', '0x1f', 'Infinity').
+const NUMBER = /^[ \t]*[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?[ \t]*$/;
+
+export class FieldError extends InputError {
+  constructor(column, message) {
+    super(`column '${column}': ${message}`);
+    this.column = column;
+  }
+}
+
+function field(row, feature) {
+  if (!Object.prototype.hasOwnProperty.call(row, feature)) throw new FieldError(feature, 'missing');
+  return row[feature];
+}
+
+export function number(row, feature) {
+  let value = field(row, feature);
+  if (typeof value === 'string') {
+    if (!NUMBER.test(value)) throw new FieldError(feature, `expected a number, got '${value}'`);
+    value = Number(value);
+  } else if (typeof value !== 'number') {
+    throw new FieldError(feature, `expected a number, got ${JSON.stringify(value)}`);
+  }
+  if (!Number.isFinite(value)) throw new FieldError(feature, `expected a finite number, got ${value}`);
+  return value;
+}
+
+function category(row, feature, categories) {
+  const value = field(row, feature);
+  const text = typeof value === 'string' ? value.replace(/^[ \t]+|[ \t]+$/g, '') : String(value);
+  if (!categories.includes(text)) {
+    throw new FieldError(feature, `unknown category '${text}'; expected one of ${categories.map((c) => `'${c}'`).join(', ')}`);
+  }
+  return text;
+}
+
+export const STEPS = {
+  standardize: {
+    params: { feature: '', mean: 0.0, std: 1.0 },
+    run: (row, { feature, mean, std }) => [(number(row, feature) - mean) / std],
+  },
+  min_max: {
+    params: { feature: '', min: 0.0, max: 1.0 },
+    run: (row, { feature, min, max }) => [(number(row, feature) - min) / (max - min)],
+  },
+  one_hot: {
+    params: { feature: '', categories: [] },
+    run(row, { feature, categories }) {
+      const value = category(row, feature, categories);
+      return categories.map((c) => (c === value ? 1 : 0));
+    },
+  },
+  pass: {
+    params: { feature: '' },
+    run: (row, { feature }) => [number(row, feature)],
+  },
+};
+
+// The form's fields: one per feature a step reads, with what the contract says of it.
+export function features(spec) {
+  const declared = new Map((spec.features || []).map((f) => [f.name, f]));
+  return (spec.steps || []).map((s) => ({
+    name: s.feature,
+    ...(s.op === 'one_hot' ? { type: 'category', options: [...s.categories] } : { type: 'number' }),
+    ...(declared.get(s.feature) || {}),
+  }));
+}
+
+export function encode(row, steps) {
+  if (row === null || typeof row !== 'object' || Array.isArray(row)) {
+    throw new InputError('expected an object of column -> value');
+  }
+  return steps.flatMap((step) => runStep(STEPS, row, step));
+}
+
+// Rows -> one batch; where(i) says how a message names row i ("rows[3]", "line 5").
+export function prepare(spec, rows, where = (i) => `${spec.name}[${i}]`) {
+  const width = spec.steps.reduce((n, s) => n + (s.op === 'one_hot' ? s.categories.length : 1), 0);
+  const data = typedArray(spec.dtype, rows.length * width);
+  rows.forEach((row, i) => {
+    try {
+      data.set(encode(row, spec.steps), i * width);
+    } catch (err) {
+      if (err instanceof InputError) throw new InputError(`${where(i)}: ${err.message}`);
+      throw err;
+    }
+  });
+  return { data, shape: [rows.length, width] };
+}
