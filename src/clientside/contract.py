@@ -20,6 +20,8 @@ from . import steps as step_kinds
 from .errors import BundleError
 
 FORMAT = 2
+#: The largest picture an image input of any height and width is fed at its own size.
+DYNAMIC_MAX_PIXELS = 4_000_000
 SCHEMA_PATH = Path(__file__).with_name("bundle.schema.json")
 RUNTIME_TFJS = "tfjs-layers"
 
@@ -90,8 +92,11 @@ def input_entry(name: str, shape: Sequence[int | None], dtype: str = "float32",
     shape = list(shape)
     dtype = "int32" if "int" in dtype else "float32"
     if len(shape) == 4 and shape[-1] in (1, 3, 4) and not feeds_embedding:
-        return {"name": name, "shape": shape, "dtype": dtype, "kind": "image",
-                "widgets": ["upload", "paste"], "steps": image_fit_steps(shape)}
+        entry = {"name": name, "shape": shape, "dtype": dtype, "kind": "image",
+                 "widgets": ["upload", "paste"], "steps": image_fit_steps(shape)}
+        if shape[1] is None or shape[2] is None:
+            entry["max_pixels"] = DYNAMIC_MAX_PIXELS
+        return entry
     return {"name": name, "shape": shape, "dtype": dtype, "kind": "tensor", "steps": []}
 
 
@@ -108,13 +113,18 @@ def image_fit_steps(shape: Sequence[int | None]) -> list[Doc]:
 
 
 def output_entry(name: str, shape: Sequence[int | None] | None, activation: str | None,
-                 labels: Sequence[str] | None = None) -> Doc:
+                 labels: Sequence[str] | None = None, image_in: Doc | None = None) -> Doc:
     """An output as its last activation says: softmax -> classes, sigmoid -> multilabel,
-    linear with labels -> classes (logits), linear -> values, anything else a tensor."""
+    linear with labels -> classes (logits), linear -> values; a picture (rank 4, 1 or 3
+    channels) from a model that takes one is an image in the input's range; anything else
+    a tensor."""
     shape = list(shape) if shape is not None else None
     rank2 = shape is not None and len(shape) == 2
     entry: Doc = {"name": name, "shape": shape}
-    if activation == "softmax" and rank2:
+    if image_in is not None and shape is not None and len(shape) == 4 and shape[-1] in (1, 3):
+        scaled = any(s["op"] == "normalize" for s in image_in["steps"])
+        entry.update(kind="image", range=[0, 1] if scaled else [0, 255])
+    elif activation == "softmax" and rank2:
         entry.update(kind="classes", scores="probabilities")
     elif activation == "sigmoid" and rank2:
         entry.update(kind="multilabel", scores="probabilities", threshold=0.5)
@@ -165,12 +175,20 @@ def infer_from_model_json(model_json: Doc, labels: Sequence[str] | None = None) 
         layer = by_name.get(name, {})
         cfg = layer.get("config", {})
         activation = _activation_of(layer)
-        units = cfg.get("units") if layer.get("class_name") == "Dense" else None
-        shape = [None, units] if units else None
-        if shape is None and activation in ("softmax", "sigmoid") and labels and i == 0:
+        cls = layer.get("class_name")
+        shape = None
+        if cls == "Dense" and cfg.get("units"):
+            shape = [None, cfg["units"]]
+        elif cls in CONV_2D and cfg.get("filters"):
+            shape = [None, None, None, cfg["filters"]]  # a picture, of a size model.json does not say
+        elif activation in ("softmax", "sigmoid") and labels and i == 0:
             shape = [None, len(labels)]
-        outputs.append(output_entry(name or f"output_{i}", shape, activation, labels if i == 0 else None))
+        image_in = inputs[0] if len(inputs) == 1 and inputs[0]["kind"] == "image" else None
+        outputs.append(output_entry(name or f"output_{i}", shape, activation, labels if i == 0 else None, image_in))
     return inputs, outputs
+
+
+CONV_2D = ("Conv2D", "Conv2DTranspose", "SeparableConv2D")
 
 
 def _inbound(node: Any) -> list[Any]:

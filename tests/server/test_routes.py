@@ -38,7 +38,9 @@ def test_vendor_files_come_from_npm(client, name, mimetype):
 
 def test_worker_and_service_worker(client):
     worker = client.get("/static/worker.js").get_data(as_text=True)
-    assert "tf-core.min.js" in worker and "http" not in worker.split("importScripts", 1)[1][:200]
+    assert "'tfjs-layers': './runtimes/tfjs.js'" in worker  # the runtime is loaded from the app
+    runtime = client.get("/static/runtimes/tfjs.js").get_data(as_text=True)
+    assert "tf-core.min.js" in runtime and "http" not in runtime.split("const VENDOR", 1)[1][:200]
     sw = client.get("/sw.js")
     assert sw.status_code == 200 and sw.mimetype == "text/javascript"
     text = sw.get_data(as_text=True)

@@ -82,8 +82,9 @@ def infer_io(model: Any, labels: Sequence[str] | None = None) -> tuple[list[dict
         layer = _producer(t)
         inputs.append(contract.input_entry(getattr(layer, "name", None) or f"input_{i}", list(t.shape),
                                            str(t.dtype), _feeds_embedding(model, layer)))
+    image_in = inputs[0] if len(inputs) == 1 and inputs[0]["kind"] == "image" else None
     outputs = [contract.output_entry(getattr(_producer(t), "name", None) or f"output_{i}", list(t.shape),
-                                     _activation(_producer(t)), labels if i == 0 else None)
+                                     _activation(_producer(t)), labels if i == 0 else None, image_in)
                for i, t in enumerate(model.outputs)]
     return inputs, outputs
 

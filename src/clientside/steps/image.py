@@ -125,6 +125,8 @@ def prepare(spec: dict[str, Any], items: Sequence[tuple[bytes, str]], limits: Li
     from . import as_batch
 
     want = spec["shape"][1:]
+    if spec.get("max_pixels"):
+        limits = Limits(max_pixels=min(limits.max_pixels, spec["max_pixels"]))
     rows = []
     for data, name in items:
         x = prepare_image(data, spec.get("steps", []), name, limits)

@@ -55,7 +55,7 @@ export function create(spec, { index, showTitle, onChange }) {
   const root = el('div', { class: 'widget table', 'data-input': spec.name });
   if (showTitle) root.append(el('h2', { text: title(spec) }));
   const form = el('form', { id: idFor('form', index), class: 'fields' });
-  features(spec).forEach((f, k) => form.append(field(f, `${idFor('field', index)}-${k}`)));
+  features(spec).forEach((f, k) => form.append(field(f, `field-${index}-${k}`)));
   form.addEventListener('input', onChange);
   form.addEventListener('submit', (e) => e.preventDefault());
   const csv = el('input', { id: idFor('csv', index), type: 'file', accept: '.csv,text/csv' });

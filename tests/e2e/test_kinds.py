@@ -1,0 +1,308 @@
+"""One model per input and output kind, built in the test, exported, served, and used through
+the page in Chromium as a visitor would: the page's numbers must equal Keras's for the same
+input (prepared by Python's steps, or, for text, by Keras itself: keras_golden.json)."""
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+from PIL import Image
+
+from clientside import create_app
+from clientside.exporter import export
+from clientside.steps import image as image_steps
+from clientside.steps import table as table_steps
+from tests.conftest import LiveServer
+from tests.e2e.conftest import open_page
+from tests.exporter.parity import randomize
+from tests.steps.test_text import CORPUS, GOLDEN, tokenizer_steps, vectorization_steps
+
+pytestmark = pytest.mark.browser
+
+TABLE_STEPS = [
+    {"op": "standardize", "feature": "age", "mean": 40.0, "std": 12.5},
+    {"op": "min_max", "feature": "income", "min": 0.0, "max": 200000.0},
+    {"op": "one_hot", "feature": "colour", "categories": ["red", "green", "blue"]},
+    {"op": "pass", "feature": "score"},
+]
+TABLE_FEATURES = [{"name": "age", "min": 18, "max": 99, "step": 1, "unit": "years"},
+                  {"name": "income", "min": 0, "step": 100, "unit": "EUR"}]
+
+
+@pytest.fixture(scope="module")
+def serve(tmp_path_factory):
+    """serve(model, name, **export_options) -> (url, bundle folder): exported and served."""
+    with contextlib.ExitStack() as stack:
+        def run(model, name, folder=None, **options):
+            if folder is None:
+                folder = export(model, tmp_path_factory.mktemp(name) / name, **options)
+            server = stack.enter_context(LiveServer(create_app(folder)))
+            return server.url, folder
+        yield run
+
+
+def last_outputs(page) -> dict[str, np.ndarray]:
+    raw = page.evaluate("""() => Object.fromEntries(Object.entries(window.clientside.state.last.outputs)
+        .map(([k, v]) => [k, {data: Array.from(v.data), shape: v.shape}]))""")
+    return {k: np.asarray(v["data"], np.float64).reshape(v["shape"]) for k, v in raw.items()}
+
+
+def only_output(page) -> np.ndarray:
+    (value,) = last_outputs(page).values()
+    return value
+
+
+def click_predict(page, selector=".result"):
+    before = len(page.query_selector_all(selector))
+    page.click("#predict")
+    page.wait_for_function(f"() => document.querySelectorAll('{selector}').length > {before} "
+                           "|| !document.getElementById('error').hidden", timeout=60_000)
+    assert page.is_hidden("#error"), page.inner_text("#error")
+
+
+def png(array: np.ndarray, path) -> None:
+    Image.fromarray(array.astype(np.uint8)).save(path)
+    return path
+
+
+def keras_predict(model, *xs):
+    out = model.predict(list(xs) if len(xs) > 1 else xs[0], verbose=0)
+    return out if isinstance(out, list) else [out]
+
+
+def test_rgb_classifier_with_colour_thumbnails(page, serve, tmp_path):
+    keras.utils.set_random_seed(3)
+    model = randomize(keras.Sequential([keras.Input((32, 32, 3)), keras.layers.Conv2D(6, 3, activation="relu"),
+                                        keras.layers.GlobalAveragePooling2D(),
+                                        keras.layers.Dense(4, activation="softmax")]))
+    steps = [{"op": "flatten_alpha"}, {"op": "resize", "size": [32, 32]}, {"op": "normalize", "scale": 1 / 255}]
+    url, _ = serve(model, "rgb", labels=["red", "green", "blue", "grey"], meta={"inputs": [{"steps": steps}]})
+    rng = np.random.default_rng(0)
+    files = []
+    for i, colour in enumerate([(220, 30, 30), (30, 200, 60), (40, 40, 230)]):
+        picture = np.zeros((48, 60, 3)) + colour + rng.integers(0, 30, (48, 60, 3))
+        files.append(png(picture, tmp_path / f"colour-{i}.png"))
+    open_page(page, url)
+    page.set_input_files("#files", [str(f) for f in files])
+    click_predict(page)
+    got = only_output(page)
+    x = np.stack([image_steps.prepare_image(f.read_bytes(), steps) for f in files])
+    np.testing.assert_allclose(got, keras_predict(model, x)[0], atol=1e-5)
+    # what the model saw, drawn in colour: the red picture's thumbnail is red
+    pixel = page.evaluate("""() => { const c = document.querySelectorAll('.result canvas.seen')[0];
+        return Array.from(c.getContext('2d').getImageData(16, 16, 1, 1).data); }""")
+    assert pixel[0] > 150 and pixel[1] < 100 and pixel[2] < 100
+    assert page.errors == []
+
+
+def text_model(vocabulary_size: int, length: int, mask_zero: bool):
+    keras.utils.set_random_seed(4)
+    return randomize(keras.Sequential([
+        keras.Input((length,), dtype="int32"),
+        keras.layers.Embedding(vocabulary_size, 8, mask_zero=mask_zero),
+        keras.layers.LSTM(8),
+        keras.layers.Dense(3, activation="softmax"),
+    ]))
+
+
+LINES = [3, 10, 11, 25, 40, 77]  # corpus lines: punctuation runs, non-ASCII, emoji, odd spaces
+
+
+@pytest.mark.parametrize("style", ["text_vectorization", "tokenizer"])
+def test_text_classifier(page, serve, style):
+    golden = GOLDEN[style]
+    if style == "text_vectorization":
+        model = text_model(len(golden["vocabulary"]), golden["output_sequence_length"], mask_zero=True)
+        steps = vectorization_steps()
+    else:
+        model = text_model(golden["num_words"], golden["maxlen"], mask_zero=False)
+        steps = tokenizer_steps()
+    url, _ = serve(model, style, labels=["negative", "neutral", "positive"],
+                   meta={"inputs": [{"kind": "text", "multiline": True, "steps": steps}]})
+    lines = [CORPUS[i] for i in LINES if CORPUS[i].strip() and "\n" not in CORPUS[i] and "\r" not in CORPUS[i]]
+    open_page(page, url)
+    page.fill("#text", "\n".join(lines))
+    click_predict(page)
+    assert len(page.query_selector_all(".result")) == len(lines)
+    ids = np.asarray([golden["ids"][CORPUS.index(line)] for line in lines], np.int32)  # Keras's own ids
+    np.testing.assert_allclose(only_output(page), keras_predict(model, ids)[0], atol=1e-5)
+    feeds = page.evaluate("() => Array.from(window.clientside.state.last.feeds[Object.keys("
+                          "window.clientside.state.last.feeds)[0]].data)")
+    assert feeds == ids.ravel().tolist()
+
+
+def table_model():
+    keras.utils.set_random_seed(5)
+    return randomize(keras.Sequential([keras.Input((6,)), keras.layers.Dense(8, activation="relu"),
+                                       keras.layers.Dense(3, activation="softmax")]))
+
+
+def table_rows(n: int, seed: int = 0) -> list[dict[str, str]]:
+    rng = np.random.default_rng(seed)
+    return [{"id": str(i), "age": str(int(rng.integers(18, 90))), "income": f"{rng.uniform(0, 150000):.2f}",
+             "colour": str(rng.choice(["red", "green", "blue"])), "score": f"{rng.normal():.4f}"}
+            for i in range(n)]
+
+
+def write_csv(rows: list[dict[str, str]], path) -> None:
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+@pytest.fixture(scope="module")
+def table_page(serve):
+    model = table_model()
+    url, _ = serve(model, "table", labels=["low", "mid", "high"],
+                   meta={"inputs": [{"kind": "table", "steps": TABLE_STEPS, "features": TABLE_FEATURES}]})
+    return model, url
+
+
+def test_table_classifier_from_the_form(page, table_page):
+    model, url = table_page
+    open_page(page, url)
+    assert page.get_attribute("#field-0-0", "min") == "18"  # the form follows the declared features
+    assert page.inner_text("label[for=field-0-1]") == "income (EUR)"
+    page.fill("#field-0-0", "35")
+    page.fill("#field-0-1", "52000")
+    page.select_option("#field-0-2", "blue")
+    page.fill("#field-0-3", "-0.25")
+    click_predict(page)
+    row = {"age": "35", "income": "52000", "colour": "blue", "score": "-0.25"}
+    x = table_steps.prepare({"name": "t", "steps": TABLE_STEPS}, [row])
+    want = keras_predict(model, x)[0]
+    np.testing.assert_allclose(only_output(page), want, atol=1e-6)
+    assert page.inner_text(".result .label") == ["low", "mid", "high"][int(want.argmax())]
+
+
+def test_table_classifier_from_a_csv_of_200_rows(page, table_page, tmp_path):
+    model, url = table_page
+    rows = table_rows(200)
+    open_page(page, url)
+    page.set_input_files("#csv", str(write_csv(rows, tmp_path / "people.csv")))
+    click_predict(page, ".results-table tr")
+    assert len(page.query_selector_all(".results-table tr")) == 201
+    x = table_steps.prepare({"name": "t", "steps": TABLE_STEPS}, rows)
+    want = keras_predict(model, x)[0]
+    np.testing.assert_allclose(only_output(page), want, atol=1e-6)
+    with page.expect_download() as download:
+        page.click("#download-csv")  # as a visitor saves it
+    assert download.value.suggested_filename == "people-predictions.csv"
+    table = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8"))))
+    assert len(table) == 200 and [r["id"] for r in table] == [r["id"] for r in rows]
+    output = page.evaluate("window.clientside.state.meta.outputs[0].name")
+    assert [r[output] for r in table] == [["low", "mid", "high"][k] for k in want.argmax(axis=1)]
+
+
+@pytest.mark.parametrize("breakage, message", [
+    ("drop income", "people.csv: no column 'income'"),
+    ("age abc at 7", "people.csv, row 7: column 'age': expected a number, got 'abc'"),
+    ("colour purple at 3", "people.csv, row 3: column 'colour': unknown category 'purple'"),
+])
+def test_a_bad_csv_names_the_row_and_column(page, table_page, tmp_path, breakage, message):
+    _, url = table_page
+    rows = table_rows(10)
+    if breakage == "drop income":
+        rows = [{k: v for k, v in r.items() if k != "income"} for r in rows]
+    elif breakage == "age abc at 7":
+        rows[6]["age"] = "abc"
+    else:
+        rows[2]["colour"] = "purple"
+    open_page(page, url)
+    page.set_input_files("#csv", str(write_csv(rows, tmp_path / "people.csv")))
+    page.click("#predict")
+    page.wait_for_selector("#error:not([hidden])")
+    assert message in page.inner_text("#error")
+
+
+def test_multilabel_from_a_tensor(page, serve):
+    keras.utils.set_random_seed(6)
+    model = randomize(keras.Sequential([keras.Input((5,)), keras.layers.Dense(4, activation="sigmoid")]))
+    labels = ["sky", "tree", "water", "road"]
+    url, folder = serve(model, "multi", labels=labels, meta={"outputs": [{"threshold": 0.4}]})
+    contract = json.loads((folder / "clientside.json").read_text())
+    assert contract["inputs"][0]["kind"] == "tensor" and contract["outputs"][0]["kind"] == "multilabel"
+    x = np.random.default_rng(1).normal(size=(3, 5)).round(3)
+    open_page(page, url)
+    page.fill("#tensor", json.dumps(x.tolist()))
+    click_predict(page)
+    want = keras_predict(model, x.astype(np.float32))[0]
+    np.testing.assert_allclose(only_output(page), want, atol=1e-6)
+    shown = [e.inner_text() for e in page.query_selector_all(".result .label")]
+    expected = [", ".join(lb for lb, p in zip(labels, row) if p >= 0.4) or "none" for row in want]
+    assert sorted(shown) == sorted(expected)
+
+
+def test_regression_with_names_and_units(page, serve):
+    keras.utils.set_random_seed(7)
+    model = randomize(keras.Sequential([keras.Input((2,)), keras.layers.Dense(2)]))
+    steps = [{"op": "pass", "feature": "rooms"}, {"op": "pass", "feature": "area"}]
+    url, _ = serve(model, "regress", meta={"inputs": [{"kind": "table", "steps": steps}],
+                                           "outputs": [{"names": ["price", "rent"], "units": ["kEUR", "EUR/month"]}]})
+    open_page(page, url)
+    page.fill("#field-0-0", "3")
+    page.fill("#field-0-1", "72.5")
+    click_predict(page)
+    want = keras_predict(model, np.asarray([[3, 72.5]], np.float32))[0]
+    np.testing.assert_allclose(only_output(page), want, rtol=1e-6)
+    card = page.inner_text(".result")
+    assert "price" in card and "rent" in card and "kEUR" in card and "EUR/month" in card
+
+
+def test_two_inputs_each_get_a_widget(page, serve, tmp_path):
+    keras.utils.set_random_seed(8)
+    picture = keras.Input((16, 16, 3), name="photo")
+    fields = keras.Input((2,), name="facts")
+    h = keras.layers.Concatenate()([keras.layers.Flatten()(picture), fields])
+    model = randomize(keras.Model([picture, fields], keras.layers.Dense(3, activation="softmax", name="kind")(h)))
+    image_recipe = [{"op": "flatten_alpha"}, {"op": "resize", "size": [16, 16]}, {"op": "normalize", "scale": 1 / 255}]
+    table_recipe = [{"op": "standardize", "feature": "weight", "mean": 5.0, "std": 2.0}, {"op": "pass", "feature": "legs"}]
+    url, _ = serve(model, "two", labels=["cat", "dog", "bird"],
+                   meta={"inputs": [{"name": "photo", "steps": image_recipe},
+                                    {"name": "facts", "kind": "table", "steps": table_recipe}]})
+    photo = png(np.random.default_rng(2).integers(0, 255, (30, 20, 3)), tmp_path / "pet.png")
+    open_page(page, url)
+    assert page.inner_text("[data-input=photo] h2") == "photo" and page.is_visible("#field-0-0")
+    page.set_input_files("#files", str(photo))
+    page.fill("#field-0-0", "4.2")
+    page.fill("#field-0-1", "4")
+    click_predict(page)
+    x1 = image_steps.prepare_image(photo.read_bytes(), image_recipe)[None]
+    x2 = table_steps.prepare({"name": "facts", "steps": table_recipe}, [{"weight": "4.2", "legs": "4"}])
+    np.testing.assert_allclose(last_outputs(page)["kind"], keras_predict(model, x1, x2)[0], atol=1e-5)
+
+
+def test_plain_tfjs_image_to_image_with_a_dynamic_size(page, serve, tmp_path):
+    """A layers model from another tool: any height and width, pixels 0..255 in, a picture
+    twice the size out. No clientside.json: the page must still feed the upload at its own
+    size and show the result."""
+    keras.utils.set_random_seed(9)
+    model = randomize(keras.Sequential([keras.Input((None, None, 3)), keras.layers.UpSampling2D(2),
+                                        keras.layers.Conv2D(3, 3, padding="same")]))
+    folder = export(model, tmp_path / "upscale")
+    (folder / "clientside.json").unlink()  # as the official converter leaves it
+    url, _ = serve(None, "upscale", folder=folder)
+    picture = np.random.default_rng(3).integers(0, 255, (20, 24, 3))
+    path = png(picture, tmp_path / "small.png")
+    open_page(page, url)
+    info = page.evaluate("window.clientside.state.meta")
+    assert info["inputs"][0]["kind"] == "image" and info["outputs"][0]["kind"] == "image"
+    assert info["outputs"][0]["range"] == [0, 255]
+    page.set_input_files("#files", str(path))
+    click_predict(page)
+    got = last_outputs(page)
+    (name, value), = got.items()
+    assert value.shape == (1, 40, 48, 3)
+    want = keras_predict(model, picture[None].astype(np.float32))[0]
+    np.testing.assert_allclose(value, want, atol=1e-3 * max(1.0, float(np.abs(want).max())))
+    size = page.evaluate("() => { const c = document.querySelector('[data-testid=output-image]'); return [c.width, c.height]; }")
+    assert size == [48, 40]
+    page.wait_for_selector(".output.image a.download")
