@@ -8,7 +8,6 @@ Pillow image instead). This module never imports Flask.
 """
 from __future__ import annotations
 
-import inspect
 import io
 import math
 import warnings

@@ -1,0 +1,102 @@
+"""The bundle contract: one schema, errors that name the field, format 1 still read, --meta
+merged over what is inferred, and no silent guesses."""
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from clientside import BundleError, contract, load_bundle
+from clientside.bundle import BUNDLE_JSON
+from clientside.cli import main
+
+
+def written(folder) -> dict:
+    return json.loads((folder / BUNDLE_JSON).read_text())
+
+
+def test_a_written_bundle_is_valid_against_the_schema_file(small_bundle):
+    doc = written(small_bundle)
+    Draft202012Validator.check_schema(contract.schema())
+    assert not list(Draft202012Validator(contract.schema()).iter_errors(doc))
+    assert doc["format"] == 2 and doc["runtime"] == "tfjs-layers"
+    assert doc["inputs"][0]["widgets"] == ["upload", "paste", "draw"]  # the mnist preset asks for the pad
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda d: d.update(runtime="pytorch"), "runtime: 'pytorch' is not one of"),
+    (lambda d: d["inputs"][0].update(kind="audio"), "inputs[0].kind: 'audio' is not one of"),
+    (lambda d: d["inputs"][0]["steps"][6].update(size="big"), "inputs[0].steps[6] (fit) cannot run with"),
+    (lambda d: d["outputs"][0].update(labels=["a", "b"]), "outputs[0].labels: 2 given for 10 output units"),
+    (lambda d: d.update(content_hash="XYZ"), "content_hash: 'XYZ' does not match"),
+    (lambda d: d["files"][0].update(sha256="0" * 64), "model.json does not match its sha256"),
+    (lambda d: d["outputs"][0].update(colour="red"), "outputs[0]: Additional properties are not allowed"),
+    (lambda d: d.update(format=3), "is newer than this clientside reads"),
+])
+def test_a_bad_contract_is_refused_naming_the_field(small_bundle, tmp_path, change, message):
+    folder = tmp_path / "b"
+    shutil.copytree(small_bundle, folder)
+    doc = written(folder)
+    change(doc)
+    (folder / BUNDLE_JSON).write_text(json.dumps(doc))
+    with pytest.raises(BundleError, match=message.replace("[", r"\[").replace("(", r"\(").replace(")", r"\)")):
+        load_bundle(folder)
+
+
+def test_format_1_bundles_still_load(small_bundle, tmp_path):
+    """What clientside wrote before format 2, with its shard list and flat fields."""
+    folder = tmp_path / "old"
+    shutil.copytree(small_bundle, folder)
+    doc = written(folder)
+    v1 = {"format": 1, "name": "old-mnist", "content_hash": doc["content_hash"], "input_shape": [None, 28, 28, 1],
+          "inputs": [{"name": "input_layer", "shape": [None, 28, 28, 1], "dtype": "float32"}],
+          "outputs": [{"name": "dense", "shape": [None, 10]}], "labels": list("0123456789"),
+          "preprocess": doc["inputs"][0]["steps"], "shards": doc["files"][1:], "params": 1, "quantization": None}
+    (folder / BUNDLE_JSON).write_text(json.dumps(v1))
+    bundle = load_bundle(folder)
+    assert bundle.name == "old-mnist" and bundle.content_hash == doc["content_hash"]
+    assert bundle.inputs[0]["kind"] == "image" and bundle.preprocess == doc["inputs"][0]["steps"]
+    assert bundle.inputs[0]["widgets"] == ["upload", "paste", "draw"]  # format 1 pages always had the pad
+    assert bundle.outputs[0] == {"name": "dense", "shape": [None, 10], "kind": "classes", "scores": "probabilities",
+                                 "labels": list("0123456789")}
+    assert [f["path"] for f in bundle.contract["files"]] == [f["path"] for f in doc["files"]]
+
+
+def test_meta_is_merged_by_name_and_errors_name_the_bad_field(small_bundle, tmp_path):
+    meta = tmp_path / "meta.json"
+    meta.write_text(json.dumps({"outputs": [{"name": "dense", "kind": "multilabel", "threshold": 0.3}]}))
+    bundle = load_bundle(small_bundle, meta=meta)
+    assert bundle.outputs[0]["kind"] == "multilabel" and bundle.outputs[0]["threshold"] == 0.3
+    meta.write_text(json.dumps({"outputs": [{"name": "nope", "kind": "values"}]}))
+    with pytest.raises(BundleError, match="outputs\\[0\\].name: the model has no output named 'nope'"):
+        load_bundle(small_bundle, meta=meta)
+    meta.write_text(json.dumps({"inputs": [{"steps": [{"op": "resize", "size": [2]}]}]}))
+    with pytest.raises(BundleError, match="inputs\\[0\\].steps\\[0\\] \\(resize\\) cannot run"):
+        load_bundle(small_bundle, meta=meta)
+    meta.write_text("{not json")
+    with pytest.raises(BundleError, match="--meta: .* is not valid JSON"):
+        load_bundle(small_bundle, meta=meta)
+
+
+def test_cli_meta_on_serve_and_export(runner, small_bundle, tmp_path):
+    meta = tmp_path / "meta.json"
+    meta.write_text(json.dumps({"inputs": [{"kind": "tensor", "steps": []}]}))
+    result = runner.invoke(main, ["serve", str(small_bundle), "--meta", str(meta), "--get", "/api/model"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["inputs"][0]["kind"] == "tensor"
+    meta.write_text(json.dumps({"inputs": [{"kind": "table", "steps": []}]}))
+    bad = runner.invoke(main, ["serve", str(small_bundle), "--meta", str(meta), "--get", "/api/model"])
+    assert bad.exit_code == 1 and "inputs[0].shape: a table input is [batch, columns]" in bad.output
+    assert "Traceback" not in bad.output
+
+
+def test_no_silent_guess_for_a_28x28x1_model():
+    inputs = contract.input_entry("x", [None, 28, 28, 1])
+    assert [s["op"] for s in inputs["steps"]] == ["flatten_alpha", "grayscale", "resize"]  # no MNIST recipe
+    assert contract.input_entry("ids", [None, 20], "int32", feeds_embedding=True)["kind"] == "tensor"
+    assert contract.output_entry("p", [None, 3], "softmax")["kind"] == "classes"
+    assert contract.output_entry("p", [None, 3], "sigmoid")["kind"] == "multilabel"
+    assert contract.output_entry("v", [None, 2], "linear")["kind"] == "values"
+    assert contract.output_entry("y", [None, 8, 8, 3], None)["kind"] == "tensor"  # no range known
