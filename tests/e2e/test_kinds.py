@@ -306,3 +306,51 @@ def test_plain_tfjs_image_to_image_with_a_dynamic_size(page, serve, tmp_path):
     size = page.evaluate("() => { const c = document.querySelector('[data-testid=output-image]'); return [c.width, c.height]; }")
     assert size == [48, 40]
     page.wait_for_selector(".output.image a.download")
+
+
+def write_y4m(path, width: int, height: int, frames: int, yuv: tuple[int, int, int]) -> None:
+    """A video of one solid colour (YUV 4:2:0), as Chromium's fake camera reads it."""
+    y, u, v = yuv
+    with open(path, "wb") as f:
+        f.write(f"YUV4MPEG2 W{width} H{height} F30:1 Ip A1:1 C420jpeg\n".encode())
+        for _ in range(frames):
+            f.write(b"FRAME\n" + bytes([y]) * (width * height) + bytes([u]) * (width * height // 4)
+                    + bytes([v]) * (width * height // 4))
+    return path
+
+
+def test_camera_predicts_live(browser, serve, tmp_path):
+    """Chromium's fake camera plays a video the test writes; the page predicts frame after
+    frame and shows the frame rate, and its numbers equal Keras's on the frame it prepared."""
+    from tests.conftest import CHROMIUM, CHROMIUM_FLAGS
+
+    keras.utils.set_random_seed(10)
+    model = randomize(keras.Sequential([keras.Input((32, 32, 3)), keras.layers.Conv2D(4, 3, activation="relu"),
+                                        keras.layers.GlobalAveragePooling2D(),
+                                        keras.layers.Dense(3, activation="softmax")]))
+    steps = [{"op": "flatten_alpha"}, {"op": "resize", "size": [32, 32]}, {"op": "normalize", "scale": 1 / 255}]
+    url, _ = serve(model, "camera", labels=["red", "green", "blue"],
+                   meta={"inputs": [{"steps": steps, "widgets": ["upload", "camera"]}]})
+    video = write_y4m(tmp_path / "red.y4m", 64, 48, 30, (76, 85, 255))  # BT.601 red
+    flags = [*CHROMIUM_FLAGS, "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+             f"--use-file-for-fake-video-capture={video}"]
+    camera_browser = browser.browser_type.launch(executable_path=CHROMIUM, args=flags)
+    try:
+        context = camera_browser.new_context(permissions=["camera"])
+        page = context.new_page()
+        open_page(page, url)
+        page.click("#camera-toggle")
+        page.wait_for_function("() => Number(document.querySelector('[data-testid=fps]')?.dataset.fps) > 0",
+                               timeout=60_000)
+        page.wait_for_function("() => document.querySelectorAll('.live .bar').length === 3")
+        frame = page.evaluate("() => Array.from(Object.values(window.clientside.state.last.feeds)[0].data)")
+        frame = np.asarray(frame, np.float32).reshape(1, 32, 32, 3)
+        assert frame[..., 0].mean() > 0.6 and frame[..., 1].mean() < 0.4 and frame[..., 2].mean() < 0.4  # red
+        np.testing.assert_allclose(only_output(page), keras_predict(model, frame)[0], atol=1e-5)
+        assert page.inner_text("#camera-toggle") == "Stop camera"
+        page.click("#camera-toggle")
+        page.wait_for_function("() => !window.clientside.state.live")
+        assert page.inner_text("#camera-toggle") == "Start camera"
+        context.close()
+    finally:
+        camera_browser.close()

@@ -4,12 +4,13 @@
 // in one call.
 import { Predictor } from './predictor.js';
 import { InputMissing, widget } from './inputs/index.js';
+import { renderer } from './outputs/index.js';
 import { renderCards, renderTable } from './results.js';
 
 const $ = (id) => document.getElementById(id);
 const ui = {
   status: $('status'), error: $('error'), results: $('results'), predict: $('predict'),
-  inputs: $('inputs'), progress: $('progress'), tables: $('tables'),
+  inputs: $('inputs'), progress: $('progress'), tables: $('tables'), live: $('live'),
 };
 const state = { predictor: null, meta: null, widgets: [], busy: false, lastTimings: null, last: null };
 const params = new URLSearchParams(location.search);
@@ -36,7 +37,7 @@ function buildWidgets(info) {
   state.widgets = info.inputs.map((spec) => {
     const index = seen[spec.kind] = (seen[spec.kind] ?? -1) + 1;
     const w = widget(spec.kind).create(spec, {
-      index, showTitle: info.inputs.length > 1, onChange: () => { showError(''); updateButton(); },
+      index, showTitle: info.inputs.length > 1, onChange: () => { showError(''); updateButton(); }, live,
     });
     ui.inputs.append(w.element);
     return w;
@@ -90,6 +91,50 @@ async function predict() {
   }
 }
 
+// Live prediction from a camera: one frame in flight at a time, so it runs as fast as the
+// model (or the camera) allows and never queues frames; the panel shows frames per second and the outputs.
+// Frames are prepared in the browser whatever the bundle's mode (sending video to the
+// server is not what a visitor expects).
+const live = {
+  running: false,
+  error: (message) => showError(message),
+  stop() { this.running = false; },
+  async start(spec, video) {
+    if (!state.predictor) throw new Error('The model is not loaded yet.');
+    this.running = true;
+    const others = {};
+    for (const w of state.widgets.filter((x) => x.spec !== spec)) others[w.spec.name] = [(await w.items())[0]];
+    const stamps = [];
+    const fps = document.createElement('div');
+    fps.className = 'fps';
+    fps.dataset.testid = 'fps';
+    const outputs = document.createElement('div');
+    ui.live.replaceChildren(fps, outputs);
+    ui.live.hidden = false;
+    // each frame once: a model faster than the camera waits for the next frame
+    const nextFrame = () => new Promise((resolve) => {
+      if (video.requestVideoFrameCallback) video.requestVideoFrameCallback(() => resolve());
+      else requestAnimationFrame(() => resolve());
+    });
+    while (this.running && !video.paused && video.readyState >= 2) {
+      await nextFrame();
+      if (!this.running) break;
+      const bitmap = await createImageBitmap(video);
+      const items = { ...others, [spec.name]: [{ bitmap, name: 'camera frame' }] };
+      const result = await state.predictor.predict(items, 'browser', [bitmap]);
+      state.last = { ...result, n: 1 };
+      stamps.push(performance.now());
+      while (stamps.length > 1 && stamps[stamps.length - 1] - stamps[0] > 2000) stamps.shift();
+      const rate = stamps.length > 1 ? ((stamps.length - 1) * 1000) / (stamps[stamps.length - 1] - stamps[0]) : 0;
+      fps.textContent = `${rate.toFixed(1)} frames per second (${result.ms.predict.toFixed(0)} ms to predict, `
+        + `${result.ms.prepare.toFixed(0)} ms to prepare)`;
+      fps.dataset.fps = rate.toFixed(2);
+      outputs.replaceChildren(...state.meta.outputs.map((o) => renderer(o.kind).render(o, result.outputs[o.name], 0)));
+    }
+    this.running = false;
+  },
+};
+
 async function start() {
   ui.predict.addEventListener('click', predict);
   try {
@@ -132,5 +177,6 @@ async function start() {
 
 // A small handle for people debugging in the console (and for the tests).
 window.clientside = { numTensors: () => state.predictor.numTensors(), state };
+Object.defineProperty(state, "live", { get: () => live.running });
 
 start();

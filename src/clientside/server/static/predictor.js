@@ -46,10 +46,10 @@ export class Predictor {
     return new Promise((resolve, reject) => this.pending.set(0, { resolve, reject }));
   }
 
-  #call(message, id) {
+  #call(message, id, transfer = []) {
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ ...message, id });
+      this.worker.postMessage({ ...message, id }, transfer);
     });
   }
 
@@ -64,9 +64,10 @@ export class Predictor {
 
   // items: {inputName: [item, ...]}; mode: 'browser' or 'server' (where inputs are prepared).
   // Resolves to {outputs: {name: {data, shape}}, feeds: {name: {data, shape}}, ms}.
-  predict(items, mode) {
+  // transfer: ImageBitmaps (camera frames) handed over to the worker, not copied.
+  predict(items, mode, transfer = []) {
     const id = this.nextId++;
-    return this.#call({ type: 'predict', items, mode }, id)
+    return this.#call({ type: 'predict', items, mode }, id, transfer)
       .then(({ outputs, feeds, ms }) => ({ outputs, feeds, ms }));
   }
 

@@ -3,7 +3,39 @@
 import { DrawingPad } from '../draw.js';
 import { el, idFor, InputMissing, title } from './common.js';
 
-export function create(spec, { index, showTitle, onChange }) {
+// The camera: a live view, and prediction on each frame as fast as the model allows
+// (live.start runs that loop; it stops when the camera does).
+function camera(spec, index, live) {
+  const video = el('video', { id: idFor('camera', index), muted: true, playsinline: true, class: 'camera' });
+  video.hidden = true;
+  const toggle = el('button', { type: 'button', id: idFor('camera-toggle', index), text: 'Start camera' });
+  const box = el('div', { class: 'camera-box' }, toggle, video);
+  let stream = null;
+  async function stop() {
+    live.stop();
+    if (stream) stream.getTracks().forEach((t) => t.stop());
+    stream = null;
+    video.hidden = true;
+    toggle.textContent = 'Start camera';
+  }
+  toggle.addEventListener('click', async () => {
+    if (stream) { await stop(); return; }
+    try {
+      stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: 'environment' }, audio: false });
+    } catch (err) {
+      live.error(`The camera could not be started: ${err.message}`);
+      return;
+    }
+    video.srcObject = stream;
+    video.hidden = false;
+    await video.play();
+    toggle.textContent = 'Stop camera';
+    live.start(spec, video).catch((err) => live.error(err.message)).finally(() => { if (stream) stop(); });
+  });
+  return box;
+}
+
+export function create(spec, { index, showTitle, onChange, live }) {
   const widgets = spec.widgets || ['upload', 'paste'];
   const root = el('div', { class: 'widget image', 'data-input': spec.name });
   if (showTitle) root.append(el('h2', { text: title(spec) }));
@@ -25,6 +57,7 @@ export function create(spec, { index, showTitle, onChange }) {
   const drop = el('label', { id: idFor('drop', index), class: 'drop', for: files.id },
     el('span', {}, hint, el('u', { text: 'choose files' })), files, chosen);
   if (widgets.includes('upload') || widgets.includes('paste') || !widgets.includes('draw')) row.append(drop);
+  if (widgets.includes('camera') && live && navigator.mediaDevices) row.append(camera(spec, index, live));
 
   function choose(list, how = 'ready') {
     state.files = Array.from(list).filter((f) => f.type === '' || f.type.startsWith('image/') || f.name);

@@ -18,17 +18,20 @@ export function stepNames() { return Object.keys(STEPS).sort(); }
 
 const roundHalfUp = (x) => Math.floor(x + 0.5);
 
-// Bytes of an image file -> RGBA float image, EXIF orientation applied, no colour management
+// An image file (Blob) or a picture already decoded (an ImageBitmap: a camera frame, a
+// picture the page decoded) -> RGBA image, EXIF orientation applied, no colour management
 // (Pillow does none either).
-export async function decode(blob, name = 'upload', maxPixels = 40_000_000) {
-  if (!blob.size) throw new PreprocessError(`${name} is empty.`);
-  let bitmap;
-  try {
-    bitmap = await createImageBitmap(blob, {
-      imageOrientation: 'from-image', premultiplyAlpha: 'none', colorSpaceConversion: 'none',
-    });
-  } catch {
-    throw new PreprocessError(`${name} could not be decoded: it is not an image, or it is truncated or corrupt.`);
+export async function decode(source, name = 'upload', maxPixels = 40_000_000) {
+  let bitmap = source;
+  if (source instanceof Blob) {
+    if (!source.size) throw new PreprocessError(`${name} is empty.`);
+    try {
+      bitmap = await createImageBitmap(source, {
+        imageOrientation: 'from-image', premultiplyAlpha: 'none', colorSpaceConversion: 'none',
+      });
+    } catch {
+      throw new PreprocessError(`${name} could not be decoded: it is not an image, or it is truncated or corrupt.`);
+    }
   }
   const { width, height } = bitmap;
   if (width * height > maxPixels) {
@@ -56,18 +59,18 @@ export function run(image, steps, name = 'upload') {
   return out;
 }
 
-export async function prepareImage(blob, steps, name, maxPixels) {
-  return run(await decode(blob, name, maxPixels), steps, name);
+export async function prepareImage(source, steps, name, maxPixels) {
+  return run(await decode(source, name, maxPixels), steps, name);
 }
 
-// Files [{blob, name}] -> the model-ready batch {data, shape, images}; each image must fit
+// Pictures [{blob or bitmap, name}] -> the model-ready batch {data, shape}; each must fit
 // the input's shape (a dynamic height or width takes the picture at its own size).
 export async function prepare(spec, files, { maxPixels = spec.max_pixels, onEach = () => {} } = {}) {
   const want = spec.shape.slice(1);
   let data = null;
   let itemShape = null;
-  for (const [i, { blob, name }] of files.entries()) {
-    const img = await prepareImage(blob, spec.steps || [], name, maxPixels);
+  for (const [i, { blob, bitmap, name }] of files.entries()) {
+    const img = await prepareImage(blob || bitmap, spec.steps || [], name, maxPixels);
     const got = [img.height, img.width, img.channels];
     if (!want.every((d, k) => d === null || d === got[k])) {
       throw new PreprocessError(`${name}: the preprocessing made ${got.join('x')}, the model expects `
