@@ -17,6 +17,7 @@ sys.path.insert(0, str(BENCH))
 
 import baseline_app  # noqa: E402
 import browser_bench  # noqa: E402
+import image_path_bench  # noqa: E402
 import inference_bench  # noqa: E402
 import server_bench  # noqa: E402
 
@@ -55,9 +56,31 @@ def test_visitor_and_page_overhead(browser, small_keras, monkeypatch):
     # the Targets table of BENCHMARKS.md renders from these figures
     import run
 
-    table = run.targets({"MobileNetV2 224": 12.0, "MNIST CNN": 1.5}, figures, {"MNIST CNN": 3.0})
+    table = run.targets({"MobileNetV2 224": 12.0, "MNIST CNN": 1.5}, figures, {"MNIST CNN": 3.0},
+                        {"blob-fused": 9.0, "camera small": 20.0})
     assert "| small: the page's own overhead small next to inference |" in table
     assert "wasm unavailable" in table  # no MobileNetV2 figure was given
+    assert "| MobileNetV2: preprocessing at most 1/4 of inference | not measured | **missed** |" in table
+    assert "| camera: frames per second reported | small 20.0 | reported |" in table
+
+
+def test_image_path_options_and_camera(browser, small_keras, monkeypatch, tmp_path):
+    """Every option of the image path runs and keeps parity with Python; the camera loop runs."""
+    from PIL import Image
+
+    monkeypatch.setattr(image_path_bench, "RUNS", 2)
+    monkeypatch.setattr(image_path_bench, "CAMERA_SECONDS", 1)
+    _, bundle = small_keras
+    photo = tmp_path / "photo.jpg"
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (480, 640, 3), dtype=np.uint8)).save(photo)
+    rows, figures = image_path_bench.options(bundle, photo, browser)
+    assert [r.split(" | ")[0] for r in rows] == ["| " + o for o, _ in image_path_bench.OPTIONS]
+    for row in rows:  # each option either ran with parity, or says why it could not
+        assert "unavailable" in row or float(row.rstrip(" |").rsplit("| ", 1)[1]) < 1e-4, row
+    assert figures["blob-fused"] > 0
+    fps = image_path_bench.camera_fps(bundle, SEVEN, browser.browser_type,
+                                      {"inputs": [{"widgets": ["upload", "camera"]}]})
+    assert isinstance(fps, float) and fps > 0, fps
 
 
 def test_inference_in_every_backend_and_native(browser, small_keras, monkeypatch):

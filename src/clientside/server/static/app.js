@@ -121,7 +121,14 @@ const live = {
       if (!this.running) break;
       const bitmap = await createImageBitmap(video);
       const items = { ...others, [spec.name]: [{ bitmap, name: 'camera frame' }] };
-      const result = await state.predictor.predict(items, 'browser', [bitmap]);
+      let result;
+      try {
+        result = await state.predictor.predict(items, 'browser', [bitmap]);
+      } catch (err) {
+        if (!err.input) throw err;
+        fps.textContent = err.message;  // e.g. nothing to see in this frame: try the next one
+        continue;
+      }
       state.last = { ...result, n: 1 };
       stamps.push(performance.now());
       while (stamps.length > 1 && stamps[stamps.length - 1] - stamps[0] > 2000) stamps.shift();

@@ -33,7 +33,7 @@ export class Predictor {
       return;
     }
     this.pending.delete(id);
-    if (msg.type === 'error') waiter.reject(new Error(msg.message));
+    if (msg.type === 'error') waiter.reject(Object.assign(new Error(msg.message), { input: Boolean(msg.input) }));
     else waiter.resolve(msg);
   }
 

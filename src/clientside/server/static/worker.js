@@ -121,6 +121,7 @@ self.onmessage = async ({ data }) => {
     else if (data.type === 'predict') await predict(data);
     else if (data.type === 'memory') post({ type: 'memory', id: data.id, numTensors: runtime.numTensors() });
   } catch (err) {
-    post({ type: 'error', id: data.id, phase: data.type, message: err && err.message ? err.message : String(err) });
+    const input = Boolean(kinds && err instanceof kinds.InputError);  // this input's fault, not the model's
+    post({ type: 'error', id: data.id, phase: data.type, input, message: err && err.message ? err.message : String(err) });
   }
 };

@@ -46,10 +46,26 @@ export async function decode(source, name = 'upload', maxPixels = 40_000_000) {
   return { data: rgba, height, width, channels: 4 };  // steps read any typed array, write Float32Array
 }
 
+// flatten_alpha then resize on an opaque picture: flatten_alpha would copy the colours as
+// they are, so resize reads them straight from the decoded RGBA (same numbers, one
+// full-size pass fewer).
+function fused(img, step, next) {
+  if (step.op !== 'flatten_alpha' || !next || next.op !== 'resize' || !opaque(img)) return null;
+  const { size } = { ...STEPS.resize.params, ...next };
+  return resize(img, size[0], size[1], 3, 4);
+}
+
 export function run(image, steps, name = 'upload') {
   let out = image;
-  for (const step of steps) {
+  for (let i = 0; i < steps.length; i += 1) {
+    const step = steps[i];
     try {
+      const both = fused(out, step, steps[i + 1]);
+      if (both) {
+        out = both;
+        i += 1;
+        continue;
+      }
       out = runStep(STEPS, out, step);
     } catch (err) {
       if (err instanceof PreprocessError) throw new PreprocessError(`${name}: ${err.message}`);
@@ -222,33 +238,71 @@ export function resampleWeights(inSize, outSize) {
   return rows;
 }
 
-export function resize(img, outH, outW) {
-  const { height: h, width: w, channels: c } = img;
-  const wx = resampleWeights(w, outW);
+// The weights of resampleWeights as flat typed arrays (fewer lookups in the hot loops).
+function weightTable(inSize, outSize) {
+  const rows = resampleWeights(inSize, outSize);
+  const taps = Math.max(1, ...rows.map((r) => r.weights.length));
+  const start = new Int32Array(outSize);
+  const count = new Int32Array(outSize);
+  const weights = new Float64Array(outSize * taps);
+  rows.forEach((r, i) => { start[i] = r.start; count[i] = r.weights.length; weights.set(r.weights, i * taps); });
+  return { start, count, weights, taps };
+}
+
+// Rows then columns, as Pillow does. stride: values per pixel in img.data, of which the
+// first `channels` are resized: an opaque RGBA image is read as RGB where it lies (the
+// fused flatten_alpha + resize), without a full-size copy first.
+export function resize(img, outH, outW, channels = img.channels, stride = img.channels) {
+  const { height: h, width: w, data } = img;
+  const c = channels;
+  const wx = weightTable(w, outW);
   const tmp = new Float64Array(h * outW * c);
   for (let y = 0; y < h; y += 1) {
+    const row = y * w * stride;
     for (let x = 0; x < outW; x += 1) {
-      const { start, weights } = wx[x];
-      for (let k = 0; k < c; k += 1) {
-        let s = 0;
-        for (let j = 0; j < weights.length; j += 1) s += weights[j] * img.data[(y * w + start + j) * c + k];
-        tmp[(y * outW + x) * c + k] = s;
+      const n = wx.count[x];
+      const wo = x * wx.taps;
+      const out = (y * outW + x) * c;
+      let at = row + wx.start[x] * stride;
+      if (c === 3) {  // the usual case: three sums side by side over neighbouring bytes
+        let s0 = 0; let s1 = 0; let s2 = 0;
+        for (let j = 0; j < n; j += 1, at += stride) {
+          const k = wx.weights[wo + j];
+          s0 += k * data[at]; s1 += k * data[at + 1]; s2 += k * data[at + 2];
+        }
+        tmp[out] = s0; tmp[out + 1] = s1; tmp[out + 2] = s2;
+      } else {
+        for (let ch = 0; ch < c; ch += 1) {
+          let sum = 0;
+          for (let j = 0, a = at + ch; j < n; j += 1, a += stride) sum += wx.weights[wo + j] * data[a];
+          tmp[out + ch] = sum;
+        }
       }
     }
   }
-  const wy = resampleWeights(h, outH);
-  const out = make(outH, outW, c);
+  // columns: each output row is a weighted sum of whole input rows (contiguous reads)
+  const wy = weightTable(h, outH);
+  const result = make(outH, outW, c);
+  const line = outW * c;
+  const acc = new Float64Array(line);
   for (let y = 0; y < outH; y += 1) {
-    const { start, weights } = wy[y];
-    for (let x = 0; x < outW; x += 1) {
-      for (let k = 0; k < c; k += 1) {
-        let s = 0;
-        for (let j = 0; j < weights.length; j += 1) s += weights[j] * tmp[((start + j) * outW + x) * c + k];
-        out.data[(y * outW + x) * c + k] = s;
-      }
+    acc.fill(0);
+    const first = wy.start[y];
+    for (let j = 0; j < wy.count[y]; j += 1) {
+      const k = wy.weights[y * wy.taps + j];
+      const from = (first + j) * line;
+      for (let i = 0; i < line; i += 1) acc[i] += k * tmp[from + i];
     }
+    result.data.set(acc, y * line);
   }
-  return out;
+  return result;
+}
+
+function opaque(img) {
+  if (img.channels !== 4) return false;
+  const { data } = img;
+  for (let i = 3; i < data.length; i += 4) if (data[i] !== 255) return false;
+  return true;
 }
 
 registerStep('fit', { size: [20, 20] }, (img, { size }) => {
