@@ -98,6 +98,18 @@ def test_rgb_classifier_with_colour_thumbnails(page, serve, tmp_path):
     pixel = page.evaluate("""() => { const c = document.querySelectorAll('.result canvas.seen')[0];
         return Array.from(c.getContext('2d').getImageData(16, 16, 1, 1).data); }""")
     assert pixel[0] > 150 and pixel[1] < 100 and pixel[2] < 100
+    assert page.query_selector("#pad") is None  # the draw pad only where the contract asks for it
+    # paste from the clipboard: the green picture, as a browser hands a copied image to the page
+    page.evaluate("""async (bytes) => {
+        const file = new File([new Uint8Array(bytes)], 'image.png', { type: 'image/png' });
+        const data = new DataTransfer();
+        data.items.add(file);
+        document.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true }));
+    }""", list(files[1].read_bytes()))
+    assert "1 file pasted" in page.inner_text("#chosen")
+    click_predict(page)
+    np.testing.assert_allclose(only_output(page), keras_predict(model, x[1:2])[0], atol=1e-5)
+    assert page.get_attribute(".result", "data-file") == "pasted-1.png"
     assert page.errors == []
 
 
@@ -200,6 +212,24 @@ def test_table_classifier_from_a_csv_of_200_rows(page, table_page, tmp_path):
     assert len(table) == 200 and [r["id"] for r in table] == [r["id"] for r in rows]
     output = page.evaluate("window.clientside.state.meta.outputs[0].name")
     assert [r[output] for r in table] == [["low", "mid", "high"][k] for k in want.argmax(axis=1)]
+
+
+def test_table_prepared_by_the_server(page, serve, tmp_path):
+    """--prepare server: the page posts the rows as JSON, once, and predicts the same."""
+    model = table_model()
+    folder = export(model, tmp_path / "served", labels=["low", "mid", "high"],
+                    meta={"inputs": [{"kind": "table", "steps": TABLE_STEPS}], "prepare": "server"})
+    url, _ = serve(None, "served", folder=folder)
+    rows = table_rows(12, seed=4)
+    posts = []
+    page.on("request", lambda r: posts.append(r.post_data_json) if r.url.endswith("api/prepare") else None)
+    open_page(page, url)
+    assert page.evaluate("document.body.dataset.prepare") == "server"
+    page.set_input_files("#csv", str(write_csv(rows, tmp_path / "rows.csv")))
+    click_predict(page, ".results-table tr")
+    assert len(posts) == 1 and len(posts[0]["inputs"][page.evaluate("window.clientside.state.meta.inputs[0].name")]) == 12
+    x = table_steps.prepare({"name": "t", "steps": TABLE_STEPS}, rows)
+    np.testing.assert_allclose(only_output(page), keras_predict(model, x)[0], atol=1e-6)
 
 
 @pytest.mark.parametrize("breakage, message", [

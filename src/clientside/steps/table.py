@@ -7,6 +7,7 @@ and reads CSV files from the same steps (static/steps/table.js).
 """
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Callable, Sequence
@@ -44,24 +45,29 @@ def _field(row: dict[str, Any], feature: str) -> Any:
     return row[feature]
 
 
+def _show(value: Any) -> str:
+    """A cell as messages quote it, the same on both sides: strings in quotes, else JSON."""
+    return f"'{value}'" if isinstance(value, str) else json.dumps(value)
+
+
 def number(row: dict[str, Any], feature: str) -> float:
     value = _field(row, feature)
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise FieldError(feature, f"expected a number, got {value!r}")
-    if isinstance(value, str):
-        if not NUMBER.fullmatch(value):
-            raise FieldError(feature, f"expected a number, got {value!r}")
-        value = float(value)
-    if not math.isfinite(value):
-        raise FieldError(feature, f"expected a finite number, got {value!r}")
-    return float(value)
+    if isinstance(value, str) and NUMBER.fullmatch(value):
+        number = float(value)
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        number = float(value)
+    else:
+        raise FieldError(feature, f"expected a number, got {_show(value)}")
+    if not math.isfinite(number):
+        raise FieldError(feature, f"expected a finite number, got {_show(value)}")
+    return number
 
 
 def category(row: dict[str, Any], feature: str, categories: Sequence[str]) -> str:
     value = _field(row, feature)
     text = value.strip(" \t") if isinstance(value, str) else str(value)
     if text not in categories:
-        raise FieldError(feature, f"unknown category {text!r}; expected one of {', '.join(map(repr, categories))}")
+        raise FieldError(feature, f"unknown category '{text}'; expected one of {', '.join(map(_show, categories))}")
     return text
 
 

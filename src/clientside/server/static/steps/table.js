@@ -18,23 +18,24 @@ function field(row, feature) {
   return row[feature];
 }
 
+// A cell as messages quote it, the same on both sides: strings in quotes, else JSON.
+const show = (value) => (typeof value === 'string' ? `'${value}'` : JSON.stringify(value));
+
 export function number(row, feature) {
-  let value = field(row, feature);
-  if (typeof value === 'string') {
-    if (!NUMBER.test(value)) throw new FieldError(feature, `expected a number, got '${value}'`);
-    value = Number(value);
-  } else if (typeof value !== 'number') {
-    throw new FieldError(feature, `expected a number, got ${JSON.stringify(value)}`);
-  }
-  if (!Number.isFinite(value)) throw new FieldError(feature, `expected a finite number, got ${value}`);
-  return value;
+  const value = field(row, feature);
+  let n;
+  if (typeof value === 'string' && NUMBER.test(value)) n = Number(value);
+  else if (typeof value === 'number') n = value;
+  else throw new FieldError(feature, `expected a number, got ${show(value)}`);
+  if (!Number.isFinite(n)) throw new FieldError(feature, `expected a finite number, got ${show(value)}`);
+  return n;
 }
 
 function category(row, feature, categories) {
   const value = field(row, feature);
   const text = typeof value === 'string' ? value.replace(/^[ \t]+|[ \t]+$/g, '') : String(value);
   if (!categories.includes(text)) {
-    throw new FieldError(feature, `unknown category '${text}'; expected one of ${categories.map((c) => `'${c}'`).join(', ')}`);
+    throw new FieldError(feature, `unknown category '${text}'; expected one of ${categories.map(show).join(', ')}`);
   }
   return text;
 }
