@@ -384,3 +384,22 @@ def test_camera_predicts_live(browser, serve, tmp_path):
         context.close()
     finally:
         camera_browser.close()
+
+
+def test_an_output_with_no_other_kind_is_a_tensor(page, serve):
+    keras.utils.set_random_seed(11)
+    x = keras.Input((4,), name="x")
+    grid = keras.layers.Reshape((2, 3), name="grid")(keras.layers.Dense(6)(x))
+    model = randomize(keras.Model(x, [grid, keras.layers.Dense(1, name="score")(x)]))
+    url, folder = serve(model, "tensor_out")
+    kinds = [o["kind"] for o in json.loads((folder / "clientside.json").read_text())["outputs"]]
+    assert kinds == ["tensor", "values"]
+    open_page(page, url)
+    page.fill("#tensor", "[0.5, -1, 2, 0.25]")
+    click_predict(page)
+    outputs = last_outputs(page)
+    want = keras_predict(model, np.asarray([[0.5, -1, 2, 0.25]], np.float32))
+    np.testing.assert_allclose(outputs["grid"], want[0], atol=1e-6)
+    np.testing.assert_allclose(outputs["score"], want[1], atol=1e-6)
+    assert page.inner_text(".output.tensor .label").startswith("[2×3] ")
+    assert page.get_attribute(".output.tensor a.download", "download") == "grid-1.json"
