@@ -403,3 +403,23 @@ def test_an_output_with_no_other_kind_is_a_tensor(page, serve):
     np.testing.assert_allclose(outputs["score"], want[1], atol=1e-6)
     assert page.inner_text(".output.tensor .label").startswith("[2×3] ")
     assert page.get_attribute(".output.tensor a.download", "download") == "grid-1.json"
+
+
+def test_segmentation_mask_drawn_over_the_input(page, serve, tmp_path):
+    keras.utils.set_random_seed(12)
+    model = randomize(keras.Sequential([keras.Input((16, 16, 3)), keras.layers.Conv2D(3, 1, activation="softmax")]))
+    steps = [{"op": "flatten_alpha"}, {"op": "resize", "size": [16, 16]}, {"op": "normalize", "scale": 1 / 255}]
+    url, _ = serve(model, "segment", meta={"inputs": [{"steps": steps}], "outputs": [{"kind": "image", "mode": "mask"}]})
+    photo = png(np.random.default_rng(5).integers(0, 255, (32, 32, 3)), tmp_path / "scene.png")
+    open_page(page, url)
+    page.set_input_files("#files", str(photo))
+    click_predict(page)
+    x = image_steps.prepare_image(photo.read_bytes(), steps)[None]
+    want = keras_predict(model, x)[0]
+    np.testing.assert_allclose(only_output(page), want, atol=1e-5)
+    assert page.query_selector(".output.image .stack img") is not None  # drawn over the input
+    # each pixel coloured by its most likely class: class 0 transparent, the others opaque-ish
+    alpha = page.evaluate("""() => { const c = document.querySelector('[data-testid=output-image]');
+        return Array.from(c.getContext('2d').getImageData(0, 0, 16, 16).data).filter((_, i) => i % 4 === 3); }""")
+    classes = want[0].argmax(axis=-1).ravel()
+    assert [a == 0 for a in alpha] == [c == 0 for c in classes]

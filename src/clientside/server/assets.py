@@ -29,11 +29,11 @@ MIMETYPES = {".js": "text/javascript", ".css": "text/css", ".wasm": "application
 MIN_COMPRESS_BYTES = 1024
 
 #: What the service worker keeps for offline use (relative to the page): every file of the
-#: page (its modules are small) and the TF.js runtime. Only the SIMD wasm binary: the one
+#: page (its modules are small), the TF.js runtime and the CSV reader. Only the SIMD wasm binary: the one
 #: browsers use without cross-origin isolation; another one (threads, no SIMD) is kept by
 #: the service worker once a visit has fetched it.
 SHELL_VENDOR = ["tf-core.min.js", "tf-layers.min.js", "tf-backend-wasm.min.js",
-                "tfjs-backend-wasm-simd.wasm"]
+                "tfjs-backend-wasm-simd.wasm", "papaparse.min.js"]
 
 #: The modules app.js imports, preloaded by the page so they download in parallel.
 PAGE_MODULES = ["predictor.js", "results.js", "draw.js", "inputs/index.js", "inputs/common.js",

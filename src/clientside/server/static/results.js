@@ -62,7 +62,7 @@ export function renderCards({ info, items, outputs, feeds, n, ms }) {
   const cards = [];
   for (let i = 0; i < n; i += 1) {
     const first = info.inputs[0];
-    const card = el('li', 'result');
+    const card = el('li', info.inputs.some((s) => s.kind === 'image') ? 'result' : 'result wide');
     card.dataset.file = itemName(first, items[first.name][i], i);
     const previews = el('div', 'previews');
     const background = [];
@@ -72,7 +72,7 @@ export function renderCards({ info, items, outputs, feeds, n, ms }) {
       previews.append(...nodes);
     }
     const head = el('div', 'head');
-    head.append(el('div', 'name', card.dataset.file));
+    if (first.kind === 'image') head.append(el('div', 'name', card.dataset.file));  // the others show themselves
     const per = n > 1 ? ` (batch of ${n}: ${(ms.predict / n).toFixed(2)} ms each)` : '';
     head.append(el('div', 'time', `predicted in ${ms.predict.toFixed(1)} ms${per}`));
     const body = el('div', 'outputs');

@@ -22,5 +22,5 @@ export function render(spec, output, i) {
 export function columns(spec, output, i) {
   const probs = scores(spec, row(output, i));
   const [[best, p]] = topK(probs, 1);
-  return [[spec.name, name(spec, best)], [`${spec.name} probability`, percent(p)]];
+  return [[spec.label || spec.name, name(spec, best)], [`${spec.label || spec.name} probability`, percent(p)]];
 }

@@ -29,5 +29,5 @@ export function render(spec, output, i) {
 }
 
 export function columns(spec, output, i) {
-  return [[spec.name, on(spec, scores(spec, row(output, i))).join('; ')]];
+  return [[spec.label || spec.name, on(spec, scores(spec, row(output, i))).join('; ')]];
 }
