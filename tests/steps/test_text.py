@@ -74,3 +74,45 @@ def test_prepare_pads_a_batch_for_a_model_of_any_length():
 def test_bad_text_steps_are_refused_naming_the_step(steps, words):
     with pytest.raises(ValueError, match=words.replace("[", r"\[").replace("(", r"\(").replace(")", r"\)")):
         text.validate({"name": "t", "shape": [None, 20], "dtype": "int32", "kind": "text", "steps": steps}, "inputs[0]")
+
+
+class Vectorizer:
+    """What input_from_vectorizer reads of a TextVectorization (the real one needs TensorFlow)."""
+
+    def __init__(self, vocabulary, **config):
+        self.vocabulary = vocabulary
+        self.config = {"name": "text_vectorization", "standardize": "lower_and_strip_punctuation",
+                       "split": "whitespace", "ngrams": None, "output_mode": "int", **config}
+
+    def get_vocabulary(self):
+        return self.vocabulary
+
+    def get_config(self):
+        return self.config
+
+
+class Tokenizer:
+    def __init__(self, word_index, **options):
+        self.word_index = word_index
+        self.filters, self.lower, self.split, self.char_level = text.TOKENIZER_FILTERS, True, " ", False
+        self.num_words, self.oov_token = options.get("num_words"), options.get("oov_token")
+
+
+def test_entries_from_a_vectorizer_and_a_tokenizer_reproduce_keras():
+    golden = GOLDEN["text_vectorization"]
+    entry = text.input_from_vectorizer(Vectorizer(golden["vocabulary"], output_sequence_length=20))
+    assert [text.run(line, entry["steps"]) for line in CORPUS] == golden["ids"]
+    golden = GOLDEN["tokenizer"]
+    entry = text.input_from_tokenizer(Tokenizer(golden["word_index"], num_words=250, oov_token="<OOV>"), maxlen=16)
+    assert [text.run(line, entry["steps"]) for line in CORPUS] == golden["ids"]
+
+
+@pytest.mark.parametrize("config, words", [
+    ({"output_mode": "tf_idf"}, "output_mode='tf_idf' is not supported"),
+    ({"standardize": "custom_fn"}, "cannot run in the browser"),
+    ({"split": "character"}, "split='character' is not supported"),
+    ({"ngrams": 2}, "ngrams=2 is not supported"),
+])
+def test_a_vectorizer_the_steps_cannot_reproduce_is_refused(config, words):
+    with pytest.raises(ValueError, match=words):
+        text.input_from_vectorizer(Vectorizer(["", "[UNK]"], **config))

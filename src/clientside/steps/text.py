@@ -182,3 +182,47 @@ def prepare(spec: dict[str, Any], items: Sequence[Any], limits: Any = None) -> n
             raise InputError(f"{spec['name']}[{i}]: the steps made {len(r)} ids, the model takes {fixed} "
                              "(add a pad step)", status=422)
     return as_batch([np.asarray(r) for r in rows], spec.get("dtype", "float32"))
+
+
+# --- from the objects a Keras project already has -----------------------------------------
+
+def input_from_vectorizer(vectorizer: Any, *, name: str | None = None, multiline: bool = True) -> dict[str, Any]:
+    """A text input entry (for --meta / export(meta=...)) from a keras.layers.TextVectorization
+    that was adapted or given a vocabulary. Refuses the settings the steps cannot reproduce."""
+    config = vectorizer.get_config()
+    where = f"TextVectorization {config.get('name', '')!r}".strip()
+    if config.get("output_mode", "int") != "int":
+        raise ValueError(f"{where}: output_mode={config['output_mode']!r} is not supported; only 'int' "
+                         "(token ids) is. Put the vectorizer's other modes inside the model instead.")
+    standardize = config.get("standardize")
+    if standardize not in (None, *STANDARDIZE_MODES):
+        raise ValueError(f"{where}: standardize={standardize!r} (a custom function) cannot run in the browser; "
+                         f"use one of {', '.join(STANDARDIZE_MODES)} or None.")
+    if config.get("split", "whitespace") != "whitespace":
+        raise ValueError(f"{where}: split={config['split']!r} is not supported; only 'whitespace' is.")
+    if config.get("ngrams"):
+        raise ValueError(f"{where}: ngrams={config['ngrams']!r} is not supported.")
+    steps: list[dict[str, Any]] = []
+    if standardize:
+        steps.append({"op": "standardize", "mode": standardize})
+    steps += [{"op": "split"}, {"op": "vocabulary", "tokens": [str(t) for t in vectorizer.get_vocabulary()]}]
+    if config.get("output_sequence_length"):
+        steps.append({"op": "pad", "length": int(config["output_sequence_length"])})
+    entry = {"kind": "text", "multiline": multiline, "steps": steps}
+    return {"name": name, **entry} if name else entry
+
+
+def input_from_tokenizer(tokenizer: Any, maxlen: int, *, padding: str = "pre", truncating: str = "pre",
+                         name: str | None = None, multiline: bool = True) -> dict[str, Any]:
+    """A text input entry from a legacy keras.preprocessing.text.Tokenizer and the arguments
+    given to pad_sequences (pre-padding and pre-truncating are its defaults)."""
+    if getattr(tokenizer, "char_level", False):
+        raise ValueError("Tokenizer(char_level=True) is not supported.")
+    steps = [
+        {"op": "tokenize", "filters": tokenizer.filters, "lower": bool(tokenizer.lower), "split": tokenizer.split},
+        {"op": "word_index", "index": dict(tokenizer.word_index), "num_words": tokenizer.num_words,
+         "oov_token": tokenizer.oov_token},
+        {"op": "pad", "length": int(maxlen), "padding": padding, "truncating": truncating},
+    ]
+    entry = {"kind": "text", "multiline": multiline, "steps": steps}
+    return {"name": name, **entry} if name else entry
