@@ -66,7 +66,8 @@ def test_format_1_bundles_still_load(small_bundle, tmp_path):
 
 def test_meta_is_merged_by_name_and_errors_name_the_bad_field(small_bundle, tmp_path):
     meta = tmp_path / "meta.json"
-    meta.write_text(json.dumps({"outputs": [{"name": "dense", "kind": "multilabel", "threshold": 0.3}]}))
+    output = written(small_bundle)["outputs"][0]["name"]  # Keras numbers layer names per process
+    meta.write_text(json.dumps({"outputs": [{"name": output, "kind": "multilabel", "threshold": 0.3}]}))
     bundle = load_bundle(small_bundle, meta=meta)
     assert bundle.outputs[0]["kind"] == "multilabel" and bundle.outputs[0]["threshold"] == 0.3
     meta.write_text(json.dumps({"outputs": [{"name": "nope", "kind": "values"}]}))

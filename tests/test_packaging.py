@@ -65,6 +65,19 @@ def test_the_wheel_carries_tfjs_as_locked(installed):
         assert (Path(root) / rel).read_bytes() == (REPO / "node_modules" / rel).read_bytes()
 
 
+def test_the_wheel_carries_the_page_and_the_schema(installed):
+    """Every file of the page (its module folders included) and the contract's schema."""
+    python, _ = installed
+    code = "import clientside, pathlib; print(pathlib.Path(clientside.__file__).parent)"
+    package = Path(run(python, "-c", code, env=user_env(python), cwd="/").stdout.strip())
+    source = REPO / "src" / "clientside"
+    wanted = [p.relative_to(source) for p in (source / "server" / "static").rglob("*") if p.is_file()]
+    wanted += [Path("bundle.schema.json"), Path("server/templates/index.html")]
+    assert len(wanted) > 30
+    for rel in wanted:
+        assert (package / rel).read_bytes() == (source / rel).read_bytes(), rel
+
+
 def test_serving_needs_no_keras_jax_or_torch(installed, small_bundle):
     python, _ = installed
     code = (f"import importlib.util, sys; from clientside import create_app; "
