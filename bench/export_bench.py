@@ -59,7 +59,8 @@ def child(kind: str, out: str) -> None:
         meta = json.loads((folder / "clientside.json").read_text())
         results[variant] = {"seconds": seconds, "peak_extra": peak, "traced_peak": traced_peak,
                             "weights_bytes": weights_bytes, "params": meta["params"],
-                            "bytes": sum(s["size"] for s in meta["shards"]), "folder": str(folder)}
+                            "bytes": sum(f["size"] for f in meta["files"] if f["path"] != "model.json"),
+                            "folder": str(folder)}
     print(json.dumps(results))
 
 

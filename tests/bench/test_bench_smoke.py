@@ -17,6 +17,7 @@ sys.path.insert(0, str(BENCH))
 
 import baseline_app  # noqa: E402
 import browser_bench  # noqa: E402
+import export_bench  # noqa: E402
 import image_path_bench  # noqa: E402
 import inference_bench  # noqa: E402
 import server_bench  # noqa: E402
@@ -117,3 +118,12 @@ def test_reliability_section(small_keras, monkeypatch):
     section, result = reliability_bench.run(small_keras[1], SEVEN, SEVEN)
     assert "## Reliability" in section and "**FAILED**" not in section, section
     assert result["passed"]
+
+
+def test_export_measure(small_keras, tmp_path):
+    """The export section's measurement of each quantization variant, on a small model."""
+    keras_file, _ = small_keras
+    results = export_bench.measure(str(keras_file), tmp_path / "small")
+    assert sorted(results) == sorted(export_bench.VARIANTS)
+    sizes = {v: r["bytes"] for v, r in results.items()}
+    assert sizes["float32"] > sizes["float16"] > sizes["uint8"] > 0 and results["float32"]["params"] > 0
