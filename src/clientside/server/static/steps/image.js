@@ -18,6 +18,16 @@ export function stepNames() { return Object.keys(STEPS).sort(); }
 
 const roundHalfUp = (x) => Math.floor(x + 0.5);
 
+// One canvas to read pixels through, reused while pictures keep their size (camera frames,
+// a batch of photos): allocating one per picture costs more than the read itself.
+let scratchCtx = null;
+function scratch(width, height) {
+  if (!scratchCtx || scratchCtx.canvas.width !== width || scratchCtx.canvas.height !== height) {
+    scratchCtx = new OffscreenCanvas(width, height).getContext('2d', { willReadFrequently: true });
+  }
+  return scratchCtx;
+}
+
 // An image file (Blob) or a picture already decoded (an ImageBitmap: a camera frame, a
 // picture the page decoded) -> RGBA image, EXIF orientation applied, no colour management
 // (Pillow does none either).
@@ -38,8 +48,8 @@ export async function decode(source, name = 'upload', maxPixels = 40_000_000) {
     bitmap.close();
     throw new PreprocessError(`${name} is ${width}x${height} pixels; the limit is ${maxPixels.toLocaleString('en')} pixels.`);
   }
-  const canvas = new OffscreenCanvas(width, height);
-  const ctx = canvas.getContext('2d', { willReadFrequently: true });
+  const ctx = scratch(width, height);
+  ctx.clearRect(0, 0, width, height);
   ctx.drawImage(bitmap, 0, 0);
   bitmap.close();
   const rgba = ctx.getImageData(0, 0, width, height).data;
