@@ -7,11 +7,28 @@ from .bundle import Bundle, load_bundle  # noqa: E402
 from .errors import BundleError, ClientsideError, ExportError, InputError  # noqa: E402
 
 
-def export(*args, **kwargs):  # type: ignore[no-untyped-def]
-    """Export a Keras model to a bundle; see clientside.exporter.writer.export (needs Keras)."""
+def export(model, out_dir, **kwargs):  # type: ignore[no-untyped-def]
+    """Export a model to a bundle:
+    - a Keras model (or .keras/.h5 path): TF.js, see clientside.exporter.writer.export;
+    - a torch.nn.Module (with example_inputs=[...]): ONNX, see exporter.onnx.export_torch;
+    - an .onnx path or an onnx.ModelProto: ONNX, see exporter.onnx.export_onnx.
+    """
+    import os
+    import sys
+
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(model, torch.nn.Module):
+        from .exporter.onnx import export_torch
+
+        return export_torch(model, out_dir, kwargs.pop("example_inputs"), **kwargs)
+    if (isinstance(model, (str, os.PathLike)) and str(model).endswith(".onnx")) or \
+            type(model).__name__ == "ModelProto":
+        from .exporter.onnx import export_onnx
+
+        return export_onnx(model, out_dir, **kwargs)
     from .exporter import export as _export
 
-    return _export(*args, **kwargs)
+    return _export(model, out_dir, **kwargs)
 
 
 def create_app(*args, **kwargs):  # type: ignore[no-untyped-def]

@@ -29,11 +29,12 @@ BUNDLE_FORMAT = contract.FORMAT
 #: a shard named `<stem>.<first 16 hex digits of its sha256>.bin` changes name whenever its
 #: content changes, so it may be cached forever; any other name is revalidated.
 HASH_CHARS = 16
-HASHED_SHARD_SUFFIX = r"\.[0-9a-f]{%d}\.bin" % HASH_CHARS
+MODEL_FILE_SUFFIXES = (".bin", ".onnx")
+HASHED_SHARD_SUFFIX = r"\.[0-9a-f]{%d}\.(?:bin|onnx)" % HASH_CHARS
 
 
-def hashed_shard_name(stem: str, sha256: str) -> str:
-    return f"{stem}.{sha256[:HASH_CHARS]}.bin"
+def hashed_shard_name(stem: str, sha256: str, suffix: str = ".bin") -> str:
+    return f"{stem}.{sha256[:HASH_CHARS]}{suffix}"
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,8 @@ class ShardFile:
     @property
     def hashed_name(self) -> bool:
         """True when the file name carries its content hash: it can be cached forever."""
-        return bool(self.sha256) and self.path.endswith(hashed_shard_name("", self.sha256))
+        return bool(self.sha256) and any(self.path.endswith(hashed_shard_name("", self.sha256, suffix))
+                                         for suffix in MODEL_FILE_SUFFIXES)
 
     def entry(self) -> dict[str, Any]:
         return {"path": self.path, "size": self.size, "sha256": self.sha256}
@@ -54,7 +56,7 @@ class ShardFile:
 @dataclass
 class Bundle:
     root: Path
-    model_json: dict[str, Any]
+    model_json: dict[str, Any] | None  # None for an ONNX model (one .onnx file)
     contract: dict[str, Any]
     shards: list[ShardFile] = field(default_factory=list)
 
@@ -65,6 +67,10 @@ class Bundle:
     @property
     def content_hash(self) -> str:
         return self.contract["content_hash"]
+
+    @property
+    def runtime(self) -> str:
+        return self.contract["runtime"]
 
     @property
     def prepare(self) -> str | None:
@@ -169,14 +175,19 @@ def load_bundle(root: str | os.PathLike, *, labels: Sequence[str] | None = None,
     folder) sees an absolute path.
     """
     root = Path(root).expanduser().resolve()
+    options = dict(labels=labels, preprocess_steps=preprocess_steps, meta=meta)
+    if root.is_file() and root.suffix == ".onnx":
+        return _plain_onnx(root, **options)
     if not root.is_dir():
-        raise BundleError(f"{root} is not a folder: expected a folder holding {MODEL_JSON}.")
+        raise BundleError(f"{root} is not a folder: expected a folder holding {MODEL_JSON}, or an .onnx file.")
+    meta_path = root / BUNDLE_JSON
+    stored = _read_json(meta_path, "") if meta_path.exists() else {}
+    if stored.get("runtime") == contract.RUNTIME_ONNX:
+        return _onnx_bundle(root, stored, verify_hashes, **options)
     model_json = _read_json(root / MODEL_JSON, "a bundle holds the TF.js model.json")
     if model_json.get("format", "layers-model") != "layers-model" or "modelTopology" not in model_json:
         raise BundleError(f"{root / MODEL_JSON} is not a TF.js layers model "
                           "(format 'layers-model' with a modelTopology).")
-    meta_path = root / BUNDLE_JSON
-    stored = _read_json(meta_path, "") if meta_path.exists() else {}
     fmt = stored.get("format", 1) if stored else None
     if fmt not in (None, 1, contract.FORMAT):
         raise BundleError(f"{meta_path}: format {fmt!r} is newer than this clientside reads "
@@ -207,6 +218,46 @@ def load_bundle(root: str | os.PathLike, *, labels: Sequence[str] | None = None,
                          preset=contract.resolve_preset(preprocess_steps))
     contract.validate(doc, source)
     return Bundle(root=root, model_json=model_json, contract=doc, shards=shards)
+
+
+def _merged(doc: dict[str, Any], source: str, labels, preprocess_steps, meta) -> dict[str, Any]:
+    doc = contract.merge(doc, meta=contract.load_meta(meta), labels=labels,
+                         preset=contract.resolve_preset(preprocess_steps))
+    return contract.validate(doc, source)
+
+
+def _onnx_bundle(root: Path, stored: dict[str, Any], verify: bool, **options: Any) -> Bundle:
+    """A bundle for onnxruntime-web: its contract lists the one .onnx file."""
+    if stored.get("format") != contract.FORMAT:
+        raise BundleError(f"{root / BUNDLE_JSON}: an ONNX bundle needs format {contract.FORMAT}.")
+    listed = {f["path"]: f for f in stored.get("files", []) if isinstance(f, dict) and "path" in f}
+    files = [_measure(root, rel, listed, verify) for rel in listed]
+    doc = _merged(dict(stored), str(root / BUNDLE_JSON), **options)
+    return Bundle(root=root, model_json=None, contract=doc, shards=files)
+
+
+def _plain_onnx(path: Path, **options: Any) -> Bundle:
+    """An .onnx file from any tool: inputs and outputs from its graph (what it cannot say
+    comes from --labels, --preprocess and --meta)."""
+    try:
+        from .exporter import onnx as onnx_export
+    except ImportError as exc:  # pragma: no cover - the exporter package imports only stdlib + numpy
+        raise BundleError(str(exc)) from None
+    from .errors import ExportError
+
+    try:
+        model = onnx_export.load(path)
+        found = onnx_export.problems(model)
+        if found:
+            raise BundleError(f"{path} cannot run in onnxruntime-web:\n" + "\n".join(f"  - {p}" for p in found))
+        inputs, outputs = onnx_export.io_entries(model)
+    except ExportError as exc:
+        raise BundleError(exc.message) from None
+    file = _measure(path.parent, path.name, {}, True)
+    doc = {"format": contract.FORMAT, "name": _folder_name(path.with_suffix("")), "runtime": contract.RUNTIME_ONNX,
+           "files": [file.entry()], "content_hash": file.sha256[:HASH_CHARS], "inputs": inputs, "outputs": outputs}
+    doc = _merged(doc, f"{path.name} (inferred from its graph)", **options)
+    return Bundle(root=path.parent, model_json=None, contract=doc, shards=[file])
 
 
 def _folder_name(root: Path) -> str:

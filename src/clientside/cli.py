@@ -87,7 +87,11 @@ def export_command(model: str, out_dir: Path, labels: str | None, preprocess: st
                    meta: str | None, shard_size: int, allow_unknown: tuple[str, ...], quantize: str | None,
                    quantize_patterns: tuple[str, ...], verify: bool, inputs_path: str | None,
                    tolerance: float | None) -> None:
-    """Export a Keras 3 MODEL (.keras or .h5) to a TF.js bundle in OUT_DIR."""
+    """Export MODEL to a bundle in OUT_DIR: a Keras 3 model (.keras or .h5) for TF.js, or an
+    .onnx file (from any tool) for ONNX Runtime Web."""
+    if model.endswith(".onnx"):
+        _export_onnx(model, out_dir, labels, preprocess, meta, tolerance)
+        return
     from .bundle import load_bundle
     from .exporter import export
     from .exporter.writer import describe, load_model
@@ -106,6 +110,22 @@ def export_command(model: str, out_dir: Path, labels: str | None, preprocess: st
     click.echo(describe(written.contract))
     if verify:
         _verify(keras_model, out_dir, inputs_path, tolerance)
+
+
+def _export_onnx(model: str, out_dir: Path, labels: str | None, preprocess: str | None, meta: str | None,
+                 tolerance: float | None) -> None:
+    from .bundle import load_bundle
+    from .exporter.onnx import export_onnx
+    from .exporter.writer import describe
+
+    try:
+        export_onnx(model, out_dir, labels=_labels(labels), preprocess=preprocess, meta=meta,
+                    generated_by=f"{Path(model).name}")
+        written = load_bundle(out_dir)
+    except ClientsideError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"bundle written to {out_dir} (runtime: onnx; onnxruntime ran it on random inputs)")
+    click.echo(describe(written.contract))
 
 
 def _verify(model, out_dir: Path, inputs_path: str | None, tolerance: float | None) -> None:

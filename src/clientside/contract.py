@@ -24,6 +24,7 @@ FORMAT = 2
 DYNAMIC_MAX_PIXELS = 4_000_000
 SCHEMA_PATH = Path(__file__).with_name("bundle.schema.json")
 RUNTIME_TFJS = "tfjs-layers"
+RUNTIME_ONNX = "onnx"
 
 Doc = dict[str, Any]
 
@@ -90,7 +91,11 @@ def input_entry(name: str, shape: Sequence[int | None], dtype: str = "float32",
     gets the steps that make a picture fit (no scaling: pixels stay 0..255), anything
     else is a tensor. Text and tables need their steps declared (--meta)."""
     shape = list(shape)
-    dtype = "int32" if "int" in dtype else "float32"
+    dtype = "int64" if "int64" in dtype else "int32" if "int" in dtype else "float32"
+    if len(shape) == 4 and shape[1] in (1, 3) and shape[-1] not in (1, 3, 4) and not feeds_embedding:
+        # channels first (PyTorch): [batch, channels, height, width]
+        entry = input_entry(name, [shape[0], shape[2], shape[3], shape[1]], dtype)
+        return {**entry, "shape": shape, "layout": "nchw"}
     if len(shape) == 4 and shape[-1] in (1, 3, 4) and not feeds_embedding:
         entry = {"name": name, "shape": shape, "dtype": dtype, "kind": "image",
                  "widgets": ["upload", "paste"], "steps": image_fit_steps(shape)}

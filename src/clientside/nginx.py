@@ -52,7 +52,7 @@ def server_block(root: str | Path, *, listen: str = "80", server_name: str = "_"
 
     # Content-hashed: the folder name (assets) or the file name (shards) changes with the content.
     location /assets/ {{
-        types {{ text/html html; text/css css; text/javascript js; application/wasm wasm;
+        types {{ text/html html; text/css css; text/javascript js mjs; application/wasm wasm;
                 image/svg+xml svg; application/json json; }}
 {immutable}
     }}
@@ -66,8 +66,8 @@ def server_block(root: str | Path, *, listen: str = "80", server_name: str = "_"
 {revalidate}
     }}
     location / {{
-        types {{ text/html html; text/css css; text/javascript js; application/wasm wasm;
-                image/svg+xml svg; application/json json; application/octet-stream bin; }}
+        types {{ text/html html; text/css css; text/javascript js mjs; application/wasm wasm;
+                image/svg+xml svg; application/json json; application/octet-stream bin onnx; }}
         try_files $uri $uri/ =404;
 {revalidate}
     }}

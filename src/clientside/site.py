@@ -31,7 +31,7 @@ from .server.assets import PAGE_MODULES, all_files, assets_version, shell_files
 from .server.pages import service_worker
 from .vendor import find_vendor_root
 
-COMPRESS_SUFFIXES = (".html", ".js", ".css", ".json", ".svg", ".wasm", "")
+COMPRESS_SUFFIXES = (".html", ".js", ".mjs", ".css", ".json", ".svg", ".wasm", "")
 MIN_COMPRESS_BYTES = 1024
 
 
@@ -51,6 +51,11 @@ def with_hashed_shards(bundle: Bundle) -> Bundle:
     """The bundle as a static host serves it: every shard under a content-hashed name (a
     plain TF.js folder's `group1-shard1of1.bin` becomes `group1-shard1of1.<hash>.bin`, and
     model.json says so), so that the one caching rule, hashed names immutable, holds."""
+    if bundle.model_json is None:  # ONNX: one file, named by its content unless it came from elsewhere
+        shards = [s if s.hashed_name else dataclasses.replace(s, path=hashed_shard_name(
+            s.path.removesuffix(".onnx"), s.sha256, ".onnx")) for s in bundle.shards]
+        return dataclasses.replace(bundle, shards=shards,
+                                   contract={**bundle.contract, "files": [s.entry() for s in shards]})
     renamed = {s.path: s.path if s.hashed_name else hashed_shard_name(s.path.removesuffix(".bin"), s.sha256)
                for s in bundle.shards}
     model_json = json.loads(json.dumps(bundle.model_json))
@@ -74,10 +79,12 @@ def _model_page(bundle: Bundle, out: Path, assets: str, vendor_root: Path, versi
     _write(out / "index.html", _render("index.html", title=f"clientside: {bundle.name}",
                                        info=info, static=f"{assets}static/", modules=PAGE_MODULES))
     _write(out / "api" / "model", json.dumps(info))
-    _write(out / "model" / MODEL_JSON, json.dumps(built.model_json, separators=(",", ":")))  # as in files
+    if built.model_json is not None:
+        _write(out / "model" / MODEL_JSON, json.dumps(built.model_json, separators=(",", ":")))  # as in files
+    (out / "model").mkdir(parents=True, exist_ok=True)
     for source, shard in zip(bundle.shards, built.shards):
         shutil.copyfile(bundle.root / source.path, out / "model" / shard.path)
-    shell = ["./", *(f"{assets}{name}" for name in shell_files(vendor_root))]
+    shell = ["./", *(f"{assets}{name}" for name in shell_files(vendor_root, bundle.runtime))]
     _write(out / "sw.js", service_worker(shell, f"{version}-{bundle.content_hash}"))
 
 
@@ -92,7 +99,8 @@ def build(bundle_dirs: Sequence[BundleSpec] | Mapping[str, str | os.PathLike], o
     tmp = out.with_name(f".{out.name}.building")
     shutil.rmtree(tmp, ignore_errors=True)
     version = assets_version(vendor_root)
-    for name, path in all_files(vendor_root).items():  # with the fallback backends
+    runtimes = sorted({b.runtime for b in bundles})
+    for name, path in all_files(vendor_root, runtimes).items():  # with the fallback backends
         _write(tmp / "assets" / version / name, path.read_bytes())
     if len(bundles) == 1:
         _model_page(bundles[0], tmp, f"assets/{version}/", vendor_root, version)

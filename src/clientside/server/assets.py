@@ -14,6 +14,7 @@ import hashlib
 import os
 import threading
 from dataclasses import dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
 
 from flask import Response, request
@@ -24,7 +25,7 @@ from ..vendor import VENDOR_FILES
 STATIC = Path(__file__).with_name("static")
 TEMPLATES = Path(__file__).with_name("templates")
 
-MIMETYPES = {".js": "text/javascript", ".css": "text/css", ".wasm": "application/wasm",
+MIMETYPES = {".js": "text/javascript", ".mjs": "text/javascript", ".css": "text/css", ".wasm": "application/wasm",
              ".svg": "image/svg+xml", ".json": "application/json", ".html": "text/html"}
 MIN_COMPRESS_BYTES = 1024
 
@@ -32,8 +33,11 @@ MIN_COMPRESS_BYTES = 1024
 #: page (its modules are small), the TF.js runtime and the CSV reader. Only the SIMD wasm binary: the one
 #: browsers use without cross-origin isolation; another one (threads, no SIMD) is kept by
 #: the service worker once a visit has fetched it.
-SHELL_VENDOR = ["tf-core.min.js", "tf-layers.min.js", "tf-backend-wasm.min.js",
-                "tfjs-backend-wasm-simd.wasm", "papaparse.min.js"]
+SHELL_VENDOR = {
+    "tfjs-layers": ["tf-core.min.js", "tf-layers.min.js", "tf-backend-wasm.min.js", "tfjs-backend-wasm-simd.wasm"],
+    "onnx": ["ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm"],
+}
+SHELL_ALWAYS = ["papaparse.min.js"]
 
 #: The modules app.js imports, preloaded by the page so they download in parallel.
 PAGE_MODULES = ["predictor.js", "results.js", "draw.js", "inputs/index.js", "inputs/common.js",
@@ -49,17 +53,28 @@ def static_files() -> dict[str, Path]:
             if p.is_file() and p.name != "sw.js"}
 
 
-def shell_files(vendor_root: Path) -> dict[str, Path]:
-    """The page's own files and the TF.js files it needs offline: name -> file on disk."""
+def shell_files(vendor_root: Path, runtime: str = "tfjs-layers") -> dict[str, Path]:
+    """The page's own files and the runtime files it needs offline: name -> file on disk.
+    Only the bundle's own runtime: a TF.js page keeps no ONNX Runtime, and the reverse."""
     files = static_files()
-    files.update({f"vendor/{n}": vendor_root / VENDOR_FILES[n] for n in SHELL_VENDOR})
+    files.update({f"vendor/{n}": vendor_root / VENDOR_FILES[n] for n in SHELL_VENDOR[runtime] + SHELL_ALWAYS})
     return files
 
 
-def all_files(vendor_root: Path) -> dict[str, Path]:
-    """Everything the page may load: the shell plus the fallback backends."""
+#: The vendored files each runtime may load in the page (the rest of VENDOR_FILES is for Node).
+RUNTIME_FILES = {
+    "tfjs-layers": sorted(n for n in VENDOR_FILES if n.startswith(("tf-", "tfjs-"))),
+    "onnx": ["ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm"],
+}
+
+
+def all_files(vendor_root: Path, runtimes: Sequence[str] | None = None) -> dict[str, Path]:
+    """Everything the page may load: the shell plus the fallback backends; with runtimes,
+    only those runtimes' files (a static build of TF.js bundles carries no ONNX Runtime)."""
     files = static_files()
-    files.update({f"vendor/{n}": vendor_root / rel for n, rel in VENDOR_FILES.items()})
+    names = VENDOR_FILES if runtimes is None else \
+        [n for r in runtimes for n in RUNTIME_FILES[r]] + SHELL_ALWAYS
+    files.update({f"vendor/{n}": vendor_root / VENDOR_FILES[n] for n in names})
     return files
 
 
@@ -164,6 +179,6 @@ class AssetStore:
     def get(self, name: str) -> Asset | None:
         return self.assets.get(name)
 
-    def shell_urls(self) -> list[str]:
+    def shell_urls(self, runtime: str = "tfjs-layers") -> list[str]:
         """The service worker's list, relative to the page."""
-        return [self.prefix + name for name in shell_files(self.vendor_root)]
+        return [self.prefix + name for name in shell_files(self.vendor_root, runtime)]

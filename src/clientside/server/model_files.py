@@ -25,6 +25,21 @@ def _with_shard_prefix(model_json: dict, prefix: str) -> bytes:
 
 def make_blueprint(bundle: Bundle) -> Blueprint:
     bp = Blueprint("model_files", __name__)
+    if bundle.model_json is not None:
+        _tfjs_routes(bp, bundle)
+
+    @bp.get("/model/<path:name>")
+    def shard(name: str):
+        info = bundle.shard(name)
+        if info is None:
+            abort(404, description=f"No weight file named {name!r} in this model.")
+        return file_response(bundle.root / info.path, OCTET, etag=info.sha256, immutable=info.hashed_name)
+
+    return bp
+
+
+def _tfjs_routes(bp: Blueprint, bundle: Bundle) -> None:
+    """model.json at its canonical URL and at the article's /model."""
     canonical = (bundle.root / MODEL_JSON).read_bytes()
     article = _with_shard_prefix(bundle.model_json, "model/")
     canonical_etag, article_etag = etag_of(canonical), etag_of(article)
@@ -36,12 +51,3 @@ def make_blueprint(bundle: Bundle) -> Blueprint:
     @bp.get(f"/model/{MODEL_JSON}")
     def model_json():
         return bytes_response(canonical, "application/json", etag=canonical_etag)
-
-    @bp.get("/model/<path:name>")
-    def shard(name: str):
-        info = bundle.shard(name)
-        if info is None:
-            abort(404, description=f"No weight file named {name!r} in this model.")
-        return file_response(bundle.root / info.path, OCTET, etag=info.sha256, immutable=info.hashed_name)
-
-    return bp

@@ -21,7 +21,7 @@ def make_blueprint(vendor_root: Path, title: str, info: dict) -> Blueprint:
     """info: what GET /api/model says (the page carries it, saving a round trip)."""
     bp = Blueprint("pages", __name__, template_folder="templates")
     store = AssetStore(vendor_root)
-    sw_body = service_worker(["./", *store.shell_urls()], store.version)
+    sw_body = service_worker(["./", *store.shell_urls(info["runtime"])], store.version)
     sw_etag = etag_of(sw_body)
     page: list[tuple[bytes, str]] = []  # rendered on the first request (needs the app)
 

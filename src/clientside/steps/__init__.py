@@ -60,5 +60,8 @@ def check_params(steps: Any, registry: dict[str, Callable[..., Any]], where: str
             raise ValueError(f"{where}[{i}] ({s['op']}): {exc}. Received: {s!r}") from None
 
 
+DTYPES = {"float32": np.float32, "int32": np.int32, "int64": np.int64}
+
+
 def as_batch(rows: Sequence[np.ndarray], dtype: str) -> np.ndarray:
-    return np.stack([np.asarray(r) for r in rows]).astype(np.int32 if dtype == "int32" else np.float32)
+    return np.stack([np.asarray(r) for r in rows]).astype(DTYPES.get(dtype, np.float32))

@@ -111,11 +111,18 @@ STEPS = _STEPS
 WIDGETS = ("upload", "paste", "draw", "camera")
 
 
+def item_shape(spec: dict[str, Any]) -> list[int | None]:
+    """[height, width, channels] of one picture, whatever the input's layout."""
+    shape = spec["shape"]
+    return [shape[2], shape[3], shape[1]] if spec.get("layout") == "nchw" else list(shape[1:])
+
+
 def validate(spec: dict[str, Any], where: str) -> None:
     validate_steps(spec.get("steps", []), f"{where}.steps")
     shape = spec["shape"]
-    if len(shape) != 4 or shape[-1] not in (1, 3, 4, None):
-        raise ValueError(f"{where}.shape: an image input is [batch, height, width, channels] with 1, 3 "
+    if len(shape) != 4 or item_shape(spec)[-1] not in (1, 3, 4, None):
+        order = "channels, height, width" if spec.get("layout") == "nchw" else "height, width, channels"
+        raise ValueError(f"{where}.shape: an image input is [batch, {order}] with 1, 3 "
                          f"or 4 channels. Received: {shape}")
 
 
@@ -123,7 +130,7 @@ def prepare(spec: dict[str, Any], items: Sequence[tuple[bytes, str]], limits: Li
     """Uploaded files (bytes, name) -> the model-ready batch; each must fit the input's shape."""
     from . import as_batch
 
-    want = spec["shape"][1:]
+    want = item_shape(spec)
     if spec.get("max_pixels"):
         limits = Limits(max_pixels=min(limits.max_pixels, spec["max_pixels"]))
     rows = []
@@ -136,7 +143,8 @@ def prepare(spec: dict[str, Any], items: Sequence[tuple[bytes, str]], limits: Li
     if len({r.shape for r in rows}) > 1:
         raise InputError(f"The prepared images have different shapes {sorted({r.shape for r in rows})}: "
                          "send one at a time.", status=422)
-    return as_batch(rows, spec.get("dtype", "float32"))
+    batch = as_batch(rows, spec.get("dtype", "float32"))
+    return np.ascontiguousarray(batch.transpose(0, 3, 1, 2)) if spec.get("layout") == "nchw" else batch
 
 
 def decode(data: bytes, filename: str = "upload", limits: Limits = Limits()) -> Image.Image:

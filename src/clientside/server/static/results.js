@@ -39,7 +39,18 @@ function preview(spec, item, feed, i) {
     img.src = URL.createObjectURL(item.blob);
     img.alt = item.name;
     nodes.push(img);
-    if (feed && feed.shape.length === 4) nodes.push(seenCanvas(row(feed, i), feed.shape.slice(1), spec.steps));
+    if (feed && feed.shape.length === 4) {
+      const [, a, b, c] = feed.shape;
+      let values = row(feed, i);
+      let shape = [a, b, c];
+      if (spec.layout === 'nchw') {  // back to [h, w, c] to draw it
+        const hw = new Float32Array(values.length);
+        for (let k = 0; k < a; k += 1) for (let p = 0; p < b * c; p += 1) hw[p * a + k] = values[k * b * c + p];
+        values = hw;
+        shape = [b, c, a];
+      }
+      nodes.push(seenCanvas(values, shape, spec.steps));
+    }
     return nodes;
   }
   if (spec.kind === 'text') return [el('blockquote', 'text-item', item)];

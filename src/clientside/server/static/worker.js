@@ -4,7 +4,7 @@
 // runtime can importScripts its UMD files; the modules are imported dynamically.
 'use strict';
 
-const RUNTIMES = { 'tfjs-layers': './runtimes/tfjs.js' };
+const RUNTIMES = { 'tfjs-layers': './runtimes/tfjs.js', onnx: './runtimes/onnx.js' };
 
 let runtime = null;
 let meta = null;

@@ -10,6 +10,7 @@ export function runStep(registry, value, { op, ...params }) {
   return step.run(value, { ...step.params, ...params });
 }
 
+// int64 inputs are built as Int32Array too (token ids and the like fit); the runtime widens them.
 export function typedArray(dtype, length) {
-  return dtype === 'int32' ? new Int32Array(length) : new Float32Array(length);
+  return dtype === 'int32' || dtype === 'int64' ? new Int32Array(length) : new Float32Array(length);
 }

