@@ -116,3 +116,19 @@ def test_an_onnx_file_from_elsewhere_exports_and_serves(runner, tmp_path):
     onnx.save(external, tmp_path / "bad.onnx")
     with pytest.raises(BundleError, match="bad.onnx cannot run in onnxruntime-web"):
         load_bundle(tmp_path / "bad.onnx")
+
+
+def test_the_static_build_of_an_onnx_bundle(cnn_bundle, tmp_path):
+    """The site carries ONNX Runtime (not TF.js) and the model file under its hashed name."""
+    from clientside.site import build
+
+    _, out = cnn_bundle
+    site = build([out], tmp_path / "site")
+    [assets] = list((site / "assets").iterdir())
+    vendor = sorted(p.name for p in (assets / "vendor").iterdir() if p.suffix in (".js", ".mjs", ".wasm"))
+    assert vendor == ["ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm", "ort.wasm.min.mjs", "papaparse.min.js"]
+    info = json.loads((site / "api" / "model").read_text())
+    [file] = info["files"]
+    assert (site / "model" / file["path"]).read_bytes() == (out / file["path"]).read_bytes()
+    assert not (site / "model" / "model.json").exists()
+    assert (assets / "vendor" / "ort-wasm-simd-threaded.wasm.br").exists()  # precompressed for the host
