@@ -90,7 +90,7 @@ def export_command(model: str, out_dir: Path, labels: str | None, preprocess: st
     """Export MODEL to a bundle in OUT_DIR: a Keras 3 model (.keras or .h5) for TF.js, or an
     .onnx file (from any tool) for ONNX Runtime Web."""
     if model.endswith(".onnx"):
-        _export_onnx(model, out_dir, labels, preprocess, meta, tolerance)
+        _export_onnx(model, out_dir, labels, preprocess, meta, tolerance, verify)
         return
     from .bundle import load_bundle
     from .exporter import export
@@ -113,10 +113,13 @@ def export_command(model: str, out_dir: Path, labels: str | None, preprocess: st
 
 
 def _export_onnx(model: str, out_dir: Path, labels: str | None, preprocess: str | None, meta: str | None,
-                 tolerance: float | None) -> None:
+                 tolerance: float | None, verify: bool) -> None:
     from .bundle import load_bundle
-    from .exporter.onnx import export_onnx
+    from .exporter.onnx import export_onnx, verify_in_browser_runtime
+    from .exporter.verify import DEFAULT_TOLERANCE
     from .exporter.writer import describe
+    from .ort_node import OrtWebError
+    from .tfjs_node import NodeUnavailable
 
     try:
         export_onnx(model, out_dir, labels=_labels(labels), preprocess=preprocess, meta=meta,
@@ -126,6 +129,16 @@ def _export_onnx(model: str, out_dir: Path, labels: str | None, preprocess: str 
         raise click.ClickException(str(exc)) from None
     click.echo(f"bundle written to {out_dir} (runtime: onnx; onnxruntime ran it on random inputs)")
     click.echo(describe(written.contract))
+    if verify:
+        try:
+            max_abs, relative = verify_in_browser_runtime(out_dir, tolerance=tolerance or DEFAULT_TOLERANCE)
+        except (NodeUnavailable, OrtWebError) as exc:
+            raise click.ClickException(f"verification could not run: {exc}") from None
+        except ClientsideError as exc:
+            click.echo(f"FAILED: {exc}")
+            sys.exit(1)
+        click.echo(f"onnxruntime-web (wasm, under Node) vs onnxruntime: largest difference {max_abs:.3g} "
+                   f"({relative:.3g} of the output scale): passed")
 
 
 def _verify(model, out_dir: Path, inputs_path: str | None, tolerance: float | None) -> None:

@@ -132,3 +132,18 @@ def test_the_static_build_of_an_onnx_bundle(cnn_bundle, tmp_path):
     assert (site / "model" / file["path"]).read_bytes() == (out / file["path"]).read_bytes()
     assert not (site / "model" / "model.json").exists()
     assert (assets / "vendor" / "ort-wasm-simd-threaded.wasm.br").exists()  # precompressed for the host
+
+
+def test_verify_runs_the_browsers_runtime_under_node(cnn_bundle, runner, tmp_path):
+    """--verify: onnxruntime-web's wasm (the page's own file) against Python's onnxruntime."""
+    module, out = cnn_bundle
+    from clientside.ort_node import predict
+
+    x = np.random.default_rng(2).random((3, 1, 28, 28), dtype=np.float32)
+    path = out / json.loads((out / "clientside.json").read_text())["files"][0]["path"]
+    browser = predict(path, ["input"], [x], ["float32"])[0]
+    np.testing.assert_allclose(browser, module(torch.from_numpy(x)).detach().numpy(), atol=1e-5)
+    onnx.save(onnx.load(str(path)), tmp_path / "cnn.onnx")
+    result = runner.invoke(main, ["export", str(tmp_path / "cnn.onnx"), str(tmp_path / "again"), "--verify"])
+    assert result.exit_code == 0, result.output
+    assert "onnxruntime-web (wasm, under Node) vs onnxruntime: largest difference" in result.output

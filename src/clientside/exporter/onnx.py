@@ -251,3 +251,24 @@ def _write_bundle(out_dir: Path, files: dict[str, bytes]) -> None:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def verify_in_browser_runtime(bundle_dir: str | os.PathLike, inputs: Feeds | None = None,
+                              tolerance: float = DEFAULT_TOLERANCE) -> tuple[float, float]:
+    """Run the written bundle in onnxruntime-web's wasm (Node) and in Python's onnxruntime on
+    the same inputs; (max abs diff, relative) or ExportError past the tolerance."""
+    from ..bundle import load_bundle
+    from ..ort_node import predict
+
+    bundle = load_bundle(bundle_dir)
+    specs = bundle.inputs
+    feeds = inputs if inputs is not None else sample_inputs(specs)
+    path = bundle.root / bundle.shards[0].path
+    names, dtypes = [s["name"] for s in specs], [s["dtype"] for s in specs]
+    python = run_onnxruntime(path.read_bytes(), names, feeds)
+    browser = predict(path, names, feeds, dtypes)
+    max_abs, relative = compare(python, browser, tolerance)
+    if not relative <= tolerance:
+        raise ExportError(f"onnxruntime-web differs from onnxruntime on {path.name}: largest difference "
+                          f"{max_abs:.3g} ({relative:.3g} of the output scale; tolerance {tolerance:g})")
+    return max_abs, relative

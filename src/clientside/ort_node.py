@@ -1,0 +1,50 @@
+"""Run an ONNX bundle in onnxruntime-web under Node: the browser's own wasm, for --verify."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from .tfjs_node import NodeUnavailable
+
+SCRIPT = Path(__file__).with_name("js") / "onnx_predict.cjs"
+DTYPES = {"float32": "<f4", "int32": "<i4", "int64": "<i8"}
+
+
+class OrtWebError(RuntimeError):
+    """onnxruntime-web could not load or run a model."""
+
+
+def predict(model_file: str | os.PathLike, names: Sequence[str], inputs: Sequence[np.ndarray],
+            dtypes: Sequence[str], timeout: float = 600) -> list[np.ndarray]:
+    """The model's outputs for the inputs, computed by onnxruntime-web's wasm under Node."""
+    from .errors import InstallError
+    from .vendor import VENDOR_FILES, find_vendor_root
+
+    node = shutil.which("node")
+    if node is None:
+        raise NodeUnavailable("node is not on PATH: install Node.js 18 or newer.")
+    try:
+        ort = find_vendor_root() / VENDOR_FILES["ort.wasm.min.js"]
+    except InstallError as exc:
+        raise NodeUnavailable(str(exc)) from None
+    with tempfile.TemporaryDirectory(prefix="clientside-ort-") as tmp:
+        specs = []
+        for i, (name, x, dtype) in enumerate(zip(names, inputs, dtypes)):
+            path = Path(tmp) / f"in{i}.bin"
+            path.write_bytes(np.ascontiguousarray(x, dtype=DTYPES[dtype]).tobytes())
+            specs.append({"name": name, "path": str(path), "shape": list(np.shape(x)), "dtype": dtype})
+        request = Path(tmp) / "request.json"
+        request.write_text(json.dumps({"ort": str(ort), "model": str(model_file), "inputs": specs,
+                                       "output": str(Path(tmp) / "out")}))
+        proc = subprocess.run([node, str(SCRIPT), str(request)], capture_output=True, text=True, timeout=timeout)
+        if proc.returncode != 0:
+            raise OrtWebError(f"onnxruntime-web under Node failed:\n{proc.stderr.strip()[-2000:]}")
+        outputs = json.loads(proc.stdout)["outputs"]
+        return [np.fromfile(Path(tmp) / f"out.{i}.f32", dtype="<f4").reshape(o["shape"]) for i, o in enumerate(outputs)]
