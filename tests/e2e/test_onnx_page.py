@@ -6,15 +6,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch", reason="the backends extra is installed by make install")
-pytest.importorskip("onnx", reason="the onnx extra is installed by make install")
-
-from clientside import create_app  # noqa: E402
-from clientside import export as export_any  # noqa: E402
-from clientside.steps import image as image_steps  # noqa: E402
-from tests.conftest import LiveServer  # noqa: E402
-from tests.e2e.conftest import labels, open_page  # noqa: E402
-from tests.helpers import SEVEN  # noqa: E402
+import torch  # the backends extra (make install); onnx comes with the onnx extra
+from clientside import create_app
+from clientside import export as export_any
+from clientside.steps import image as image_steps
+from tests.conftest import LiveServer
+from tests.e2e.conftest import labels, open_page
+from tests.helpers import SEVEN
 
 pytestmark = pytest.mark.browser
 

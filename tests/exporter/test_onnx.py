@@ -7,15 +7,14 @@ import warnings
 import numpy as np
 import pytest
 
-onnx = pytest.importorskip("onnx", reason="the onnx extra is installed by make install")
-torch = pytest.importorskip("torch", reason="the backends extra is installed by make install")
+import onnx  # the onnx extra (make install)
+import torch  # the backends extra (make install)
+from onnx import TensorProto, helper
 
-from onnx import TensorProto, helper  # noqa: E402
-
-from clientside import BundleError, ExportError, create_app, load_bundle  # noqa: E402
-from clientside import export as export_any  # noqa: E402
-from clientside.cli import main  # noqa: E402
-from clientside.exporter import onnx as onnx_export  # noqa: E402
+from clientside import BundleError, ExportError, create_app, load_bundle
+from clientside import export as export_any
+from clientside.cli import main
+from clientside.exporter import onnx as onnx_export
 
 
 class SmallCNN(torch.nn.Module):
