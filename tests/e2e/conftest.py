@@ -36,6 +36,16 @@ def labels(page):
     return [e.inner_text() for e in page.query_selector_all(".result .label")]
 
 
+def draw_a_one(page, pad="#pad"):
+    """A "1" on the drawing pad: one vertical stroke, drawn with the mouse."""
+    box = page.query_selector(pad).bounding_box()
+    x, y = box["x"], box["y"]
+    page.mouse.move(x + 140, y + 40)
+    page.mouse.down()
+    page.mouse.move(x + 142, y + 240, steps=15)
+    page.mouse.up()
+
+
 def predict_files(page, files, count=None):
     before = len(page.query_selector_all(".result"))
     page.set_input_files("#files", [str(f) for f in files])

@@ -11,7 +11,7 @@ from clientside import create_app
 from clientside import export as export_any
 from clientside.steps import image as image_steps
 from tests.conftest import LiveServer
-from tests.e2e.conftest import labels, open_page
+from tests.e2e.conftest import draw_a_one, labels, open_page
 from tests.helpers import SEVEN
 
 pytestmark = pytest.mark.browser
@@ -79,12 +79,7 @@ def test_upload_predicts_as_pytorch(page, torch_mnist):
 def test_draw_predicts_as_pytorch_on_what_the_page_prepared(page, torch_mnist):
     model, server = torch_mnist
     open_page(page, server.url)
-    box = page.query_selector("#pad").bounding_box()
-    x, y = box["x"], box["y"]
-    page.mouse.move(x + 140, y + 40)  # a "1"
-    page.mouse.down()
-    page.mouse.move(x + 142, y + 240, steps=15)
-    page.mouse.up()
+    draw_a_one(page)
     page.click("#predict")
     page.wait_for_selector(".result")
     assert labels(page) == ["1"]

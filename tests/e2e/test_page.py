@@ -8,7 +8,7 @@ import pytest
 
 from clientside import create_app
 from tests.conftest import LiveServer
-from tests.e2e.conftest import READY, labels, open_page
+from tests.e2e.conftest import READY, draw_a_one, labels, open_page
 from tests.helpers import SEED_TESTSET, SEVEN
 
 pytestmark = pytest.mark.browser
@@ -70,13 +70,7 @@ def test_drag_and_drop(page, live_mnist):
 def test_draw_a_digit(page, live_mnist):
     open_page(page, live_mnist.url)
     assert page.is_disabled("#predict")  # nothing to predict yet
-    box = page.query_selector("#pad").bounding_box()
-    x, y = box["x"], box["y"]
-    # a "1": one vertical stroke, drawn with the mouse
-    page.mouse.move(x + 140, y + 40)
-    page.mouse.down()
-    page.mouse.move(x + 142, y + 240, steps=15)
-    page.mouse.up()
+    draw_a_one(page)
     page.click("#predict")
     page.wait_for_selector(".result")
     assert labels(page) == ["1"]

@@ -12,7 +12,6 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -236,14 +235,9 @@ def _name_of(out_dir: Path) -> str:
 
 def _write_bundle(out_dir: Path, files: dict[str, bytes]) -> None:
     """All files in a new folder, swapped in whole (the old bundle survives until then)."""
-    from .writer import _replace_dir
+    from .writer import _replace_dir, new_bundle_folder
 
-    if out_dir.exists() and not out_dir.is_dir():
-        raise ExportError(f"{out_dir} exists and is not a folder.")
-    if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / BUNDLE_JSON).exists():
-        raise ExportError(f"{out_dir} is not empty and holds no bundle: refusing to write into it.")
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    tmp = new_bundle_folder(out_dir)
     try:
         for rel, data in files.items():
             (tmp / rel).write_bytes(data)

@@ -132,13 +132,7 @@ def export(model: Any, out_dir: str | os.PathLike, *, labels: Sequence[str] | No
     doc = contract.merge({"format": contract.FORMAT, "name": name or _name_of(out_dir),
                           "runtime": contract.RUNTIME_TFJS, "inputs": inputs, "outputs": outputs},
                          meta=contract.load_meta(meta), preset=contract.resolve_preset(preprocess))
-    if out_dir.exists() and not out_dir.is_dir():
-        raise ExportError(f"{out_dir} exists and is not a folder.")
-    if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / MODEL_JSON).exists():
-        raise ExportError(f"{out_dir} is not empty and holds no bundle: refusing to write into it.")
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    tmp = new_bundle_folder(out_dir)
     try:
         manifest, shards = write_shards(conversion.weights, tmp, shard_bytes, quantization)
         model_json = {
@@ -174,6 +168,17 @@ def _name_of(out_dir: Path) -> str:
     from ..bundle import _folder_name
 
     return _folder_name(out_dir.resolve())
+
+
+def new_bundle_folder(out_dir: Path) -> Path:
+    """A temporary folder beside out_dir to write a bundle into (then _replace_dir); refuses
+    a target that is a file, or a folder with something in it that is not a bundle."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ExportError(f"{out_dir} exists and is not a folder.")
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not any((out_dir / f).exists() for f in (MODEL_JSON, BUNDLE_JSON)):
+        raise ExportError(f"{out_dir} is not empty and holds no bundle: refusing to write into it.")
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
 
 
 def _replace_dir(new: Path, target: Path) -> None:
