@@ -72,6 +72,24 @@ def test_other_versions_and_names_are_404(client):
     assert client.get(good.replace("static/app.js", "static/sw.js")).status_code == 404
 
 
+def test_a_large_file_is_compressed_in_the_background_not_at_start_up(client):
+    """onnxruntime-web's 14 MB wasm: gzipping it at load would cost every process about 1 s."""
+    from clientside.server.assets import LAZY_BYTES, Asset
+    from clientside.vendor import VENDOR_FILES, find_vendor_root
+
+    path = find_vendor_root() / VENDOR_FILES["ort-wasm-simd-threaded.wasm"]
+    assert path.stat().st_size > LAZY_BYTES and Asset.load(path).gzip is None
+    url = _asset_url(client, "vendor/ort-wasm-simd-threaded.wasm")
+    deadline = time.monotonic() + 60
+    while True:  # sent as it is until the background gzip is ready, then gzip
+        packed = client.get(url, headers={"Accept-Encoding": "gzip"}, buffered=True)
+        if packed.headers.get("Content-Encoding") == "gzip" or time.monotonic() > deadline:
+            break
+        assert "Content-Encoding" not in packed.headers and packed.data == path.read_bytes()
+        time.sleep(0.1)
+    assert packed.headers["Content-Encoding"] == "gzip" and len(packed.data) < path.stat().st_size / 3
+
+
 @pytest.mark.parametrize("encoding", ["gzip", "br"])
 def test_assets_are_sent_compressed_when_accepted(client, encoding):
     import brotli

@@ -3,9 +3,10 @@
 Each file is served twice: under `assets/<version>/...`, where the version is the hash of
 every file of the page, with `immutable` caching (a returning visitor asks for nothing),
 and under its plain name, revalidated by ETag, for people who link to it. Like WhiteNoise:
-gzip is made once per process when the file is first loaded; brotli (smaller, but about
-half a second per TF.js file to make) in a background thread the first time a client
-asks for it, which gets gzip meanwhile rather than waiting.
+gzip is made once per process when the file is first loaded (in the background for the few
+files over 4 MB); brotli (smaller, but about half a second per TF.js file to make) in a
+background thread the first time a client asks for it, which gets gzip meanwhile rather
+than waiting.
 """
 from __future__ import annotations
 
@@ -96,57 +97,77 @@ def _version(assets: dict[str, Asset]) -> str:
     return h.hexdigest()[:16]
 
 
+#: Files this large (onnxruntime-web's 14 MB wasm) are gzipped in the background too, not
+#: at start-up (about 1 s each): until then they are sent as they are.
+LAZY_BYTES = 4 * 1024 * 1024
+
+
 @dataclass
 class Asset:
     body: bytes
     mimetype: str
     etag: str
     gzip: bytes | None
+    compressible: bool = False
     _brotli: bytes | None = field(default=None, repr=False)
-    _brotli_pid: int | None = field(default=None, repr=False)  # the process compressing it
+    _worker_pid: int | None = field(default=None, repr=False)  # the process compressing it
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
     def load(cls, path: Path) -> Asset:
         body = path.read_bytes()
         mimetype = MIMETYPES.get(path.suffix, "application/octet-stream")
-        small = len(body) < MIN_COMPRESS_BYTES
-        return cls(body, mimetype, etag_of(body), None if small else gzip.compress(body, 9, mtime=0))
+        compressible = len(body) >= MIN_COMPRESS_BYTES
+        eager = compressible and len(body) < LAZY_BYTES
+        return cls(body, mimetype, etag_of(body), gzip.compress(body, 9, mtime=0) if eager else None, compressible)
 
     def brotli(self) -> bytes | None:
         """The brotli body; None while it is being made, or if not worth making."""
-        if self.gzip is None:
-            return None
+        self._compress_in_background()
+        return self._brotli
+
+    def gzipped(self) -> bytes | None:
+        """The gzip body; None while a large file's is being made, or if not worth making."""
+        self._compress_in_background()
+        return self.gzip
+
+    def _compress_in_background(self) -> None:
+        if not self.compressible:
+            return
         with self._lock:
             # a thread started before gunicorn forked its workers does not exist in them
-            if self._brotli is None and self._brotli_pid != os.getpid():
-                self._brotli_pid = os.getpid()
-                threading.Thread(target=self._compress, daemon=True, name="clientside-brotli").start()
-            return self._brotli
+            if (self._brotli is None or self.gzip is None) and self._worker_pid != os.getpid():
+                self._worker_pid = os.getpid()
+                threading.Thread(target=self._compress, daemon=True, name="clientside-compress").start()
 
     def _compress(self) -> None:
         import brotli
 
+        if self.gzip is None:
+            packed = gzip.compress(self.body, 9, mtime=0)
+            with self._lock:
+                self.gzip = packed
         if self._brotli is None:
             body = brotli.compress(self.body, quality=11)
             with self._lock:
                 self._brotli = body
 
     def response(self, *, immutable: bool) -> Response:
-        """The best encoding the client accepts, with an ETag per encoding."""
+        """The best encoding the client accepts (and that is ready), with an ETag per encoding."""
         accepted = request.accept_encodings
         body, encoding = self.body, None
-        if self.gzip is not None:
+        if self.compressible:
             packed = self.brotli() if accepted["br"] else None
+            zipped = self.gzipped() if accepted["gzip"] else None
             if packed is not None:
                 body, encoding = packed, "br"
-            elif accepted["gzip"]:
-                body, encoding = self.gzip, "gzip"
+            elif zipped is not None:
+                body, encoding = zipped, "gzip"
         response = Response(body, mimetype=self.mimetype)
         response.set_etag(f"{self.etag}-{encoding}" if encoding else self.etag)
         if encoding:
             response.headers["Content-Encoding"] = encoding
-        if self.gzip is not None:
+        if self.compressible:
             response.vary.add("Accept-Encoding")
         response.headers["Cache-Control"] = IMMUTABLE if immutable else REVALIDATE
         return response.make_conditional(request)
