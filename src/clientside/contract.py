@@ -306,8 +306,9 @@ def from_v1(meta: Doc, model_json: Doc) -> Doc:
         preset = resolve_preset(meta["preprocess"]) if isinstance(meta["preprocess"], str) else \
             {"kind": "image", "steps": meta["preprocess"]}
         inputs[0].update(preset, widgets=["upload", "paste", "draw"])
-    elif inputs[0]["kind"] == "image" and not inputs[0]["steps"]:
-        inputs[0]["steps"] = image_fit_steps(inputs[0]["shape"])
+    for e in inputs:
+        if e["kind"] == "image" and not e["steps"]:
+            e["steps"] = image_fit_steps(e["shape"])
     outputs = []
     for i, e in enumerate(meta.get("outputs") or inferred_out):
         guess = inferred_out[i] if i < len(inferred_out) else {}
