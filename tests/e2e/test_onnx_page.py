@@ -106,3 +106,38 @@ def test_a_tfjs_page_fetches_no_onnx_runtime(page, small_bundle):
         open_page(page, server.url)
     assert not any("ort" in u.rsplit("/", 1)[-1] for u in requests)
     assert any(u.endswith("tf-core.min.js") for u in requests)
+
+
+def test_a_scikit_learn_pipeline_through_the_form_and_a_csv(page, tmp_path):
+    """Iris (shipped with scikit-learn): a scaler and a logistic regression, both inside the
+    ONNX graph; the page's probabilities equal predict_proba, from the form and from a CSV."""
+    import csv
+
+    from sklearn.datasets import load_iris
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    data = load_iris()
+    x = data.data.astype(np.float32)
+    names = [n.replace(" (cm)", "").replace(" ", "_") for n in data.feature_names]
+    pipeline = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(x, data.target)
+    out = export_any(pipeline, tmp_path / "iris", sample=x, feature_names=names, labels=list(data.target_names))
+    with open(tmp_path / "flowers.csv", "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(names)
+        writer.writerows([[f"{v:g}" for v in row] for row in data.data])
+    with LiveServer(create_app(out)) as server:
+        open_page(page, server.url)
+        for k, value in enumerate(["5.9", "3.0", "5.1", "1.8"]):
+            page.fill(f"#field-0-{k}", value)
+        page.click("#predict")
+        page.wait_for_selector(".result")
+        want = pipeline.predict_proba(np.asarray([[5.9, 3.0, 5.1, 1.8]], np.float32))[0]
+        np.testing.assert_allclose(page_output(page), want, atol=1e-5)
+        assert labels(page) == [data.target_names[int(want.argmax())]]
+        page.set_input_files("#csv", str(tmp_path / "flowers.csv"))
+        page.click("#predict")
+        page.wait_for_function("() => document.querySelectorAll('.results-table tr').length === 151")
+        got = page_output(page).reshape(150, 3)
+        np.testing.assert_allclose(got, pipeline.predict_proba(np.asarray(data.data, np.float32)), atol=1e-5)

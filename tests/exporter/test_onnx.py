@@ -146,3 +146,38 @@ def test_verify_runs_the_browsers_runtime_under_node(cnn_bundle, runner, tmp_pat
     result = runner.invoke(main, ["export", str(tmp_path / "cnn.onnx"), str(tmp_path / "again"), "--verify"])
     assert result.exit_code == 0, result.output
     assert "onnxruntime-web (wasm, under Node) vs onnxruntime: largest difference" in result.output
+
+
+@pytest.mark.parametrize("make", ["logistic pipeline", "random forest", "gradient boosting regressor"])
+def test_scikit_learn_estimators_export_exactly(tmp_path, make):
+    from sklearn.datasets import load_iris
+    from sklearn.ensemble import GradientBoostingRegressor, RandomForestClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    data = load_iris()
+    x, y = data.data.astype(np.float32), data.target
+    if make == "logistic pipeline":
+        estimator = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(x, y)
+    elif make == "random forest":
+        estimator = RandomForestClassifier(20, random_state=0).fit(x, y)
+    else:
+        estimator = GradientBoostingRegressor(random_state=0).fit(x[:, :3], x[:, 3])
+        x = x[:, :3]
+    names = data.feature_names[: x.shape[1]]
+    out = export_any(estimator, tmp_path / "b", sample=x, feature_names=names)
+    doc = json.loads((out / "clientside.json").read_text())
+    assert doc["runtime"] == "onnx" and doc["inputs"][0]["kind"] == "table"
+    assert [s["feature"] for s in doc["inputs"][0]["steps"]] == list(names)
+    [output] = doc["outputs"]
+    model = (out / doc["files"][0]["path"]).read_bytes()
+    got = onnx_export.run_onnxruntime(model, [doc["inputs"][0]["name"]], [x])
+    if make == "gradient boosting regressor":
+        assert output["kind"] == "values"
+        np.testing.assert_allclose(got[0].ravel(), estimator.predict(x), rtol=1e-5, atol=1e-5)
+    else:
+        assert output == {"name": "probabilities", "shape": [None, 3], "kind": "classes", "scores": "probabilities",
+                          "labels": ["0", "1", "2"]}
+        assert len(got) == 1  # the duplicate label output is gone
+        np.testing.assert_allclose(got[0], estimator.predict_proba(x), atol=1e-5)

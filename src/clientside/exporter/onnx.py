@@ -1,5 +1,5 @@
-"""Export for ONNX Runtime Web: a .onnx file made by any tool, or a PyTorch module (through
-torch.onnx's dynamo exporter), exactly or not at all.
+"""Export for ONNX Runtime Web: a .onnx file made by any tool, a PyTorch module (through
+torch.onnx's dynamo exporter) or a scikit-learn estimator (skl2onnx), exactly or not at all.
 
 Before anything is written: what the browser runtime cannot run is refused, naming the
 input, output or node (a sequence or map output, an opset newer than the runtime, external
@@ -162,9 +162,10 @@ def export_onnx(source: Any, out_dir: str | os.PathLike, *, labels: Sequence[str
                 preprocess: str | Sequence[dict] | None = None, meta: str | os.PathLike | dict | None = None,
                 name: str | None = None, reference: Callable[[Feeds], Feeds] | None = None,
                 inputs: Feeds | None = None, tolerance: float = DEFAULT_TOLERANCE,
-                generated_by: str = "an ONNX file") -> Path:
+                generated_by: str = "an ONNX file", known: dict | None = None) -> Path:
     """Write an ONNX model as a bundle for onnxruntime-web. reference(feeds) -> outputs is the
-    source framework: onnxruntime must reproduce it on `inputs` (or random ones)."""
+    source framework: onnxruntime must reproduce it on `inputs` (or random ones). known: what
+    the exporting code knows of the inputs and outputs (merged before the user's meta)."""
     model = load(source)
     found = problems(model)
     if found:
@@ -172,9 +173,11 @@ def export_onnx(source: Any, out_dir: str | os.PathLike, *, labels: Sequence[str
                           + "\n".join(f"  - {p}" for p in found))
     in_specs, out_specs = io_entries(model, labels)
     out_dir = Path(out_dir)
-    doc = contract.merge({"format": contract.FORMAT, "name": name or _name_of(out_dir),
-                          "runtime": contract.RUNTIME_ONNX, "inputs": in_specs, "outputs": out_specs},
-                         meta=contract.load_meta(meta), preset=contract.resolve_preset(preprocess))
+    doc = {"format": contract.FORMAT, "name": name or _name_of(out_dir),
+           "runtime": contract.RUNTIME_ONNX, "inputs": in_specs, "outputs": out_specs}
+    if known:
+        doc = contract.merge(doc, meta=known)
+    doc = contract.merge(doc, meta=contract.load_meta(meta), preset=contract.resolve_preset(preprocess))
     model_bytes = model.SerializeToString()
     feeds = inputs if inputs is not None else sample_inputs(in_specs)
     got = run_onnxruntime(model_bytes, [s["name"] for s in in_specs], feeds)
@@ -225,6 +228,57 @@ def export_torch(module: Any, out_dir: str | os.PathLike, example_inputs: Sequen
     batches = [np.asarray(x.detach().numpy()) for x in examples]
     return export_onnx(program.model_proto, out_dir, reference=reference, inputs=batches, tolerance=tolerance,
                        generated_by=f"torch {torch.__version__} (torch.onnx.export, dynamo)", **options)
+
+
+def export_sklearn(estimator: Any, out_dir: str | os.PathLike, sample: Any, *,
+                   feature_names: Sequence[str] | None = None, labels: Sequence[str] | None = None,
+                   tolerance: float = DEFAULT_TOLERANCE, **options: Any) -> Path:
+    """A fitted scikit-learn estimator or pipeline of numeric features, through skl2onnx. The
+    whole pipeline (scalers, encoders of number-coded categories, the model) runs inside the
+    graph; the page's input is the table kind, one field per feature. ZipMap is off (the
+    browser runtime reads tensors only), and a classifier gives its class probabilities, named
+    by its classes_; its duplicate `label` output is dropped."""
+    try:
+        from skl2onnx import to_onnx
+    except ImportError:
+        raise ExportError("Exporting scikit-learn needs skl2onnx: pip install 'clientside[sklearn]'") from None
+    x = np.asarray(sample, dtype=np.float32)
+    if x.ndim != 2:
+        raise ExportError(f"Expected sample rows as a 2-D array [rows, features]. Received shape {x.shape}")
+    names = feature_names
+    if names is None:
+        names = getattr(estimator, "feature_names_in_", None)
+    if names is None:
+        names = [f"x{i}" for i in range(x.shape[1])]
+    names = [str(n) for n in names]
+    if len(names) != x.shape[1]:
+        raise ExportError(f"{len(names)} feature names for {x.shape[1]} columns")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            zipmap_off = {"zipmap": False} if hasattr(estimator, "predict_proba") else None
+            model = to_onnx(estimator, x[:1], options=zipmap_off, target_opset={"": 21, "ai.onnx.ml": 3})
+    except Exception as exc:  # noqa: BLE001 - skl2onnx raises many types
+        raise ExportError(f"skl2onnx cannot convert this estimator: {type(exc).__name__}: {exc}") from None
+    outputs = [o.name for o in model.graph.output]
+    classifier = "probabilities" in outputs and hasattr(estimator, "predict_proba")
+    if classifier:
+        for o in [o for o in model.graph.output if o.name != "probabilities"]:
+            model.graph.output.remove(o)
+        classes = [str(c) for c in getattr(estimator, "classes_", [])]
+        out = {"name": "probabilities", "kind": "classes", "scores": "probabilities",
+               "labels": list(labels) if labels else classes}
+        reference = lambda feeds: [estimator.predict_proba(feeds[0])]  # noqa: E731
+    else:
+        out = {"name": outputs[0], "kind": "values"}
+        reference = lambda feeds: [np.asarray(estimator.predict(feeds[0])).reshape(len(feeds[0]), -1)]  # noqa: E731
+    known = {"inputs": [{"name": model.graph.input[0].name, "kind": "table",
+                         "steps": [{"op": "pass", "feature": n} for n in names]}],
+             "outputs": [out]}
+    import sklearn
+
+    return export_onnx(model, out_dir, reference=reference, inputs=[x], tolerance=tolerance, known=known,
+                       generated_by=f"scikit-learn {sklearn.__version__} (skl2onnx)", **options)
 
 
 def _name_of(out_dir: Path) -> str:
