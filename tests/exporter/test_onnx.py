@@ -181,3 +181,46 @@ def test_scikit_learn_estimators_export_exactly(tmp_path, make):
                           "labels": ["0", "1", "2"]}
         assert len(got) == 1  # the duplicate label output is gone
         np.testing.assert_allclose(got[0], estimator.predict_proba(x), atol=1e-5)
+
+
+class Encoder(torch.nn.Module):
+    """A small transformer encoder over token ids."""
+
+    def __init__(self):
+        super().__init__()
+        self.embed = torch.nn.Embedding(50, 16)
+        layer = torch.nn.TransformerEncoderLayer(16, 4, 32, dropout=0.0, batch_first=True)
+        self.encoder = torch.nn.TransformerEncoder(layer, 2)
+        self.head = torch.nn.Linear(16, 3)
+
+    def forward(self, ids):
+        return self.head(self.encoder(self.embed(ids)).mean(1))
+
+
+class Recurrent(torch.nn.Module):
+    """An LSTM over token ids."""
+
+    def __init__(self):
+        super().__init__()
+        self.embed = torch.nn.Embedding(50, 8)
+        self.lstm = torch.nn.LSTM(8, 12, batch_first=True)
+        self.head = torch.nn.Linear(12, 2)
+
+    def forward(self, ids):
+        out, _ = self.lstm(self.embed(ids))
+        return self.head(out[:, -1])
+
+
+@pytest.mark.parametrize("make", [Encoder, Recurrent])
+def test_a_transformer_encoder_and_an_lstm_run_in_the_browsers_runtime_as_in_torch(tmp_path, make):
+    from clientside.ort_node import predict
+
+    torch.manual_seed(3)
+    module = make().eval()
+    ids = torch.randint(0, 50, (3, 10))
+    out = export_any(module, tmp_path / "b", example_inputs=[ids])
+    doc = json.loads((out / "clientside.json").read_text())
+    assert doc["inputs"][0]["dtype"] == "int64" and doc["inputs"][0]["kind"] == "tensor"
+    other = torch.randint(0, 50, (5, 10))  # another batch size than the example's
+    browser = predict(out / doc["files"][0]["path"], ["input"], [other.numpy()], ["int64"])[0]
+    np.testing.assert_allclose(browser, module(other).detach().numpy(), atol=1e-5)
