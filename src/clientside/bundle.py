@@ -103,10 +103,6 @@ class Bundle:
     def shard(self, path: str) -> ShardFile | None:
         return next((s for s in self.shards if s.path == path), None)
 
-    def metadata(self) -> dict[str, Any]:
-        """The contract, as the page and GET /api/model receive it."""
-        return self.contract
-
     def renamed(self, name: str) -> Bundle:
         return dataclasses.replace(self, contract={**self.contract, "name": name})
 
@@ -125,11 +121,6 @@ def _content_hash(files: Sequence[ShardFile]) -> str:
     for f in files:
         h.update(f"{f.path}:{f.sha256}\n".encode())
     return h.hexdigest()[:16]
-
-
-def input_shape_from_model_json(model_json: dict[str, Any]) -> list[int | None]:
-    """The batch input shape of the first input of a layers-model topology."""
-    return list(contract.infer_from_model_json(model_json)[0][0]["shape"])
 
 
 def _read_json(path: Path, what: str) -> dict[str, Any]:

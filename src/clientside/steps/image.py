@@ -1,6 +1,6 @@
 """Preprocessing as data: a declared pipeline of steps, run here with NumPy and Pillow.
 
-A bundle stores its pipeline (a list of `{"op": name, ...params}`) in its metadata, so
+A bundle stores its pipeline (a list of `{"op": name, ...params}`) in its contract, so
 the same numbers drive the server's /api/prepare, training, and the browser's copy of
 this pipeline. Every step works on a float32 array [height, width, channels] in 0..255
 until the final `normalize` (steps registered with takes_decoded may get the decoded
@@ -68,10 +68,6 @@ def step(name: str, *, takes_decoded: bool = False) -> Callable[[StepFn], StepFn
         register_step(name, fn, takes_decoded=takes_decoded)
         return fn
     return decorator
-
-
-def step_names() -> list[str]:
-    return sorted(_STEPS)
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,6 @@ export const STEPS = {};
 
 export function registerStep(name, params, run) { STEPS[name] = { params, run }; }
 
-export function stepNames() { return Object.keys(STEPS).sort(); }
-
 const roundHalfUp = (x) => Math.floor(x + 0.5);
 
 // One canvas to read pixels through, reused while pictures keep their size (camera frames,
