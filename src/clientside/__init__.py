@@ -9,7 +9,8 @@ from .errors import BundleError, ClientsideError, ExportError, InputError  # noq
 
 def export(model, out_dir, **kwargs):  # type: ignore[no-untyped-def]
     """Export a model to a bundle:
-    - a Keras model (or .keras/.h5 path): TF.js, see clientside.exporter.writer.export;
+    - a Keras model (or .keras/.h5 path): runtime="auto" (TF.js where it is exact, else
+      ONNX), "tfjs" or "onnx"; see clientside.exporter.keras_onnx.export_keras;
     - a torch.nn.Module (with example_inputs=[...]): ONNX, see exporter.onnx.export_torch;
     - a fitted scikit-learn estimator or pipeline (with sample=rows): ONNX, export_sklearn;
     - an .onnx path or an onnx.ModelProto: ONNX, see exporter.onnx.export_onnx.
@@ -31,9 +32,9 @@ def export(model, out_dir, **kwargs):  # type: ignore[no-untyped-def]
         from .exporter.onnx import export_onnx
 
         return export_onnx(model, out_dir, **kwargs)
-    from .exporter import export as _export
+    from .exporter.keras_onnx import export_keras
 
-    return _export(model, out_dir, **kwargs)
+    return export_keras(model, out_dir, **kwargs)
 
 
 def create_app(*args, **kwargs):  # type: ignore[no-untyped-def]

@@ -77,80 +77,110 @@ META_HELP = ("A JSON file of inputs and/or outputs entries (the bundle contract'
               help="Store float32 weights in 2 or 1 bytes.")
 @click.option("--quantize-pattern", "quantize_patterns", multiple=True, metavar="GLOB",
               help="Only quantize weights whose names match (e.g. 'dense*/kernel'); default all.")
+@click.option("--runtime", type=click.Choice(["auto", "tfjs", "onnx"]), default="auto", show_default=True,
+              help="Keras models: TF.js, ONNX Runtime Web, or auto (TF.js where it runs the model exactly, "
+                   "else ONNX, saying why).")
 @click.option("--verify", is_flag=True,
-              help="Run the written model in TF.js under Node and compare with Keras.")
+              help="Run the written model in the browser's runtime under Node (TF.js, or onnxruntime-web's "
+                   "wasm) and compare.")
 @click.option("--inputs", "inputs_path", type=click.Path(exists=True, dir_okay=False),
-              help="With --verify: an .npz of sample inputs (arrays in input order) instead of random ones.")
+              help="An .npz of sample inputs (arrays in input order) to compare on instead of random ones.")
 @click.option("--tolerance", type=float, default=None,
-              help="With --verify: largest allowed |TF.js - Keras| relative to the output scale.")
+              help="Largest allowed difference from the source model, relative to the output scale "
+                   "(default 1e-3).")
 def export_command(model: str, out_dir: Path, labels: str | None, preprocess: str | None,
                    meta: str | None, shard_size: int, allow_unknown: tuple[str, ...], quantize: str | None,
-                   quantize_patterns: tuple[str, ...], verify: bool, inputs_path: str | None,
+                   quantize_patterns: tuple[str, ...], runtime: str, verify: bool, inputs_path: str | None,
                    tolerance: float | None) -> None:
-    """Export MODEL to a bundle in OUT_DIR: a Keras 3 model (.keras or .h5) for TF.js, or an
-    .onnx file (from any tool) for ONNX Runtime Web."""
+    """Export MODEL to a bundle in OUT_DIR: a Keras 3 model (.keras or .h5) for TF.js or ONNX
+    Runtime Web (--runtime), or an .onnx file (from any tool) for ONNX Runtime Web."""
+    inputs = _load_inputs(inputs_path)
     if model.endswith(".onnx"):
-        _export_onnx(model, out_dir, labels, preprocess, meta, tolerance, verify)
+        if runtime == "tfjs":
+            raise click.ClickException("An .onnx file runs in ONNX Runtime Web only: drop --runtime tfjs.")
+        _export_onnx(model, out_dir, labels, preprocess, meta, tolerance, verify, inputs)
         return
     from .bundle import load_bundle
-    from .exporter import export
+    from .exporter.keras_onnx import export_keras
+    from .exporter.verify import DEFAULT_TOLERANCE
     from .exporter.writer import describe, load_model
     from .keras_backend import import_keras
 
     try:
         import_keras(_say)
         keras_model = load_model(model)
-        export(keras_model, out_dir, labels=_labels(labels), preprocess=preprocess, meta=meta,
-               shard_bytes=shard_size, allow_unknown=allow_unknown, quantize=quantize,
-               quantize_patterns=quantize_patterns or ("*",))
+        export_keras(keras_model, out_dir, runtime=runtime, say=click.echo, labels=_labels(labels),
+                     preprocess=preprocess, meta=meta, shard_bytes=shard_size, allow_unknown=allow_unknown,
+                     quantize=quantize, quantize_patterns=quantize_patterns or ("*",), inputs=inputs,
+                     tolerance=tolerance or DEFAULT_TOLERANCE)
         written = load_bundle(out_dir)
     except ClientsideError as exc:
         raise click.ClickException(str(exc)) from None
+    if written.runtime == "onnx":
+        click.echo(f"bundle written to {out_dir} (runtime: onnx; onnxruntime reproduced Keras)")
+        click.echo(describe(written.contract))
+        if verify:
+            _verify_onnx(out_dir, inputs, tolerance)
+        return
     click.echo(f"bundle written to {out_dir}")
     click.echo(describe(written.contract))
     if verify:
-        _verify(keras_model, out_dir, inputs_path, tolerance)
+        _verify(keras_model, out_dir, inputs, tolerance)
+
+
+def _load_inputs(path: str | None) -> list | None:
+    if not path:
+        return None
+    import numpy as np
+
+    try:
+        with np.load(path) as f:
+            return [f[k] for k in f.files]
+    except (OSError, ValueError) as exc:
+        raise click.ClickException(f"--inputs {path}: not an .npz of arrays: {exc}") from None
 
 
 def _export_onnx(model: str, out_dir: Path, labels: str | None, preprocess: str | None, meta: str | None,
-                 tolerance: float | None, verify: bool) -> None:
+                 tolerance: float | None, verify: bool, inputs: list | None) -> None:
     from .bundle import load_bundle
-    from .exporter.onnx import export_onnx, verify_in_browser_runtime
+    from .exporter.onnx import export_onnx
     from .exporter.verify import DEFAULT_TOLERANCE
     from .exporter.writer import describe
+
+    try:
+        export_onnx(model, out_dir, labels=_labels(labels), preprocess=preprocess, meta=meta, inputs=inputs,
+                    tolerance=tolerance or DEFAULT_TOLERANCE, generated_by=f"{Path(model).name}")
+        written = load_bundle(out_dir)
+    except ClientsideError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"bundle written to {out_dir} (runtime: onnx; onnxruntime ran it on "
+               f"{'the given' if inputs else 'random'} inputs)")
+    click.echo(describe(written.contract))
+    if verify:
+        _verify_onnx(out_dir, inputs, tolerance)
+
+
+def _verify_onnx(out_dir: Path, inputs: list | None, tolerance: float | None) -> None:
+    from .exporter.onnx import verify_in_browser_runtime
+    from .exporter.verify import DEFAULT_TOLERANCE
     from .ort_node import OrtWebError
     from .tfjs_node import NodeUnavailable
 
     try:
-        export_onnx(model, out_dir, labels=_labels(labels), preprocess=preprocess, meta=meta,
-                    generated_by=f"{Path(model).name}")
-        written = load_bundle(out_dir)
+        max_abs, relative = verify_in_browser_runtime(out_dir, inputs, tolerance or DEFAULT_TOLERANCE)
+    except (NodeUnavailable, OrtWebError) as exc:
+        raise click.ClickException(f"verification could not run: {exc}") from None
     except ClientsideError as exc:
-        raise click.ClickException(str(exc)) from None
-    click.echo(f"bundle written to {out_dir} (runtime: onnx; onnxruntime ran it on random inputs)")
-    click.echo(describe(written.contract))
-    if verify:
-        try:
-            max_abs, relative = verify_in_browser_runtime(out_dir, tolerance=tolerance or DEFAULT_TOLERANCE)
-        except (NodeUnavailable, OrtWebError) as exc:
-            raise click.ClickException(f"verification could not run: {exc}") from None
-        except ClientsideError as exc:
-            click.echo(f"FAILED: {exc}")
-            sys.exit(1)
-        click.echo(f"onnxruntime-web (wasm, under Node) vs onnxruntime: largest difference {max_abs:.3g} "
-                   f"({relative:.3g} of the output scale): passed")
+        click.echo(f"FAILED: {exc}")
+        sys.exit(1)
+    click.echo(f"onnxruntime-web (wasm, under Node) vs onnxruntime: largest difference {max_abs:.3g} "
+               f"({relative:.3g} of the output scale): passed")
 
 
-def _verify(model, out_dir: Path, inputs_path: str | None, tolerance: float | None) -> None:
-    import numpy as np
-
+def _verify(model, out_dir: Path, inputs: list | None, tolerance: float | None) -> None:
     from .exporter.verify import DEFAULT_TOLERANCE, verify
     from .tfjs_node import NodeUnavailable, TFJSError
 
-    inputs = None
-    if inputs_path:
-        with np.load(inputs_path) as f:
-            inputs = [f[k] for k in f.files]
     try:
         report = verify(model, out_dir, inputs, tolerance or DEFAULT_TOLERANCE)
     except (NodeUnavailable, TFJSError) as exc:

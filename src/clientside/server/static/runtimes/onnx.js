@@ -97,6 +97,28 @@ function floats(t) {
   return Float32Array.from(data, Number);  // int64 (BigInt), int32, float64, bool
 }
 
+function slice(feeds, start, count) {
+  const out = {};
+  for (const [name, { data, shape }] of Object.entries(feeds)) {
+    const row = shape.slice(1).reduce((a, b) => a * b, 1);
+    out[name] = { data: data.slice(start * row, (start + count) * row), shape: [count, ...shape.slice(1)] };
+  }
+  return out;
+}
+
+function concat(parts) {
+  const out = {};
+  for (const name of Object.keys(parts[0])) {
+    const total = parts.reduce((n, p) => n + p[name].data.length, 0);
+    const data = new Float32Array(total);
+    let at = 0;
+    for (const p of parts) { data.set(p[name].data, at); at += p[name].data.length; }
+    const rows = parts.reduce((n, p) => n + p[name].shape[0], 0);
+    out[name] = { data, shape: [rows, ...parts[0][name].shape.slice(1)] };
+  }
+  return out;
+}
+
 export async function load({ base, info, post }) {
   const file = info.files[0];
   const prefix = `${info.name}/`;
@@ -118,7 +140,7 @@ export async function load({ base, info, post }) {
   });
   const threads = ort.env.wasm.numThreads;
 
-  async function run(feeds) {
+  async function runOnce(feeds) {
     const inputs = {};
     for (const spec of info.inputs) inputs[spec.name] = tensor(ort, spec, feeds[spec.name]);
     const results = await session.run(inputs);
@@ -129,6 +151,17 @@ export async function load({ base, info, post }) {
     }
     for (const t of Object.values(results)) t.dispose?.();
     return out;
+  }
+
+  // A model whose batch is fixed (often 1: ONNX files from other tools, Keras's masked RNNs)
+  // runs slice by slice; the outputs are concatenated.
+  const batch = typeof info.inputs[0].shape[0] === 'number' ? info.inputs[0].shape[0] : null;
+  async function run(feeds) {
+    const rows = feeds[info.inputs[0].name].shape[0];
+    if (batch === null || rows === batch || rows % batch) return runOnce(feeds);
+    const parts = [];
+    for (let start = 0; start < rows; start += batch) parts.push(await runOnce(slice(feeds, start, batch)));
+    return concat(parts);
   }
 
   return {

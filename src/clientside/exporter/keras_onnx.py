@@ -1,0 +1,314 @@
+"""Keras to ONNX without TensorFlow, and the choice between the two runtimes.
+
+How: the model is saved as .keras (backend-neutral), loaded again under Keras's torch
+backend in a child process, and recorded by torch.onnx.export's dynamo exporter with the
+batch (and any other free dimension) left free. Why this way:
+- Keras's own `model.export(format="onnx")` goes through tf2onnx and TensorFlow under the
+  JAX and TensorFlow backends (never installed here), and under torch it falls back
+  silently to the deprecated TorchScript tracer when the batch is free, which fails on every
+  LayerNormalization (so on ConvNeXt and every transformer);
+- writing ONNX from the Keras config, as the TF.js exporter does, would be a second
+  converter per layer to keep exact; torch's exporter already covers all of Keras's layers.
+A child process because Keras's backend is fixed at its first import: the user's process
+keeps its own (JAX, TensorFlow or torch). The reference is the user's model in the user's
+backend, so what is compared is what was trained.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import ExportError
+from .onnx import Feeds, export_onnx
+from .registry import Problem
+from .verify import DEFAULT_TOLERANCE
+
+log = logging.getLogger("clientside.export")
+
+RUNTIMES = ("auto", "tfjs", "onnx")
+#: Options of the TF.js exporter that an ONNX bundle has no use for (refused, not ignored).
+TFJS_ONLY = ("quantize", "quantize_patterns")
+#: What the ONNX bundle's example batch holds (a batch of 1 would let torch.export fix it).
+EXAMPLE_BATCH = 3
+#: Any other free dimension (a sequence length, a picture's side) in the example.
+EXAMPLE_FREE_SIZE = 8
+TORCH_HINT = ("Keras models reach ONNX through Keras's torch backend: install PyTorch's CPU wheel "
+              "(pip install torch --index-url https://download.pytorch.org/whl/cpu) and "
+              "pip install 'clientside[onnx]'")
+
+
+def tfjs_problems(model: Any, allow_unknown: Sequence[str] = ()) -> list[Problem]:
+    """Why TF.js cannot run this Keras model exactly ([] when it can)."""
+    from .topology import convert_model
+
+    return list(convert_model(model, frozenset(allow_unknown)).problems)
+
+
+def choose_runtime(model: Any, runtime: str = "auto", allow_unknown: Sequence[str] = ()) -> tuple[str, list[Problem]]:
+    """("tfjs" | "onnx", the TF.js refusals that decided it). auto: TF.js where the model
+    translates exactly (its bundles are smaller and TF.js is already fast on them), ONNX
+    Runtime Web where TF.js would refuse it."""
+    if runtime not in RUNTIMES:
+        raise ExportError(f"Expected runtime to be one of {', '.join(RUNTIMES)}. Received: runtime={runtime!r}")
+    if runtime != "auto":
+        return runtime, []
+    problems = tfjs_problems(model, allow_unknown)
+    return ("onnx" if problems else "tfjs"), problems
+
+
+def explain_choice(problems: Sequence[Problem], limit: int = 3) -> str:
+    """The refusals as the reason for ONNX: one line per setting, with the layers it hits."""
+    groups: dict[tuple[str, str, str], list[str]] = {}
+    for p in problems:
+        groups.setdefault((p.class_name, p.setting, p.reason), []).append(p.layer)
+    lines = ["runtime: onnx (ONNX Runtime Web), because TF.js cannot run this model exactly:"]
+    for (class_name, setting, reason), layers in groups.items():
+        where = ", ".join(layers[:limit]) + (f" and {len(layers) - limit} more" if len(layers) > limit else "")
+        lines.append(f"  - {class_name} {where}: {setting}: {reason}")
+    return "\n".join(lines)
+
+
+def export_keras(model: Any, out_dir: str | os.PathLike, *, runtime: str = "auto",
+                 say: Callable[[str], None] | None = None, allow_unknown: Sequence[str] = (),
+                 inputs: Feeds | None = None, tolerance: float = DEFAULT_TOLERANCE, **options: Any) -> Path:
+    """A Keras model to the runtime that runs it exactly (see choose_runtime). say: where the
+    reason for ONNX goes (default: a warning on the 'clientside.export' logger)."""
+    from .writer import export, load_model
+
+    model = load_model(model)
+    chosen, problems = choose_runtime(model, runtime, allow_unknown)
+    if problems:
+        (say or log.warning)(explain_choice(problems))
+    if chosen == "tfjs":
+        return export(model, out_dir, allow_unknown=allow_unknown, **options)
+    tfjs_only = [k for k in TFJS_ONLY if options.pop(k, None) not in (None, (), ("*",))]
+    if tfjs_only:
+        raise ExportError(f"{', '.join(tfjs_only)} only apply to TF.js bundles, and this model goes to ONNX "
+                          "Runtime Web; nothing was written.")
+    options.pop("shard_bytes", None)
+    return export_keras_onnx(model, out_dir, inputs=inputs, tolerance=tolerance, say=say, **options)
+
+
+def sample_feeds(model: Any, specs: Sequence[dict], seed: int = 0) -> Feeds:
+    """Random inputs for the comparison: floats in [0, 1); ids below the smallest vocabulary
+    of the Embedding layers an integer input feeds."""
+    rng = np.random.default_rng(seed)
+    feeds = []
+    for spec in specs:
+        shape = [d if d is not None else (EXAMPLE_BATCH if i == 0 else EXAMPLE_FREE_SIZE)
+                 for i, d in enumerate(spec["shape"])]
+        if spec["dtype"] == "float32":
+            feeds.append(rng.random(shape, dtype=np.float32))
+        else:
+            high = min([layer.input_dim for layer in model.layers if type(layer).__name__ == "Embedding"] or [2])
+            feeds.append(rng.integers(0, high, shape).astype(spec["dtype"]))
+    return feeds
+
+
+def keras_outputs(model: Any, feeds: Feeds) -> Feeds:
+    """The model's outputs in its own backend, in model.outputs order."""
+    import keras
+
+    out = model(feeds if len(feeds) > 1 else feeds[0], training=False)
+    if isinstance(out, dict):
+        out = [out[name] for name in model.output_names]
+    elif not isinstance(out, (list, tuple)):
+        out = [out]
+    return [np.asarray(keras.ops.convert_to_numpy(o), dtype=np.float32) for o in out]
+
+
+def export_keras_onnx(model: Any, out_dir: str | os.PathLike, *, labels: Sequence[str] | None = None,
+                      preprocess: str | Sequence[dict] | None = None, meta: str | os.PathLike | dict | None = None,
+                      name: str | None = None, inputs: Feeds | None = None,
+                      tolerance: float = DEFAULT_TOLERANCE, say: Callable[[str], None] | None = None) -> Path:
+    """Write a Keras model as an ONNX bundle, exact against the model in its own backend."""
+    import keras
+
+    from .writer import infer_io
+
+    in_specs, out_specs = infer_io(model, labels)
+    feeds = [np.asarray(f) for f in inputs] if inputs is not None else sample_feeds(model, in_specs)
+    expected = keras_outputs(model, feeds)
+    with tempfile.TemporaryDirectory(prefix="clientside-keras-onnx-") as tmp:
+        keras_path, onnx_path = Path(tmp) / "model.keras", Path(tmp) / "model.onnx"
+        try:
+            model.save(keras_path)
+        except Exception as exc:  # noqa: BLE001 - Keras raises many types
+            raise ExportError(f"Keras could not save this model as .keras, which the ONNX export reads: {exc}") from None
+        np.savez(Path(tmp) / "feeds.npz", *feeds)
+        names = {"inputs": [s["name"] for s in in_specs], "outputs": [s["name"] for s in out_specs]}
+        outcome = _run_child(keras_path, onnx_path, Path(tmp) / "feeds.npz", names)
+        _say_fixed(outcome, in_specs, say or log.warning)
+        known = {"inputs": [_without(s, "shape", "dtype") for s in in_specs],
+                 "outputs": [_without(s, "shape") for s in out_specs]}
+        backend = keras.backend.backend()
+        return export_onnx(onnx_path, out_dir, labels=labels, preprocess=preprocess, meta=meta, name=name,
+                           reference=lambda _feeds: expected, inputs=feeds, tolerance=tolerance, known=known,
+                           generated_by=f"keras {keras.__version__} ({backend} backend), "
+                                        "through Keras's torch backend and torch.onnx (dynamo)")
+
+
+def _without(entry: dict, *keys: str) -> dict:
+    return {k: v for k, v in entry.items() if k not in keys}
+
+
+def _say_fixed(outcome: dict, specs: Sequence[dict], say: Callable[[str], None]) -> None:
+    """Dimensions the export could not keep free, said (the contract shows them too)."""
+    for spec, axes in zip(specs, outcome["free_axes"]):
+        lost = [axis for axis, size in enumerate(spec["shape"]) if size is None and axis > 0 and str(axis) not in axes]
+        if lost and outcome["batch"] is None:
+            say(f"input {spec['name']}: torch could not keep axes {lost} free; they are fixed at the example's "
+                f"size ({EXAMPLE_FREE_SIZE}). Give the model's Input a fixed size to choose it.")
+    if outcome["batch"] is not None:
+        say(f"batch: fixed at {outcome['batch']} (torch could not keep it free: {'; '.join(outcome['tried'])}); "
+            "the page runs the model once per item.")
+
+
+def _run_child(keras_path: Path, onnx_path: Path, feeds_path: Path, names: dict) -> dict:
+    """The export under KERAS_BACKEND=torch, in a process of its own."""
+    env = {**os.environ, "KERAS_BACKEND": "torch"}
+    result = keras_path.with_name("result.json")
+    proc = subprocess.run([sys.executable, "-m", "clientside.exporter.keras_onnx", str(keras_path), str(onnx_path),
+                           str(feeds_path), json.dumps(names), str(result)],
+                          env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if result.is_file():
+        outcome = json.loads(result.read_text())
+        if "error" in outcome:
+            raise ExportError(outcome["error"])
+        return outcome
+    tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-5:])
+    raise ExportError(f"The ONNX export process failed (exit {proc.returncode}):\n{tail}")
+
+
+# ---- the child process (KERAS_BACKEND=torch) ----
+
+def _child(keras_path: str, onnx_path: str, feeds_path: str, names: dict) -> dict:
+    import importlib.util
+    import warnings
+
+    if importlib.util.find_spec("torch") is None:
+        return {"error": f"PyTorch is not installed. {TORCH_HINT}"}
+    for module in ("onnx", "onnxscript"):
+        if importlib.util.find_spec(module) is None:
+            return {"error": f"{module} is not installed: pip install 'clientside[onnx]'"}
+    import keras
+    import torch
+
+    try:
+        model = keras.saving.load_model(keras_path, compile=False)
+    except Exception as exc:  # noqa: BLE001
+        return {"error": f"Keras could not load the model under its torch backend: {type(exc).__name__}: {exc} "
+                         "(custom layers must be importable and registered with "
+                         "keras.saving.register_keras_serializable)"}
+    with np.load(feeds_path) as data:
+        examples = tuple(torch.from_numpy(data[f"arr_{i}"]) for i in range(len(data.files)))
+    wrapped = _Forward(model)
+    attempts = [(_free_axes(model, batch_only=False), examples)]
+    if _free_axes(model, batch_only=True) != attempts[0][0]:
+        attempts.append((_free_axes(model, batch_only=True), examples))
+    # Last: a batch of one. Keras's torch RNN loop over a masked sequence iterates over the
+    # batch, which fixes it; the page then runs the model once per item.
+    attempts.append(([{} for _ in examples], tuple(x[:1] for x in examples)))
+    errors = []
+    for axes, xs in attempts:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                program = torch.onnx.export(wrapped, xs, input_names=names["inputs"],
+                                            output_names=names["outputs"], dynamo=True,
+                                            dynamic_shapes=(_dims(axes),), verbose=False)
+        except Exception as exc:  # noqa: BLE001 - torch.export raises many types
+            errors.append(_summary(exc))
+            continue
+        fixed = _fixed_axes(program.model_proto, axes)
+        if fixed:  # torch.onnx silently drops dynamic shapes it could not keep
+            errors.append(f"torch fixed {fixed}")
+            continue
+        import onnx
+
+        onnx.save_model(program.model_proto, onnx_path)
+        return {"free_axes": axes, "batch": None if all(0 in a for a in axes) else len(xs[0]),
+                "tried": errors}
+    return {"error": "torch.onnx.export could not export this Keras model (under Keras's torch backend): "
+                     + errors[-1]}
+
+
+def _fixed_axes(model_proto: Any, axes: list[dict[int, str]]) -> str:
+    """Which of the axes asked to stay free the graph fixed ('' when none)."""
+    fixed = []
+    for value, entry in zip(model_proto.graph.input, axes):
+        dims = value.type.tensor_type.shape.dim
+        fixed += [f"{value.name} axis {axis}" for axis in entry if dims[axis].HasField("dim_value")]
+    return ", ".join(fixed)
+
+
+def _summary(exc: Exception) -> str:
+    """The line of torch.onnx's long report that names the cause."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    if "## Exception summary" in lines:
+        after = lines[lines.index("## Exception summary") + 1:]
+        if after:
+            return after[0]
+    return f"{type(exc).__name__}: {lines[0] if lines else ''}"
+
+
+def _free_axes(model: Any, batch_only: bool) -> list[dict[int, str]]:
+    """Each input's free dimensions, named for torch.export; batch_only=True: the batch alone
+    (for a layer whose shapes torch cannot keep symbolic: the rest get the example's sizes)."""
+    axes = []
+    for i, t in enumerate(model.inputs):
+        entry = {}
+        for axis, size in enumerate(t.shape):
+            if size is None and (axis == 0 or not batch_only):
+                entry[axis] = "batch" if axis == 0 else f"input{i}_axis{axis}"
+        axes.append(entry)
+    return axes
+
+
+def _dims(axes: list[dict[int, str]]) -> tuple[dict, ...]:
+    import torch
+
+    made: dict[str, Any] = {}
+    return tuple({axis: made.setdefault(name, torch.export.Dim(name)) for axis, name in entry.items()}
+                 for entry in axes)
+
+
+def _forward_class():  # type: ignore[no-untyped-def]
+    import torch
+
+    class Forward(torch.nn.Module):
+        """The Keras model as torch sees a module: positional inputs, a tuple of outputs."""
+
+        def __init__(self, model: Any) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, *xs: Any) -> Any:
+            out = self.model(list(xs) if len(xs) > 1 else xs[0], training=False)
+            if isinstance(out, dict):
+                out = [out[name] for name in self.model.output_names]
+            return tuple(out) if isinstance(out, (list, tuple)) else out
+
+    return Forward
+
+
+def _Forward(model: Any) -> Any:  # noqa: N802 - builds the class lazily (torch is only in the child)
+    return _forward_class()(model)
+
+
+if __name__ == "__main__":
+    keras_file, onnx_file, feeds_file, names_json, result_file = sys.argv[1:6]
+    try:
+        outcome = _child(keras_file, onnx_file, feeds_file, json.loads(names_json))
+    except Exception as exc:  # noqa: BLE001 - reported to the parent as a message
+        outcome = {"error": f"The ONNX export failed: {type(exc).__name__}: {exc}"}
+    Path(result_file).write_text(json.dumps(outcome))
