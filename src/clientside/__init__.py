@@ -18,8 +18,11 @@ def export(model, out_dir, **kwargs):  # type: ignore[no-untyped-def]
     import os
     import sys
 
+    keras = sys.modules.get("keras")
     torch = sys.modules.get("torch")
-    if torch is not None and isinstance(model, torch.nn.Module):
+    # a Keras model on the torch backend is also a torch Module: Keras first
+    if torch is not None and isinstance(model, torch.nn.Module) and \
+            not (keras is not None and isinstance(model, keras.Model)):
         from .exporter.onnx import export_torch
 
         return export_torch(model, out_dir, kwargs.pop("example_inputs"), **kwargs)

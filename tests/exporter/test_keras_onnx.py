@@ -1,0 +1,206 @@
+"""Keras models TF.js refuses, served through ONNX Runtime Web instead: --runtime auto picks
+ONNX and says why, and Keras (in the backend it was built with), Python's onnxruntime and
+onnxruntime-web's wasm (the browser's runtime, under Node) agree.
+
+Each case is built under JAX here (the test process's backend) and, in test_torch_backend,
+under Keras's torch backend in a process of its own."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import keras
+import numpy as np
+import pytest
+from keras import layers
+
+from clientside import ExportError, load_bundle
+from clientside import export as export_any
+from clientside.cli import main
+from clientside.exporter import keras_onnx
+from clientside.exporter.onnx import fixed_batch, in_batches, run_onnxruntime
+from clientside.ort_node import predict as ort_web_predict
+
+TOLERANCE = 1e-4  # relative to the output scale, as --verify
+
+
+def _sequential(shape, *body, dtype="float32"):
+    inp = keras.Input(shape, dtype=dtype)
+    x = inp
+    for layer in body:
+        x = layer(x)
+    return keras.Model(inp, x)
+
+
+def _mha():
+    inp = keras.Input((10, 16))
+    x = layers.MultiHeadAttention(num_heads=2, key_dim=8)(inp, inp)
+    x = layers.LayerNormalization()(layers.Add()([inp, x]))
+    x = layers.GlobalAveragePooling1D()(x)
+    return keras.Model(inp, layers.Dense(4, activation="softmax")(x))
+
+
+def _subtract():
+    a, b = keras.Input((6,)), keras.Input((6,))
+    return keras.Model([a, b], layers.Dense(3)(layers.Subtract()([layers.Dense(6)(a), b])))
+
+
+# name -> (builder, (class, setting) TF.js must refuse). Source text, so the torch-backend run
+# can build the same models in its own process.
+CASES = {
+    "efficientnetb0": ("keras.applications.EfficientNetB0(weights=None, input_shape=(64, 64, 3), classes=10)",
+                       ("Normalization", "layer class")),
+    "mobilenetv3small": ("keras.applications.MobileNetV3Small(weights=None, input_shape=(64, 64, 3), classes=10)",
+                         ("Activation", "hard_silu")),
+    "convnexttiny": ("keras.applications.ConvNeXtTiny(weights=None, input_shape=(64, 64, 3), classes=10)",
+                     ("LayerScale", "layer class")),
+    "multiheadattention": ("_mha()", ("MultiHeadAttention", "")),
+    "gru": ("_sequential((12,), layers.Embedding(50, 8, mask_zero=True), layers.GRU(6), "
+            "layers.Dense(3, activation='softmax'), dtype='int32')", ("GRU", "reset_after")),
+    "hard_sigmoid": ("_sequential((5,), layers.Dense(4, activation='hard_sigmoid'))", ("Dense", "hard_sigmoid")),
+    "keepdims": ("_sequential((8, 8, 3), layers.Conv2D(4, 3), layers.GlobalAveragePooling2D(keepdims=True), "
+                 "layers.Flatten(), layers.Dense(2))", ("GlobalAveragePooling2D", "keepdims")),
+    "elu": ("_sequential((5,), layers.Dense(4), layers.ELU(alpha=0.5))", ("ELU", "alpha")),
+    "softmax_axis1": ("_sequential((4, 3), layers.Softmax(axis=1))", ("Softmax", "axis")),
+    "subtract": ("_subtract()", ("Subtract", "")),
+    "zeropadding1d": ("_sequential((7, 3), layers.ZeroPadding1D(2), layers.Conv1D(2, 3), layers.Flatten(), "
+                      "layers.Dense(2))", ("ZeroPadding1D", "")),
+}
+BUILDERS = textwrap.dedent("""
+    import keras
+    from keras import layers
+""") + "\n".join(__import__("inspect").getsource(f) for f in (_sequential, _mha, _subtract))
+
+
+def _feeds(model, batch, seed):
+    rng = np.random.default_rng(seed)
+    feeds = []
+    for t in model.inputs:
+        shape = [batch, *t.shape[1:]]
+        if "int" in str(t.dtype):
+            ids = rng.integers(1, 50, shape).astype("int32")
+            ids[:, 8:] = 0  # padding: the mask matters
+            feeds.append(ids)
+        else:
+            feeds.append(rng.random(shape, dtype=np.float32))
+    return feeds
+
+
+def _check_runtimes(out, feeds, expected):
+    """Python onnxruntime and onnxruntime-web (Node) each agree with the source framework."""
+    bundle = load_bundle(out)
+    assert bundle.runtime == "onnx"
+    path = bundle.root / bundle.shards[0].path
+    names, dtypes = [s["name"] for s in bundle.inputs], [s["dtype"] for s in bundle.inputs]
+    batch = fixed_batch(bundle.inputs)
+    python = run_onnxruntime(path.read_bytes(), names, feeds, batch)
+    browser = in_batches(lambda part: ort_web_predict(path, names, part, dtypes), feeds, batch)
+    scale = max(float(np.abs(e).max()) for e in expected)
+    for e, p, b in zip(expected, python, browser):
+        assert p.shape == e.shape and b.shape == e.shape
+        assert float(np.abs(p - e).max()) <= TOLERANCE * scale
+        assert float(np.abs(b - e).max()) <= TOLERANCE * scale
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_a_keras_model_tfjs_refuses_runs_exactly_in_onnx(case, tmp_path):
+    keras.utils.set_random_seed(0)
+    model = eval(CASES[case][0])  # noqa: S307 - the table above
+    runtime, problems = keras_onnx.choose_runtime(model)
+    assert runtime == "onnx"
+    class_name, setting = CASES[case][1]
+    assert any(class_name in p.class_name and setting in str(p) for p in problems), problems
+    said = []
+    out = export_any(model, tmp_path / case, say=said.append)
+    assert said and said[0].startswith("runtime: onnx") and class_name in said[0]
+    # another batch size than the export's example, and other values
+    feeds = _feeds(model, 2, seed=7)
+    expected = keras_onnx.keras_outputs(model, feeds)
+    _check_runtimes(out, feeds, expected)
+
+
+TORCH_SCRIPT = BUILDERS + textwrap.dedent("""
+    import json, sys
+    import numpy as np
+    import clientside
+    from clientside.exporter.keras_onnx import keras_outputs
+    cases, out = json.loads(sys.argv[1]), sys.argv[2]
+    assert keras.backend.backend() == "torch"
+    for name, source in cases.items():
+        keras.utils.set_random_seed(0)
+        model = eval(source)
+        rng = np.random.default_rng(7)
+        feeds = [rng.integers(0, 50, [2, *t.shape[1:]]).astype("int32") if "int" in str(t.dtype)
+                 else rng.random([2, *t.shape[1:]], dtype=np.float32) for t in model.inputs]
+        said = []
+        clientside.export(model, f"{out}/{name}", say=said.append)
+        np.savez(f"{out}/{name}.npz", *feeds, *keras_outputs(model, feeds))
+        print(json.dumps({"name": name, "inputs": len(feeds), "said": said}))
+""")
+
+
+def test_models_built_under_keras_torch_backend(tmp_path):
+    """The same cases, built and exported by a user whose Keras runs on torch (the small ones
+    and MobileNetV3Small: the applications' export is the same code path)."""
+    cases = {k: CASES[k][0] for k in CASES if k not in ("efficientnetb0", "convnexttiny")}
+    env = {**os.environ, "KERAS_BACKEND": "torch"}
+    proc = subprocess.run([sys.executable, "-c", TORCH_SCRIPT, json.dumps(cases), str(tmp_path)],
+                          env=env, capture_output=True, text=True, timeout=1200)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    reports = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+    assert [r["name"] for r in reports] == list(cases)
+    for report in reports:
+        assert report["said"][0].startswith("runtime: onnx")
+        with np.load(tmp_path / f"{report['name']}.npz") as data:
+            arrays = [data[f"arr_{i}"] for i in range(len(data.files))]
+        feeds, expected = arrays[:report["inputs"]], arrays[report["inputs"]:]
+        doc = json.loads((tmp_path / report["name"] / "clientside.json").read_text())
+        assert "(torch backend)" in doc["generated_by"]
+        _check_runtimes(tmp_path / report["name"], feeds, expected)
+
+
+def test_auto_keeps_tfjs_for_what_it_runs_exactly(tmp_path):
+    model = _sequential((4,), layers.Dense(3, activation="softmax"))
+    said = []
+    out = export_any(model, tmp_path / "plain", say=said.append)
+    assert said == [] and load_bundle(out).runtime == "tfjs-layers"
+    out = export_any(model, tmp_path / "forced", runtime="onnx", say=said.append)
+    assert said == [] and load_bundle(out).runtime == "onnx"
+    _check_runtimes(out, [np.ones((2, 4), np.float32)], keras_onnx.keras_outputs(model, [np.ones((2, 4), np.float32)]))
+
+
+def test_runtime_tfjs_still_refuses_and_quantize_is_not_dropped_silently(tmp_path):
+    model = eval(CASES["elu"][0])  # noqa: S307
+    with pytest.raises(ExportError, match=r"ELU.*alpha"):
+        export_any(model, tmp_path / "a", runtime="tfjs")
+    with pytest.raises(ExportError, match="quantize only apply to TF.js"):
+        export_any(model, tmp_path / "b", quantize="uint8", say=lambda _: None)
+    with pytest.raises(ExportError, match="Expected runtime"):
+        export_any(model, tmp_path / "c", runtime="pytorch")
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
+def test_cli_auto_says_why_and_verifies_in_onnxruntime_web(tmp_path):
+    from click.testing import CliRunner
+
+    path = tmp_path / "gru.keras"
+    eval(CASES["gru"][0]).save(path)  # noqa: S307
+    result = CliRunner().invoke(main, ["export", str(path), str(tmp_path / "out"), "--verify"])
+    assert result.exit_code == 0, result.output
+    assert "runtime: onnx (ONNX Runtime Web), because TF.js cannot run this model exactly" in result.output
+    assert "GRU gru: reset_after=True" in result.output
+    assert "onnxruntime-web (wasm, under Node) vs onnxruntime" in result.output and "passed" in result.output
+    result = CliRunner().invoke(main, ["export", str(path), str(tmp_path / "t"), "--runtime", "tfjs"])
+    assert result.exit_code == 1 and "reset_after" in result.output and not (tmp_path / "t").exists()
+
+
+def test_the_explanation_groups_repeated_refusals():
+    from clientside.exporter.registry import Problem
+
+    problems = [Problem(f"act_{i}", "Activation", "activation='hard_silu'", "TF.js has no hard_silu")
+                for i in range(5)]
+    text = keras_onnx.explain_choice(problems)
+    assert text.splitlines()[1] == "  - Activation act_0, act_1, act_2 and 2 more: activation='hard_silu': TF.js has no hard_silu"
