@@ -141,3 +141,72 @@ def test_a_scikit_learn_pipeline_through_the_form_and_a_csv(page, tmp_path):
         page.wait_for_function("() => document.querySelectorAll('.results-table tr').length === 151")
         got = page_output(page).reshape(150, 3)
         np.testing.assert_allclose(got, pipeline.predict_proba(np.asarray(data.data, np.float32)), atol=1e-5)
+
+
+def test_a_keras_text_model_with_a_default_gru(page, tmp_path):
+    """Keras 3's GRU (reset_after=True) is refused by TF.js: auto sends it to ONNX. Several
+    lines at once through a model whose batch torch fixed at 1 (its masked loop): the page
+    runs it once per line; every line equals Keras on Keras's own token ids."""
+    import keras
+
+    from tests.e2e.test_kinds import LINES, keras_predict
+    from tests.exporter.parity import randomize
+    from tests.steps.test_text import CORPUS, GOLDEN, vectorization_steps
+
+    golden = GOLDEN["text_vectorization"]
+    keras.utils.set_random_seed(5)
+    model = randomize(keras.Sequential([
+        keras.Input((golden["output_sequence_length"],), dtype="int32"),
+        keras.layers.Embedding(len(golden["vocabulary"]), 8, mask_zero=True),
+        keras.layers.GRU(8),
+        keras.layers.Dense(3, activation="softmax")]))
+    said = []
+    out = export_any(model, tmp_path / "reviews", say=said.append, labels=["negative", "neutral", "positive"],
+                     meta={"inputs": [{"kind": "text", "multiline": True, "steps": vectorization_steps()}]})
+    assert "GRU" in said[0] and "reset_after" in said[0]
+    lines = [CORPUS[i] for i in LINES if CORPUS[i].strip() and "\n" not in CORPUS[i] and "\r" not in CORPUS[i]]
+    with LiveServer(create_app(out)) as server:
+        open_page(page, server.url)
+        assert page.evaluate("document.body.dataset.backend").startswith("wasm (onnxruntime-web")
+        page.fill("#text", "\n".join(lines))
+        page.click("#predict")
+        page.wait_for_function(f"() => document.querySelectorAll('.result').length === {len(lines)}")
+    ids = np.asarray([golden["ids"][CORPUS.index(line)] for line in lines], np.int32)
+    got = np.asarray(page.evaluate("() => Array.from(Object.values(window.clientside.state.last.outputs)[0].data)"))
+    np.testing.assert_allclose(got.reshape(len(lines), 3), keras_predict(model, ids)[0], atol=1e-5)
+    assert page.errors == []
+
+
+def test_a_keras_model_with_multi_head_attention(page, tmp_path):
+    """Rows of the digit as a sequence of 28 tokens through MultiHeadAttention (refused by
+    TF.js): uploaded and drawn, the page's numbers equal Keras's on what the page prepared."""
+    import keras
+
+    from tests.exporter.parity import randomize
+
+    keras.utils.set_random_seed(6)
+    inp = keras.Input((28, 28, 1))
+    x = keras.layers.Dense(16)(keras.layers.Reshape((28, 28))(inp))
+    x = keras.layers.LayerNormalization()(keras.layers.Add()([x, keras.layers.MultiHeadAttention(2, 8)(x, x)]))
+    model = randomize(keras.Model(inp, keras.layers.Dense(10, activation="softmax")(
+        keras.layers.GlobalAveragePooling1D()(x))))
+    said = []
+    out = export_any(model, tmp_path / "attention", say=said.append, labels=list("0123456789"), preprocess="mnist")
+    assert "MultiHeadAttention" in said[0]
+    with LiveServer(create_app(out)) as server:
+        open_page(page, server.url)
+        page.set_input_files("#files", str(SEVEN))
+        page.click("#predict")
+        page.wait_for_selector(".result")
+        x = image_steps.prepare({"name": "x", "shape": [None, 28, 28, 1], "dtype": "float32",
+                                 "steps": image_steps.MNIST_STEPS}, [(SEVEN.read_bytes(), SEVEN.name)])
+        np.testing.assert_allclose(page_output(page), model.predict(x, verbose=0)[0], atol=1e-5)
+        draw_a_one(page)
+        page.evaluate("() => { window.before = window.clientside.state.last; }")
+        page.click("#predict")
+        page.wait_for_function("() => window.clientside.state.last !== window.before")
+        fed, got = page.evaluate("""() => { const last = window.clientside.state.last;
+            return [Array.from(Object.values(last.feeds)[0].data), Array.from(Object.values(last.outputs)[0].data)]; }""")
+        want = model.predict(np.asarray(fed, np.float32).reshape(1, 28, 28, 1), verbose=0)[0]
+        np.testing.assert_allclose(got, want, atol=1e-5)
+    assert page.errors == []
