@@ -143,6 +143,45 @@ def test_a_scikit_learn_pipeline_through_the_form_and_a_csv(page, tmp_path):
         np.testing.assert_allclose(got, pipeline.predict_proba(np.asarray(data.data, np.float32)), atol=1e-5)
 
 
+def test_a_pipeline_over_text_categories_through_the_form_and_a_csv(page, tmp_path):
+    """A DataFrame pipeline (scaler + one-hot encoder on text columns): the form offers each
+    category as a choice, and the page's probabilities equal predict_proba."""
+    import csv
+
+    from sklearn.compose import ColumnTransformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    from tests.exporter.test_onnx import people
+
+    frame, target = people(300, seed=0)
+    pipeline = make_pipeline(
+        ColumnTransformer([("numbers", StandardScaler(), ["age", "score"]),
+                           ("categories", OneHotEncoder(), ["colour", "city"])]),
+        LogisticRegression(max_iter=500)).fit(frame, target)
+    out = export_any(pipeline, tmp_path / "people", sample=frame)
+    rows, _ = people(12, seed=2)
+    rows.to_csv(tmp_path / "people.csv", index=False, quoting=csv.QUOTE_MINIMAL)
+    with LiveServer(create_app(out)) as server:
+        open_page(page, server.url)
+        page.fill("#field-0-0", "61")
+        page.select_option("#field-0-1", "red")
+        page.select_option("#field-0-2", "São Paulo")
+        page.fill("#field-0-3", "0.25")
+        page.click("#predict")
+        page.wait_for_selector(".result")
+        import pandas as pd
+
+        one = pd.DataFrame({"age": [61], "colour": ["red"], "city": ["São Paulo"], "score": [0.25]})
+        np.testing.assert_allclose(page_output(page), pipeline.predict_proba(one)[0], atol=1e-5)
+        page.set_input_files("#csv", str(tmp_path / "people.csv"))
+        page.click("#predict")
+        page.wait_for_function("() => document.querySelectorAll('.results-table tr').length === 13")
+        np.testing.assert_allclose(page_output(page).reshape(12, -1), pipeline.predict_proba(rows), atol=1e-5)
+    assert page.errors == []
+
+
 def test_a_keras_text_model_with_a_default_gru(page, tmp_path):
     """Keras 3's GRU (reset_after=True) is refused by TF.js: auto sends it to ONNX. Several
     lines at once through a model whose batch torch fixed at 1 (its masked loop): the page

@@ -183,6 +183,54 @@ def test_scikit_learn_estimators_export_exactly(tmp_path, make):
         np.testing.assert_allclose(got[0], estimator.predict_proba(x), atol=1e-5)
 
 
+def people(n: int, seed: int):
+    """A DataFrame of numbers and text categories, and a target that depends on both."""
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({"age": rng.integers(18, 90, n), "colour": rng.choice(["red", "green", "blue"], n),
+                          "city": rng.choice(["Oslo", "Lyon", "Köln", "São Paulo"], n), "score": rng.random(n)})
+    target = (frame.age > 50).astype(int) + (frame.colour == "red") + (frame.city == "Lyon")
+    return frame, target
+
+
+def test_a_pipeline_with_a_scaler_and_a_one_hot_encoder_on_text_columns(tmp_path):
+    """A DataFrame with text categories: the page sends the categories one-hot, the front
+    added to the graph turns them back into the strings the encoder reads. Exact against
+    predict_proba on the DataFrame, in onnxruntime and in onnxruntime-web (Node)."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    from clientside.ort_node import predict
+    from clientside.steps import table
+
+    frame, target = people(300, seed=0)
+    pipeline = make_pipeline(
+        ColumnTransformer([("numbers", StandardScaler(), ["age", "score"]),
+                           ("categories", OneHotEncoder(handle_unknown="ignore"), ["colour", "city"])]),
+        LogisticRegression(max_iter=500)).fit(frame, target)
+    out = export_any(pipeline, tmp_path / "people", sample=frame.iloc[:5])  # categories from the fitted encoder
+    doc = json.loads((out / "clientside.json").read_text())
+    [spec] = doc["inputs"]
+    assert spec["kind"] == "table" and spec["dtype"] == "float32"
+    assert spec["steps"] == [{"op": "pass", "feature": "age"},
+                             {"op": "one_hot", "feature": "colour", "categories": ["blue", "green", "red"]},
+                             {"op": "one_hot", "feature": "city", "categories": ["Köln", "Lyon", "Oslo", "São Paulo"]},
+                             {"op": "pass", "feature": "score"}]
+    new, _ = people(40, seed=1)  # rows the export never saw
+    rows = [{k: (v if isinstance(v, str) else f"{v}") for k, v in row.items()} for row in new.to_dict("records")]
+    x = table.prepare(spec, rows)
+    path = out / doc["files"][0]["path"]
+    want = pipeline.predict_proba(new)
+    np.testing.assert_allclose(onnx_export.run_onnxruntime(path.read_bytes(), [spec["name"]], [x])[0], want, atol=1e-5)
+    np.testing.assert_allclose(predict(path, [spec["name"]], [x], ["float32"])[0], want, atol=1e-5)
+    with pytest.raises(ExportError, match="column 'when' is datetime64"):
+        frame["when"] = np.datetime64("2026-01-01")
+        export_any(pipeline, tmp_path / "dates", sample=frame)
+
+
 class Encoder(torch.nn.Module):
     """A small transformer encoder over token ids."""
 
