@@ -93,11 +93,12 @@ def export_command(model: str, out_dir: Path, labels: str | None, preprocess: st
                    quantize_patterns: tuple[str, ...], runtime: str, verify: bool, inputs_path: str | None,
                    tolerance: float | None) -> None:
     """Export MODEL to a bundle in OUT_DIR: a Keras 3 model (.keras or .h5) for TF.js or ONNX
-    Runtime Web (--runtime), or an .onnx file (from any tool) for ONNX Runtime Web."""
+    Runtime Web (--runtime); an .onnx file (from any tool) or a torch.export archive (.pt2)
+    for ONNX Runtime Web."""
     inputs = _load_inputs(inputs_path)
-    if model.endswith(".onnx"):
+    if model.endswith((".onnx", ".pt2")):
         if runtime == "tfjs":
-            raise click.ClickException("An .onnx file runs in ONNX Runtime Web only: drop --runtime tfjs.")
+            raise click.ClickException(f"{Path(model).suffix} files run in ONNX Runtime Web only: drop --runtime tfjs.")
         _export_onnx(model, out_dir, labels, preprocess, meta, tolerance, verify, inputs)
         return
     from .bundle import load_bundle
@@ -143,18 +144,27 @@ def _load_inputs(path: str | None) -> list | None:
 def _export_onnx(model: str, out_dir: Path, labels: str | None, preprocess: str | None, meta: str | None,
                  tolerance: float | None, verify: bool, inputs: list | None) -> None:
     from .bundle import load_bundle
-    from .exporter.onnx import export_onnx
+    from .exporter.onnx import export_onnx, export_pt2
     from .exporter.verify import DEFAULT_TOLERANCE
     from .exporter.writer import describe
 
+    options = dict(labels=_labels(labels), preprocess=preprocess, meta=meta, inputs=inputs,
+                   tolerance=tolerance or DEFAULT_TOLERANCE)
     try:
-        export_onnx(model, out_dir, labels=_labels(labels), preprocess=preprocess, meta=meta, inputs=inputs,
-                    tolerance=tolerance or DEFAULT_TOLERANCE, generated_by=f"{Path(model).name}")
+        if model.endswith(".pt2"):
+            try:
+                import torch  # noqa: F401
+            except ImportError:
+                raise click.ClickException(".pt2 archives need PyTorch: pip install torch") from None
+            export_pt2(model, out_dir, **options)
+        else:
+            export_onnx(model, out_dir, generated_by=f"{Path(model).name}", **options)
         written = load_bundle(out_dir)
     except ClientsideError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"bundle written to {out_dir} (runtime: onnx; onnxruntime ran it on "
-               f"{'the given' if inputs else 'random'} inputs)")
+    checked = "reproduced torch on the archive's example inputs" if model.endswith(".pt2") and not inputs else \
+        f"ran it on {'the given' if inputs else 'random'} inputs"
+    click.echo(f"bundle written to {out_dir} (runtime: onnx; onnxruntime {checked})")
     click.echo(describe(written.contract))
     if verify:
         _verify_onnx(out_dir, inputs, tolerance)

@@ -272,3 +272,28 @@ def test_a_transformer_encoder_and_an_lstm_run_in_the_browsers_runtime_as_in_tor
     other = torch.randint(0, 50, (5, 10))  # another batch size than the example's
     browser = predict(out / doc["files"][0]["path"], ["input"], [other.numpy()], ["int64"])[0]
     np.testing.assert_allclose(browser, module(other).detach().numpy(), atol=1e-5)
+
+
+def test_a_torch_export_archive_on_the_cli(cnn_bundle, runner, tmp_path):
+    """A .pt2 from torch.export.save: its dynamic batch stays free, and the bundle equals torch."""
+    module, _ = cnn_bundle
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        program = torch.export.export(module, (torch.rand(3, 1, 28, 28),),
+                                      dynamic_shapes=({0: torch.export.Dim("batch")},))
+        torch.export.save(program, tmp_path / "cnn.pt2")
+    result = runner.invoke(main, ["export", str(tmp_path / "cnn.pt2"), str(tmp_path / "out"), "--verify",
+                                  "--preprocess", "mnist"])
+    assert result.exit_code == 0, result.output
+    assert "reproduced torch on the archive's example inputs" in result.output and "passed" in result.output
+    bundle = load_bundle(tmp_path / "out")
+    assert bundle.runtime == "onnx" and bundle.inputs[0]["shape"] == [None, 1, 28, 28]
+    x = np.random.default_rng(4).random((5, 1, 28, 28), dtype=np.float32)
+    got = onnx_export.run_onnxruntime((bundle.root / bundle.shards[0].path).read_bytes(),
+                                      [bundle.inputs[0]["name"]], [x])[0]
+    np.testing.assert_allclose(got, module(torch.from_numpy(x)).detach().numpy(), atol=1e-6)
+    result = runner.invoke(main, ["export", str(tmp_path / "cnn.pt2"), str(tmp_path / "t"), "--runtime", "tfjs"])
+    assert result.exit_code == 1 and "ONNX Runtime Web only" in result.output
+    (tmp_path / "bad.pt2").write_bytes(b"not a zip")
+    result = runner.invoke(main, ["export", str(tmp_path / "bad.pt2"), str(tmp_path / "b")])
+    assert result.exit_code == 1 and "not a torch.export archive" in result.output and not (tmp_path / "b").exists()

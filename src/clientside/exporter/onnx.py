@@ -245,6 +245,47 @@ def export_torch(module: Any, out_dir: str | os.PathLike, example_inputs: Sequen
                        generated_by=f"torch {torch.__version__} (torch.onnx.export, dynamo)", **options)
 
 
+def export_pt2(source: str | os.PathLike, out_dir: str | os.PathLike, *,
+               tolerance: float = DEFAULT_TOLERANCE, inputs: Feeds | None = None, **options: Any) -> Path:
+    """A torch.export archive (.pt2, from torch.export.save): its program is what torch.onnx
+    records, with the dynamic shapes it was exported with; its example inputs (or `inputs`)
+    are what onnxruntime must reproduce it on."""
+    import torch
+
+    path = Path(source)
+    if not path.is_file():
+        raise ExportError(f"No file at {path}.")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            program = torch.export.load(str(path))
+    except Exception as exc:  # noqa: BLE001 - torch raises many types for unreadable archives
+        raise ExportError(f"{path} is not a torch.export archive that can be read: {exc}") from None
+    examples = inputs
+    if examples is None:
+        args, kwargs = program.example_inputs or ((), {})
+        if not args or kwargs:
+            raise ExportError(f"{path} holds no example inputs (positional tensors) to compare on: "
+                              "pass --inputs FILE.npz")
+        examples = [a.detach().numpy() for a in args]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            onnx_program = torch.onnx.export(program, dynamo=True, verbose=False)
+    except Exception as exc:  # noqa: BLE001
+        raise ExportError(f"torch.onnx.export could not export {path.name}: {type(exc).__name__}: {exc}") from None
+    module = program.module()
+
+    def reference(feeds: Feeds) -> Feeds:
+        with torch.no_grad():
+            out = module(*[torch.from_numpy(np.asarray(f)) for f in feeds])
+        return [o.detach().numpy() for o in (out if isinstance(out, (tuple, list)) else [out])]
+
+    return export_onnx(onnx_program.model_proto, out_dir, reference=reference, inputs=list(examples),
+                       tolerance=tolerance, generated_by=f"{path.name} (torch {torch.__version__}, torch.onnx)",
+                       **options)
+
+
 def export_sklearn(estimator: Any, out_dir: str | os.PathLike, sample: Any, *,
                    feature_names: Sequence[str] | None = None, labels: Sequence[str] | None = None,
                    categories: dict[str, Sequence[str]] | None = None,
