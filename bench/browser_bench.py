@@ -83,7 +83,7 @@ def _median_range(values: list[float]) -> str:
     return f"{statistics.median(values):.0f} ({min(values):.0f}-{max(values):.0f})"
 
 
-def visitor(bundle: Path, image: Path, browser) -> tuple[str, dict[str, float]]:
+def visitor(bundle: Path, image: Path, browser, what: str | None = None) -> tuple[str, dict[str, float]]:
     """Returns the markdown section and, for browser preprocessing, the medians:
     cold_bytes, warm_ms, warm_model_bytes, requests_per_prediction."""
     rows, figures = [], {}
@@ -120,8 +120,8 @@ def visitor(bundle: Path, image: Path, browser) -> tuple[str, dict[str, float]]:
                     f"{statistics.median(sent['warm']):,.0f} ({max(model_sent['warm']):,.0f}) | {per_prediction} |")
     return "\n".join([
         "## Visitor (headless Chromium, loopback)", "",
-        f"The demo as `make demo` serves it (uint8 weights, {bundle_bytes(bundle):,} bytes). "
-        f"{RUNS} cold visits (new browser profile), each followed by a warm one (a new "
+        (what or f"The demo as `make demo` serves it (uint8 weights, {bundle_bytes(bundle):,} bytes).")
+        + f" {RUNS} cold visits (new browser profile), each followed by a warm one (a new "
         "navigation in the same profile); medians with (min-max). The file is chosen while the "
         "page loads and Predict is pressed the moment the page enables it, so times are "
         "the page's own (from its performance marks, from navigation start). Bytes are what "

@@ -13,11 +13,12 @@ const timeIt = async (model, x) => {
 };
 
 self.onmessage = async ({ data }) => {
-  const { vendor, modelUrl, backend, inputShape, singles, batch, batchRuns, budgetMs, batchBudgetMs } = data;
+  const { vendor, modelUrl, backend, threads, inputShape, singles, batch, batchRuns, budgetMs, batchBudgetMs } = data;
   try {
     const t0 = performance.now();
     importScripts(`${vendor}tf-core.min.js`, `${vendor}tf-layers.min.js`, `${vendor}tf-backend-${backend}.min.js`);
     if (backend === 'wasm') tf.wasm.setWasmPaths(vendor);
+    if (backend === 'wasm' && threads) tf.wasm.setThreadsCount(threads);  // else TF.js picks cores / 2
     if (!(await tf.setBackend(backend))) throw new Error(`${backend} is unavailable`);
     await tf.ready();
     const init = performance.now() - t0;
@@ -39,7 +40,7 @@ self.onmessage = async ({ data }) => {
       big.dispose();
     }
     one.dispose();
-    self.postMessage({ init, first, single, batchFirst, batched });
+    self.postMessage({ init, first, single, batchFirst, batched, isolated: self.crossOriginIsolated });
   } catch (err) {
     self.postMessage({ error: err && err.message ? err.message : String(err) });
   }
