@@ -163,7 +163,7 @@ def run(cases: list[tuple[str, Path, Path, Path]], visit: tuple[Path, Path], chr
                 return run(cases, visit, launched)
             finally:
                 launched.close()
-    rows, figures = [], {"single": {}}
+    rows, figures = [], {"single": {}, "isolated": {}}
     for label, tfjs, onnx, keras_file in cases:
         found = browser(tfjs, onnx, chromium)
         found["Keras/JAX (native)"] = native(keras_file)
@@ -172,6 +172,7 @@ def run(cases: list[tuple[str, Path, Path, Path]], visit: tuple[Path, Path], chr
             rows.append(_row(f"{label}: {name}", r))
             if not r.get("error"):
                 figures["single"][(label, name)] = statistics.median(r["single"])
+                figures["isolated"][(label, name)] = r.get("isolated")
     visit_section, visit_figures = visitor(visit[0], visit[1], chromium,
                                            what=f"The MNIST demo model exported with --runtime onnx (float32, "
                                                 f"{_model_bytes(visit[0]):,} bytes).")

@@ -74,7 +74,7 @@ META_HELP = ("A JSON file of inputs and/or outputs entries (the bundle contract'
 @click.option("--allow-unknown", multiple=True, metavar="CLASS",
               help="Let a custom layer class through; you must register it in TF.js.")
 @click.option("--quantize", type=click.Choice(["float16", "uint16", "uint8"]),
-              help="Store float32 weights in 2 or 1 bytes.")
+              help="Store float32 weights in 2 or 1 bytes (ONNX bundles: uint8 only).")
 @click.option("--quantize-pattern", "quantize_patterns", multiple=True, metavar="GLOB",
               help="Only quantize weights whose names match (e.g. 'dense*/kernel'); default all.")
 @click.option("--runtime", type=click.Choice(["auto", "tfjs", "onnx"]), default="auto", show_default=True,
@@ -99,7 +99,7 @@ def export_command(model: str, out_dir: Path, labels: str | None, preprocess: st
     if model.endswith((".onnx", ".pt2")):
         if runtime == "tfjs":
             raise click.ClickException(f"{Path(model).suffix} files run in ONNX Runtime Web only: drop --runtime tfjs.")
-        _export_onnx(model, out_dir, labels, preprocess, meta, tolerance, verify, inputs)
+        _export_onnx(model, out_dir, labels, preprocess, meta, tolerance, verify, inputs, quantize)
         return
     from .bundle import load_bundle
     from .exporter.keras_onnx import export_keras
@@ -142,14 +142,14 @@ def _load_inputs(path: str | None) -> list | None:
 
 
 def _export_onnx(model: str, out_dir: Path, labels: str | None, preprocess: str | None, meta: str | None,
-                 tolerance: float | None, verify: bool, inputs: list | None) -> None:
+                 tolerance: float | None, verify: bool, inputs: list | None, quantize: str | None) -> None:
     from .bundle import load_bundle
     from .exporter.onnx import export_onnx, export_pt2
     from .exporter.verify import DEFAULT_TOLERANCE
     from .exporter.writer import describe
 
     options = dict(labels=_labels(labels), preprocess=preprocess, meta=meta, inputs=inputs,
-                   tolerance=tolerance or DEFAULT_TOLERANCE)
+                   tolerance=tolerance or DEFAULT_TOLERANCE, quantize=quantize, say=click.echo)
     try:
         if model.endswith(".pt2"):
             try:

@@ -127,3 +127,30 @@ def test_export_measure(small_keras, tmp_path):
     assert sorted(results) == sorted(export_bench.VARIANTS)
     sizes = {v: r["bytes"] for v, r in results.items()}
     assert sizes["float32"] > sizes["float16"] > sizes["uint8"] > 0 and results["float32"]["params"] > 0
+
+
+def test_two_runtimes(browser, small_keras, monkeypatch, tmp_path):
+    """Both runtimes in every configuration run (isolated pages really are), native rows
+    too, and an ONNX bundle's returning visit downloads no model bytes."""
+    import onnx_bench
+
+    import run
+
+    monkeypatch.setattr(onnx_bench, "SINGLES", 3)
+    monkeypatch.setattr(onnx_bench, "BUDGET_MS", 1000)
+    monkeypatch.setattr(onnx_bench, "BATCH_BUDGET_MS", 2000)
+    monkeypatch.setattr(inference_bench, "SINGLES", 3)
+    monkeypatch.setattr(browser_bench, "RUNS", 1)
+    keras_file, bundle = small_keras
+    onnx = onnx_bench.onnx_bundle(keras_file, tmp_path / "onnx", preprocess="mnist", labels=list("0123456789"))
+    section, figures = onnx_bench.run([("small", bundle, onnx, keras_file)], (onnx, SEVEN), browser)
+    measured = {name for (label, name) in figures["single"]}
+    assert measured == {c[0] for c in onnx_bench.CONFIGS} | {"Keras/JAX (native)", "onnxruntime, Python (native)"}
+    assert "unavailable" not in section
+    for name, _, isolate, _ in onnx_bench.CONFIGS:  # the worker itself was cross-origin isolated, or not
+        assert figures["isolated"][("small", name)] is isolate
+    assert figures["visit"]["warm_model_bytes"] == 0 and figures["visit"]["requests_per_prediction"] == 0
+    assert "| ort-wasm-simd-threaded.wasm (CPU (the one clientside serves)) |" in section
+    rows = run._runtime_targets({"single": {("MobileNetV2 224", "ORT Web wasm, 1 thread"): 50.0,
+                                            ("MobileNetV2 224", "TF.js wasm"): 60.0}, "visit": figures["visit"]})
+    assert rows[0][2] == "reached" and rows[1][0] == "MNIST page with ORT: cold visit at most 3 MB"

@@ -297,3 +297,46 @@ def test_a_torch_export_archive_on_the_cli(cnn_bundle, runner, tmp_path):
     (tmp_path / "bad.pt2").write_bytes(b"not a zip")
     result = runner.invoke(main, ["export", str(tmp_path / "bad.pt2"), str(tmp_path / "b")])
     assert result.exit_code == 1 and "not a torch.export archive" in result.output and not (tmp_path / "b").exists()
+
+
+def test_uint8_weights_restore_to_the_affine_values_with_zero_exact():
+    """quantize_weights: big float32 weights become uint8 + scale + zero point; the graph
+    computes with exactly (q - zero) * scale, each within half a step of the original, 0 exact."""
+    from onnx import numpy_helper
+
+    rng = np.random.default_rng(0)
+    w = rng.normal(size=(40, 30)).astype(np.float32)
+    w[0, :5] = 0.0
+    bias = rng.normal(size=(30,)).astype(np.float32)  # too small to quantize
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["x", "w"], ["y0"]), helper.make_node("Add", ["y0", "b"], ["y"])], "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, 40])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, 30])],
+        [numpy_helper.from_array(w, "w"), numpy_helper.from_array(bias, "b")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 21)])
+    quantized = onnx_export.quantize_weights(model)
+    inits = {t.name: numpy_helper.to_array(t) for t in quantized.graph.initializer}
+    assert inits["w_uint8"].dtype == np.uint8 and "b" in inits and "w" not in inits
+    restored = (inits["w_uint8"].astype(np.float32) - inits["w_zero_point"]) * inits["w_scale"]
+    assert np.all(restored[0, :5] == 0.0)
+    assert np.abs(restored - w).max() <= inits["w_scale"] / 2 + 1e-7
+    x = rng.normal(size=(4, 40)).astype(np.float32)
+    got = onnx_export.run_onnxruntime(quantized.SerializeToString(), ["x"], [x])[0]
+    np.testing.assert_allclose(got, x @ restored + bias, rtol=1e-5, atol=1e-5)
+    assert model.graph.initializer[0].name == "w"  # the original is untouched
+
+
+def test_a_quantized_onnx_bundle_runs_the_same_in_the_browser_runtime(cnn_bundle, tmp_path):
+    """uint8 weights restored by Cast/Sub/Mul (folded at load): onnxruntime-web computes what
+    Python's onnxruntime does, to float32 rounding, and the file is about a quarter."""
+    module, floats = cnn_bundle
+    said = []
+    out = export_any(module, tmp_path / "q", example_inputs=[torch.rand(2, 1, 28, 28)], quantize="uint8",
+                     say=said.append)
+    assert said and said[0].startswith("uint8 weights: largest difference from the float32 model")
+    doc = json.loads((out / "clientside.json").read_text())
+    assert doc["quantization"]["dtype"] == "uint8"
+    size = lambda folder: sum(p.stat().st_size for p in folder.glob("*.onnx"))  # noqa: E731
+    assert size(out) < 0.3 * size(floats)
+    max_abs, relative = onnx_export.verify_in_browser_runtime(out)
+    assert relative < 1e-5, relative

@@ -35,8 +35,8 @@ from .verify import DEFAULT_TOLERANCE
 log = logging.getLogger("clientside.export")
 
 RUNTIMES = ("auto", "tfjs", "onnx")
-#: Options of the TF.js exporter that an ONNX bundle has no use for (refused, not ignored).
-TFJS_ONLY = ("quantize", "quantize_patterns")
+#: Options of the TF.js exporter that an ONNX bundle cannot honour (refused, not ignored).
+TFJS_ONLY = ("quantize_patterns",)
 #: What the ONNX bundle's example batch holds (a batch of 1 would let torch.export fix it).
 EXAMPLE_BATCH = 3
 #: Any other free dimension (a sequence length, a picture's side) in the example.
@@ -91,9 +91,11 @@ def export_keras(model: Any, out_dir: str | os.PathLike, *, runtime: str = "auto
     if chosen == "tfjs":
         return export(model, out_dir, allow_unknown=allow_unknown, **options)
     tfjs_only = [k for k in TFJS_ONLY if options.pop(k, None) not in (None, (), ("*",))]
+    if options.get("quantize") not in (None, "uint8"):
+        tfjs_only.append(f"quantize={options['quantize']!r}")
     if tfjs_only:
-        raise ExportError(f"{', '.join(tfjs_only)} only apply to TF.js bundles, and this model goes to ONNX "
-                          "Runtime Web; nothing was written.")
+        raise ExportError(f"{', '.join(tfjs_only)} only apply to TF.js bundles (ONNX bundles take quantize='uint8'), "
+                          "and this model goes to ONNX Runtime Web; nothing was written.")
     options.pop("shard_bytes", None)
     return export_keras_onnx(model, out_dir, inputs=inputs, tolerance=tolerance, say=say, **options)
 
@@ -129,7 +131,8 @@ def keras_outputs(model: Any, feeds: Feeds) -> Feeds:
 def export_keras_onnx(model: Any, out_dir: str | os.PathLike, *, labels: Sequence[str] | None = None,
                       preprocess: str | Sequence[dict] | None = None, meta: str | os.PathLike | dict | None = None,
                       name: str | None = None, inputs: Feeds | None = None,
-                      tolerance: float = DEFAULT_TOLERANCE, say: Callable[[str], None] | None = None) -> Path:
+                      tolerance: float = DEFAULT_TOLERANCE, say: Callable[[str], None] | None = None,
+                      quantize: str | None = None) -> Path:
     """Write a Keras model as an ONNX bundle, exact against the model in its own backend."""
     import keras
 
@@ -153,6 +156,7 @@ def export_keras_onnx(model: Any, out_dir: str | os.PathLike, *, labels: Sequenc
         backend = keras.backend.backend()
         return export_onnx(onnx_path, out_dir, labels=labels, preprocess=preprocess, meta=meta, name=name,
                            reference=lambda _feeds: expected, inputs=feeds, tolerance=tolerance, known=known,
+                           quantize=quantize, say=say,
                            generated_by=f"keras {keras.__version__} ({backend} backend), "
                                         "through Keras's torch backend and torch.onnx (dynamo)")
 
