@@ -37,7 +37,7 @@ def onnx_bundle(keras_file: Path, out: Path, **options) -> Path:
     from clientside.exporter.keras_onnx import export_keras
 
     model = keras.saving.load_model(keras_file, compile=False)
-    return export_keras(model, out, runtime="onnx", **options)
+    return export_keras(model, out, runtime="onnx", say=lambda _: None, **options)
 
 
 def _worker_run(page, script: str, job: dict) -> dict:
@@ -174,8 +174,8 @@ def run(cases: list[tuple[str, Path, Path, Path]], visit: tuple[Path, Path], chr
                 figures["single"][(label, name)] = statistics.median(r["single"])
                 figures["isolated"][(label, name)] = r.get("isolated")
     visit_section, visit_figures = visitor(visit[0], visit[1], chromium,
-                                           what=f"The MNIST demo model exported with --runtime onnx (float32, "
-                                                f"{_model_bytes(visit[0]):,} bytes).")
+                                           what=f"The MNIST demo model exported with --runtime onnx --quantize "
+                                                f"uint8 (as the demo's TF.js bundle; {_model_bytes(visit[0]):,} bytes).")
     figures["visit"] = visit_figures
     return "\n".join([
         "## Two runtimes: TF.js against ONNX Runtime Web", "",

@@ -192,7 +192,7 @@ def main() -> None:
                                           result.bundle, seven)
         onnx_mnist = timed("ONNX exports", lambda: (
             onnx_bench.onnx_bundle(keras_file, Path(tmp) / "mnist-onnx", preprocess="mnist",
-                                   labels=list("0123456789")),
+                                   labels=list("0123456789"), quantize="uint8"),  # uint8, as the demo
             onnx_bench.onnx_bundle(mobilenet_keras, Path(tmp) / "mobilenet-onnx", preprocess="imagenet")))
         runtimes_section, runtimes = timed("two runtimes", onnx_bench.run, [
             ("MNIST CNN", result.bundle, onnx_mnist[0], keras_file),
