@@ -106,21 +106,83 @@ def _check_runtimes(out, feeds, expected):
         assert float(np.abs(b - e).max()) <= TOLERANCE * scale
 
 
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    """exported(case) -> (model, bundle, what was said, feeds, Keras's outputs), once per case."""
+    cache = {}
+
+    def get(case):
+        if case not in cache:
+            keras.utils.set_random_seed(0)
+            model = eval(CASES[case][0])  # noqa: S307 - the table above
+            said = []
+            out = export_any(model, tmp_path_factory.mktemp(case) / case, say=said.append)
+            feeds = _feeds(model, 2, seed=7)  # another batch size than the export's example, and other values
+            cache[case] = (model, out, said, feeds, keras_onnx.keras_outputs(model, feeds))
+        return cache[case]
+    return get
+
+
 @pytest.mark.parametrize("case", list(CASES))
-def test_a_keras_model_tfjs_refuses_runs_exactly_in_onnx(case, tmp_path):
-    keras.utils.set_random_seed(0)
-    model = eval(CASES[case][0])  # noqa: S307 - the table above
+def test_a_keras_model_tfjs_refuses_runs_exactly_in_onnx(case, exported):
+    model, out, said, feeds, expected = exported(case)
     runtime, problems = keras_onnx.choose_runtime(model)
     assert runtime == "onnx"
     class_name, setting = CASES[case][1]
     assert any(class_name in p.class_name and setting in str(p) for p in problems), problems
-    said = []
-    out = export_any(model, tmp_path / case, say=said.append)
     assert said and said[0].startswith("runtime: onnx") and class_name in said[0]
-    # another batch size than the export's example, and other values
-    feeds = _feeds(model, 2, seed=7)
-    expected = keras_onnx.keras_outputs(model, feeds)
     _check_runtimes(out, feeds, expected)
+
+
+# A module worker on the app's origin that loads the page's own runtime module
+# (static/runtimes/onnx.js, with the app's onnxruntime-web files) and predicts raw feeds.
+HARNESS = """
+self.onmessage = async ({ data: { runtimeUrl, base, info, feeds } }) => {
+  try {
+    const { load } = await import(runtimeUrl);
+    const runtime = await load({ base, info, post: () => {} });
+    const typed = {};
+    for (const spec of info.inputs) {
+      const { values, shape } = feeds[spec.name];
+      typed[spec.name] = { data: spec.dtype === 'float32' ? Float32Array.from(values) : Int32Array.from(values), shape };
+    }
+    const out = await runtime.predict(typed);
+    self.postMessage(Object.fromEntries(Object.entries(out).map(([k, v]) => [k, { data: Array.from(v.data), shape: v.shape }])));
+  } catch (err) {
+    self.postMessage({ error: String(err && err.stack ? err.stack : err) });
+  }
+};
+"""
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("case", list(CASES))
+def test_each_case_predicts_in_chromium_as_keras(case, exported, page):
+    """The page's own ONNX runtime module, in a worker in Chromium, on the same feeds."""
+    from clientside import create_app
+    from tests.conftest import LiveServer
+    from tests.e2e.conftest import open_page
+
+    model, out, _, feeds, expected = exported(case)
+    with LiveServer(create_app(out)) as server:
+        page.route("**/harness-worker.js", lambda route, request: route.fulfill(
+            body=HARNESS, content_type="text/javascript"))
+        open_page(page, server.url + "?sw=off")  # the harness is routed by Playwright, not the service worker
+        info = page.evaluate("() => fetch('api/model').then((r) => r.json())")
+        got = page.evaluate("""([info, feeds]) => new Promise((resolve) => {
+            const app = document.querySelector('script[type=module]').src;
+            const worker = new Worker('harness-worker.js', { type: 'module' });
+            worker.onmessage = ({ data }) => { worker.terminate(); resolve(data); };
+            worker.onerror = (e) => resolve({ error: e.message || 'worker failed' });
+            worker.postMessage({ runtimeUrl: new URL('runtimes/onnx.js', app).href, base: location.href, info, feeds });
+        })""", [info, {spec["name"]: {"values": f.ravel().tolist(), "shape": list(f.shape)}
+                       for spec, f in zip(info["inputs"], feeds)}])
+    assert "error" not in got, got.get("error")
+    scale = max(float(np.abs(e).max()) for e in expected)
+    for spec, want in zip(info["outputs"], expected):
+        value = np.asarray(got[spec["name"]]["data"], np.float64).reshape(got[spec["name"]]["shape"])
+        assert value.shape == want.shape
+        assert float(np.abs(value - want).max()) <= TOLERANCE * scale
 
 
 TORCH_SCRIPT = BUILDERS + textwrap.dedent("""
