@@ -169,9 +169,9 @@ def _say_fixed(outcome: dict, specs: Sequence[dict], say: Callable[[str], None])
     """Dimensions the export could not keep free, said (the contract shows them too)."""
     for spec, axes in zip(specs, outcome["free_axes"]):
         lost = [axis for axis, size in enumerate(spec["shape"]) if size is None and axis > 0 and str(axis) not in axes]
-        if lost and outcome["batch"] is None:
+        if lost:
             say(f"input {spec['name']}: torch could not keep axes {lost} free; they are fixed at the example's "
-                f"size ({EXAMPLE_FREE_SIZE}). Give the model's Input a fixed size to choose it.")
+                "sizes (see the shape below). Give the model's Input a fixed size to choose them.")
     if outcome["batch"] is not None:
         say(f"batch: fixed at {outcome['batch']} (torch could not keep it free: {'; '.join(outcome['tried'])}); "
             "the page runs the model once per item.")
