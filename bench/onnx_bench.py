@@ -34,7 +34,7 @@ def onnx_bundle(keras_file: Path, out: Path, **options) -> Path:
     """The Keras model through the ONNX path (what --runtime onnx writes)."""
     import keras
 
-    from clientside.exporter.keras_onnx import export_keras
+    from clientside.sources.keras_onnx import export_keras
 
     model = keras.saving.load_model(keras_file, compile=False)
     return export_keras(model, out, runtime="onnx", say=lambda _: None, **options)

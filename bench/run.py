@@ -55,7 +55,7 @@ def mobilenet(folder: Path) -> tuple[Path, Path, Path]:
     import numpy as np
     from PIL import Image
 
-    from clientside.exporter import export
+    from clientside.runtimes.tfjs.write import export
 
     model = keras.applications.MobileNetV2(weights=None)
     keras_file = folder / "mobilenet_v2.keras"

@@ -73,7 +73,7 @@ def small_bundle(tmp_path_factory) -> Path:
     """An untrained MNIST-shaped model, exported in a second: for route tests."""
     import keras
 
-    from clientside.exporter import export
+    from clientside.runtimes.tfjs.write import export
 
     keras.utils.set_random_seed(1)
     model = keras.Sequential([

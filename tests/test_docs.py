@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import re
 
-from clientside.exporter import supported_layers
-from clientside.exporter.registry import REFUSED_LAYERS
+from clientside.runtimes.tfjs.converter import supported_layers
+from clientside.runtimes.tfjs.converter.registry import REFUSED_LAYERS
 from tests.helpers import REPO
 
 README = (REPO / "README.md").read_text()

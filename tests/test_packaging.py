@@ -72,7 +72,7 @@ def test_the_wheel_carries_the_page_and_the_schema(installed):
     package = Path(run(python, "-c", code, env=user_env(python), cwd="/").stdout.strip())
     source = REPO / "src" / "clientside"
     wanted = [p.relative_to(source) for p in (source / "server" / "static").rglob("*") if p.is_file()]
-    wanted += [Path("bundle.schema.json"), Path("server/templates/index.html")]
+    wanted += [Path("contract/bundle.schema.json"), Path("server/templates/index.html")]
     assert len(wanted) > 30
     for rel in wanted:
         assert (package / rel).read_bytes() == (source / rel).read_bytes(), rel
@@ -90,12 +90,12 @@ def test_serving_needs_no_keras_jax_or_torch(installed, small_bundle):
 @pytest.mark.node
 def test_tfjs_under_node_runs_from_the_wheel(installed, small_bundle, tmp_path):
     """What --verify runs: the packaged TF.js files under Node, with no npm install."""
-    from clientside import tfjs_node
+    from clientside.runtimes.tfjs import node as tfjs_node
 
     python, _ = installed
     x = np.random.default_rng(0).random((3, 28, 28, 1), dtype=np.float32)
     np.save(tmp_path / "x.npy", x)
-    code = (f"import numpy as np; from clientside import tfjs_node; "
+    code = (f"import numpy as np; from clientside.runtimes.tfjs import node as tfjs_node; "
             f"y = tfjs_node.predict({str(small_bundle)!r}, [np.load({str(tmp_path / 'x.npy')!r})])[0]; "
             f"np.save({str(tmp_path / 'y.npy')!r}, y)")
     run(python, "-c", code, env=user_env(python), cwd="/")

@@ -15,8 +15,8 @@ import pytest
 
 from clientside import BundleError
 from clientside.cli import main
-from clientside.nginx import server_block
-from clientside.site import build
+from clientside.deploy.nginx import server_block
+from clientside.deploy.static_site import build
 
 NGINX = "/usr/sbin/nginx"
 

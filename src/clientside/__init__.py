@@ -23,19 +23,19 @@ def export(model, out_dir, **kwargs):  # type: ignore[no-untyped-def]
     # a Keras model on the torch backend is also a torch Module: Keras first
     if torch is not None and isinstance(model, torch.nn.Module) and \
             not (keras is not None and isinstance(model, keras.Model)):
-        from .exporter.onnx import export_torch
+        from .runtimes.onnx.write import export_torch
 
         return export_torch(model, out_dir, kwargs.pop("example_inputs"), **kwargs)
     if type(model).__module__.startswith("sklearn."):
-        from .exporter.onnx import export_sklearn
+        from .runtimes.onnx.write import export_sklearn
 
         return export_sklearn(model, out_dir, kwargs.pop("sample"), **kwargs)
     if (isinstance(model, (str, os.PathLike)) and str(model).endswith(".onnx")) or \
             type(model).__name__ == "ModelProto":
-        from .exporter.onnx import export_onnx
+        from .runtimes.onnx.write import export_onnx
 
         return export_onnx(model, out_dir, **kwargs)
-    from .exporter.keras_onnx import export_keras
+    from .sources.keras_onnx import export_keras
 
     return export_keras(model, out_dir, **kwargs)
 

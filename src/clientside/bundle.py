@@ -231,7 +231,7 @@ def _plain_onnx(path: Path, **options: Any) -> Bundle:
     """An .onnx file from any tool: inputs and outputs from its graph (what it cannot say
     comes from --labels, --preprocess and --meta)."""
     try:
-        from .exporter import onnx as onnx_export
+        from .runtimes.onnx import write as onnx_export
     except ImportError as exc:  # pragma: no cover - the exporter package imports only stdlib + numpy
         raise BundleError(str(exc)) from None
     from .errors import ExportError

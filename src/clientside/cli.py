@@ -102,9 +102,9 @@ def export_command(model: str, out_dir: Path, labels: str | None, preprocess: st
         _export_onnx(model, out_dir, labels, preprocess, meta, tolerance, verify, inputs, quantize)
         return
     from .bundle import load_bundle
-    from .exporter.keras_onnx import export_keras
-    from .exporter.verify import DEFAULT_TOLERANCE
-    from .exporter.writer import describe, load_model
+    from .sources.keras_onnx import export_keras
+    from .runtimes.tfjs.verify import DEFAULT_TOLERANCE
+    from .runtimes.tfjs.write import describe, load_model
     from .keras_backend import import_keras
 
     try:
@@ -144,9 +144,9 @@ def _load_inputs(path: str | None) -> list | None:
 def _export_onnx(model: str, out_dir: Path, labels: str | None, preprocess: str | None, meta: str | None,
                  tolerance: float | None, verify: bool, inputs: list | None, quantize: str | None) -> None:
     from .bundle import load_bundle
-    from .exporter.onnx import export_onnx, export_pt2
-    from .exporter.verify import DEFAULT_TOLERANCE
-    from .exporter.writer import describe
+    from .runtimes.onnx.write import export_onnx, export_pt2
+    from .runtimes.tfjs.verify import DEFAULT_TOLERANCE
+    from .runtimes.tfjs.write import describe
 
     options = dict(labels=_labels(labels), preprocess=preprocess, meta=meta, inputs=inputs,
                    tolerance=tolerance or DEFAULT_TOLERANCE, quantize=quantize, say=click.echo)
@@ -171,10 +171,10 @@ def _export_onnx(model: str, out_dir: Path, labels: str | None, preprocess: str 
 
 
 def _verify_onnx(out_dir: Path, inputs: list | None, tolerance: float | None) -> None:
-    from .exporter.onnx import verify_in_browser_runtime
-    from .exporter.verify import DEFAULT_TOLERANCE
-    from .ort_node import OrtWebError
-    from .tfjs_node import NodeUnavailable
+    from .runtimes.onnx.write import verify_in_browser_runtime
+    from .runtimes.tfjs.verify import DEFAULT_TOLERANCE
+    from .runtimes.onnx.node import OrtWebError
+    from .runtimes.tfjs.node import NodeUnavailable
 
     try:
         max_abs, relative = verify_in_browser_runtime(out_dir, inputs, tolerance or DEFAULT_TOLERANCE)
@@ -188,8 +188,8 @@ def _verify_onnx(out_dir: Path, inputs: list | None, tolerance: float | None) ->
 
 
 def _verify(model, out_dir: Path, inputs: list | None, tolerance: float | None) -> None:
-    from .exporter.verify import DEFAULT_TOLERANCE, verify
-    from .tfjs_node import NodeUnavailable, TFJSError
+    from .runtimes.tfjs.verify import DEFAULT_TOLERANCE, verify
+    from .runtimes.tfjs.node import NodeUnavailable, TFJSError
 
     try:
         report = verify(model, out_dir, inputs, tolerance or DEFAULT_TOLERANCE)
@@ -316,7 +316,7 @@ def demo(host: str, port: int, epochs: int | None, retrain: bool, workers: int) 
 @click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
 def build(bundles: tuple[str, ...], out_dir: Path) -> None:
     """Write a static site for BUNDLES into OUT_DIR: any static host or CDN serves it."""
-    from .site import build as build_site
+    from .deploy.static_site import build as build_site
 
     try:
         build_site([parse_bundle_arg(arg) for arg in bundles], out_dir)
@@ -336,7 +336,7 @@ def build(bundles: tuple[str, ...], out_dir: Path) -> None:
 def nginx_conf(build_dir: Path, listen: str, server_name: str, isolate: bool, brotli: bool,
                api_upstream: str | None) -> None:
     """Print an nginx server block serving BUILD_DIR (from `clientside build`)."""
-    from .nginx import server_block
+    from .deploy.nginx import server_block
 
     if not (build_dir / "_headers").exists():
         raise click.ClickException(f"{build_dir} is not a `clientside build` output (no _headers).")

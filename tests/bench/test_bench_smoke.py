@@ -32,7 +32,7 @@ def small_keras(tmp_path_factory):
     """A small CNN saved as .keras, and its bundle."""
     import keras
 
-    from clientside.exporter import export
+    from clientside.runtimes.tfjs.write import export
 
     keras.utils.set_random_seed(2)
     model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(4, 3, activation="relu"),

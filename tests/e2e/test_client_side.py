@@ -6,7 +6,7 @@ import shutil
 import pytest
 
 from clientside import create_app
-from clientside.exporter import export
+from clientside.runtimes.tfjs.write import export
 from tests.conftest import LiveServer
 from tests.e2e.conftest import Switch, labels, open_page, predict_files
 from tests.helpers import SEED_TESTSET, SEVEN

@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 from clientside import create_app
-from clientside.exporter import export
+from clientside.runtimes.tfjs.write import export
 from clientside.steps import image as image_steps
 from clientside.steps import table as table_steps
 from tests.conftest import LiveServer

@@ -9,7 +9,7 @@ import contextlib
 import pytest
 
 from clientside import create_app
-from clientside.exporter.keras_onnx import export_keras
+from clientside.sources.keras_onnx import export_keras
 from tests.conftest import LiveServer
 from tests.e2e.test_kinds import (  # noqa: F401 - collected again, with this module's `serve`
     table_page,

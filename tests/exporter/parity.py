@@ -8,8 +8,9 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from clientside import ExportError, tfjs_node
-from clientside.exporter import export
+from clientside import ExportError
+from clientside.runtimes.tfjs import node as tfjs_node
+from clientside.runtimes.tfjs.write import export
 
 
 @dataclass
@@ -39,7 +40,7 @@ def randomize(model: keras.Model, seed: int = 0) -> keras.Model:
 def sample_inputs(model: keras.Model, batch: int = 6, seed: int = 1) -> list[np.ndarray]:
     """What --verify feeds: padded id sequences (pre and post, empty to full) for embeddings,
     noise elsewhere."""
-    from clientside.exporter.verify import random_inputs
+    from clientside.runtimes.tfjs.verify import random_inputs
 
     return random_inputs(model, batch=batch, seed=seed)
 

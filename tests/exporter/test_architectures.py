@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from clientside import ExportError
-from clientside.exporter import export
+from clientside.runtimes.tfjs.write import export
 from tests.exporter.parity import Case, checked_diff, run_cases
 
 pytestmark = [pytest.mark.node, pytest.mark.slow]  # real architectures: about 100 s

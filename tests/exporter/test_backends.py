@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from clientside import tfjs_node
+from clientside.runtimes.tfjs import node as tfjs_node
 from tests.helpers import REPO
 
 pytestmark = pytest.mark.node
@@ -18,7 +18,7 @@ import sys
 import keras, numpy as np
 sys.path.insert(0, {repo!r})
 from tests.exporter.parity import randomize
-from clientside.exporter import export
+from clientside.runtimes.tfjs.write import export
 model = randomize(keras.Sequential([
     keras.Input((8, 8, 3)), keras.layers.Conv2D(4, 3, activation="relu"),
     keras.layers.BatchNormalization(), keras.layers.DepthwiseConv2D(3),

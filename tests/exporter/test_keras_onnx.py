@@ -21,9 +21,9 @@ from keras import layers
 from clientside import ExportError, load_bundle
 from clientside import export as export_any
 from clientside.cli import main
-from clientside.exporter import keras_onnx
-from clientside.exporter.onnx import fixed_batch, in_batches, run_onnxruntime
-from clientside.ort_node import predict as ort_web_predict
+from clientside.sources import keras_onnx
+from clientside.runtimes.onnx.write import fixed_batch, in_batches, run_onnxruntime
+from clientside.runtimes.onnx.node import predict as ort_web_predict
 
 TOLERANCE = 1e-4  # relative to the output scale, as --verify
 
@@ -189,7 +189,7 @@ TORCH_SCRIPT = BUILDERS + textwrap.dedent("""
     import json, sys
     import numpy as np
     import clientside
-    from clientside.exporter.keras_onnx import keras_outputs
+    from clientside.sources.keras_onnx import keras_outputs
     cases, out = json.loads(sys.argv[1]), sys.argv[2]
     assert keras.backend.backend() == "torch"
     for name, source in cases.items():
@@ -261,7 +261,7 @@ def test_cli_auto_says_why_and_verifies_in_onnxruntime_web(tmp_path):
 
 
 def test_the_explanation_groups_repeated_refusals():
-    from clientside.exporter.registry import Problem
+    from clientside.runtimes.tfjs.converter.registry import Problem
 
     problems = [Problem(f"act_{i}", "Activation", "activation='hard_silu'", "TF.js has no hard_silu")
                 for i in range(5)]

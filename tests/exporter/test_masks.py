@@ -11,7 +11,7 @@ import pytest
 from keras import layers as L
 
 from clientside import ExportError
-from clientside.exporter import export
+from clientside.runtimes.tfjs.write import export
 from tests.exporter.parity import Case, checked_diff, randomize, run_cases
 
 pytestmark = [pytest.mark.node,

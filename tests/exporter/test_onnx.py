@@ -14,7 +14,7 @@ from onnx import TensorProto, helper
 from clientside import BundleError, ExportError, create_app, load_bundle
 from clientside import export as export_any
 from clientside.cli import main
-from clientside.exporter import onnx as onnx_export
+from clientside.runtimes.onnx import write as onnx_export
 
 
 class SmallCNN(torch.nn.Module):
@@ -119,7 +119,7 @@ def test_an_onnx_file_from_elsewhere_exports_and_serves(runner, tmp_path):
 
 def test_the_static_build_of_an_onnx_bundle(cnn_bundle, tmp_path):
     """The site carries ONNX Runtime (not TF.js) and the model file under its hashed name."""
-    from clientside.site import build
+    from clientside.deploy.static_site import build
 
     _, out = cnn_bundle
     site = build([out], tmp_path / "site")
@@ -136,7 +136,7 @@ def test_the_static_build_of_an_onnx_bundle(cnn_bundle, tmp_path):
 def test_verify_runs_the_browsers_runtime_under_node(cnn_bundle, runner, tmp_path):
     """--verify: onnxruntime-web's wasm (the page's own file) against Python's onnxruntime."""
     module, out = cnn_bundle
-    from clientside.ort_node import predict
+    from clientside.runtimes.onnx.node import predict
 
     x = np.random.default_rng(2).random((3, 1, 28, 28), dtype=np.float32)
     path = out / json.loads((out / "clientside.json").read_text())["files"][0]["path"]
@@ -203,7 +203,7 @@ def test_a_pipeline_with_a_scaler_and_a_one_hot_encoder_on_text_columns(tmp_path
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-    from clientside.ort_node import predict
+    from clientside.runtimes.onnx.node import predict
     from clientside.steps import table
 
     frame, target = people(300, seed=0)
@@ -261,7 +261,7 @@ class Recurrent(torch.nn.Module):
 
 @pytest.mark.parametrize("make", [Encoder, Recurrent])
 def test_a_transformer_encoder_and_an_lstm_run_in_the_browsers_runtime_as_in_torch(tmp_path, make):
-    from clientside.ort_node import predict
+    from clientside.runtimes.onnx.node import predict
 
     torch.manual_seed(3)
     module = make().eval()

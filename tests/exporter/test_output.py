@@ -8,8 +8,9 @@ import sys
 import keras
 import numpy as np
 
-from clientside import __version__, tfjs_node
-from clientside.exporter import export
+from clientside import __version__
+from clientside.runtimes.tfjs import node as tfjs_node
+from clientside.runtimes.tfjs.write import export
 from tests.exporter.parity import randomize
 
 
@@ -63,7 +64,7 @@ def test_legacy_h5_file(tmp_path):
 def test_export_never_imports_tensorflow(tmp_path):
     code = (
         "import sys, keras\n"
-        "from clientside.exporter import export\n"
+        "from clientside.runtimes.tfjs.write import export\n"
         "m = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])\n"
         f"export(m, {str(tmp_path / 'b')!r})\n"
         "bad = [name for name in sys.modules if name.split('.')[0] in ('tensorflow', 'tensorflowjs')]\n"

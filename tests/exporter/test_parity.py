@@ -5,7 +5,7 @@ import keras
 import pytest
 from keras import layers as L
 
-from clientside.exporter.registry import ACTIVATIONS
+from clientside.runtimes.tfjs.converter.registry import ACTIVATIONS
 from tests.exporter.parity import Case, checked_diff, randomize, run_cases
 
 pytestmark = pytest.mark.node

@@ -7,9 +7,9 @@ import keras
 import numpy as np
 import pytest
 
-from clientside import tfjs_node
-from clientside.exporter import export
-from clientside.exporter.weights import affine_range, dequantize, quantize
+from clientside.runtimes.tfjs import node as tfjs_node
+from clientside.runtimes.tfjs.write import export
+from clientside.runtimes.tfjs.weights import affine_range, dequantize, quantize
 from tests.exporter.parity import randomize
 
 

@@ -5,7 +5,7 @@ import keras
 import pytest
 
 from clientside import ExportError
-from clientside.exporter import export
+from clientside.runtimes.tfjs.write import export
 
 
 def _subtract_model():

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from clientside.cli import main
-from clientside.exporter import export
-from clientside.exporter.verify import verify
+from clientside.runtimes.tfjs.write import export
+from clientside.runtimes.tfjs.verify import verify
 from tests.exporter.parity import randomize
 
 pytestmark = pytest.mark.node
@@ -61,7 +61,7 @@ def test_cli_verify(runner, tmp_path):
 @pytest.mark.parametrize("dtype", ["float32", "int32"])
 def test_verify_a_text_model_feeds_valid_padded_ids(tmp_path, dtype):
     """Keras's default Input is float: ids for an Embedding must still be in [0, input_dim)."""
-    from clientside.exporter.verify import random_inputs
+    from clientside.runtimes.tfjs.verify import random_inputs
 
     model = randomize(keras.Sequential([
         keras.Input((12,), dtype=dtype), keras.layers.Embedding(40, 8, mask_zero=True),

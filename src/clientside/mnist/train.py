@@ -70,7 +70,7 @@ def train(out_dir: str | os.PathLike, *, npz: str | None = None, epochs: int = D
     """Train on the first data source that works and export the bundle to out_dir.
 
     quantize: the weights' storage in the bundle (None or "float32": exact float32)."""
-    from ..exporter import export
+    from ..runtimes.tfjs.write import export
     from ..keras_backend import import_keras
 
     keras = import_keras(log)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-SCRIPT = Path(__file__).with_name("js") / "predict.cjs"
+SCRIPT = Path(__file__).with_name("predict.cjs")
 
 
 class NodeUnavailable(RuntimeError):
@@ -21,8 +21,8 @@ class NodeUnavailable(RuntimeError):
 def node_modules_map() -> dict[str, str]:
     """npm module name -> the file Node should load for it: the very files the page is
     served (clientside/vendor.py finds them: a wheel's packaged copy or node_modules)."""
-    from .errors import InstallError
-    from .vendor import VENDOR_FILES, find_vendor_root
+    from ...errors import InstallError
+    from ...vendor import VENDOR_FILES, find_vendor_root
 
     try:
         root = find_vendor_root()

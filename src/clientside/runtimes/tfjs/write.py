@@ -14,13 +14,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
-from .. import contract
-from ..bundle import BUNDLE_JSON, MODEL_JSON, ShardFile
-from ..errors import ExportError
-from ..keras_backend import import_keras
-from .registry import Problem
-from .topology import Conversion, convert_model
+from ... import __version__
+from ... import contract
+from ...bundle import BUNDLE_JSON, MODEL_JSON, ShardFile
+from ...errors import ExportError
+from ...keras_backend import import_keras
+from .converter.registry import Problem
+from .converter.topology import Conversion, convert_model
 from .weights import DEFAULT_SHARD_BYTES, QUANTIZE_DTYPES, Quantization, write_shards
 
 
@@ -165,7 +165,7 @@ def export(model: Any, out_dir: str | os.PathLike, *, labels: Sequence[str] | No
 
 
 def _name_of(out_dir: Path) -> str:
-    from ..bundle import _folder_name
+    from ...bundle import _folder_name
 
     return _folder_name(out_dir.resolve())
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .tfjs_node import NodeUnavailable
+from ..tfjs.node import NodeUnavailable
 
-SCRIPT = Path(__file__).with_name("js") / "onnx_predict.cjs"
+SCRIPT = Path(__file__).with_name("predict.cjs")
 DTYPES = {"float32": "<f4", "int32": "<i4", "int64": "<i8"}
 
 
@@ -24,8 +24,8 @@ class OrtWebError(RuntimeError):
 def predict(model_file: str | os.PathLike, names: Sequence[str], inputs: Sequence[np.ndarray],
             dtypes: Sequence[str], timeout: float = 600) -> list[np.ndarray]:
     """The model's outputs for the inputs, computed by onnxruntime-web's wasm under Node."""
-    from .errors import InstallError
-    from .vendor import VENDOR_FILES, find_vendor_root
+    from ...errors import InstallError
+    from ...vendor import VENDOR_FILES, find_vendor_root
 
     node = shutil.which("node")
     if node is None:

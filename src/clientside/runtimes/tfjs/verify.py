@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from ..bundle import MODEL_JSON
-from .topology import convert_model
+from ...bundle import MODEL_JSON
+from .converter.topology import convert_model
 from .weights import read_weights
 
 #: Float32 rounding between two correct implementations stays near 1e-4 of the output
@@ -129,7 +129,7 @@ def verify(model: Any, bundle_dir: str | os.PathLike, inputs: Sequence[np.ndarra
            tolerance: float = DEFAULT_TOLERANCE) -> VerifyReport:
     import keras
 
-    from .. import tfjs_node
+    from . import node as tfjs_node
 
     bundle_dir = Path(bundle_dir)
     model_json = json.loads((bundle_dir / MODEL_JSON).read_text())

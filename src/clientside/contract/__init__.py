@@ -16,8 +16,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from . import steps as step_kinds
-from .errors import BundleError
+from .. import steps as step_kinds
+from ..errors import BundleError
 
 FORMAT = 2
 #: The largest picture an image input of any height and width is fed at its own size.

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ..bundle import ShardFile, hashed_shard_name
+from ...bundle import ShardFile, hashed_shard_name
 
 DEFAULT_SHARD_BYTES = 4 * 1024 * 1024
 
@@ -150,7 +150,7 @@ def write_shards(named: Iterable[tuple[str, Any]], folder: Path,
                  shard_bytes: int = DEFAULT_SHARD_BYTES,
                  quantization: Quantization | None = None) -> tuple[list[dict], list[ShardFile]]:
     """Write weights as shards; return (weightsManifest, shards)."""
-    from .registry import as_array
+    from .converter.registry import as_array
 
     named = list(named)
     specs, total = [], 0

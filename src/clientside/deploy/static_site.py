@@ -23,20 +23,20 @@ from pathlib import Path
 
 from flask import Flask, render_template
 
-from .bundle import MODEL_JSON, Bundle, BundleSpec, hashed_shard_name, load_bundles
-from .errors import BundleError
-from .server.headers import SECURITY_HEADERS
-from .server.http_cache import IMMUTABLE, REVALIDATE
-from .server.assets import PAGE_MODULES, all_files, assets_version, shell_files
-from .server.pages import service_worker
-from .vendor import find_vendor_root
+from ..bundle import MODEL_JSON, Bundle, BundleSpec, hashed_shard_name, load_bundles
+from ..errors import BundleError
+from ..server.headers import SECURITY_HEADERS
+from ..server.http_cache import IMMUTABLE, REVALIDATE
+from ..server.assets import PAGE_MODULES, all_files, assets_version, shell_files
+from ..server.pages import service_worker
+from ..vendor import find_vendor_root
 
 COMPRESS_SUFFIXES = (".html", ".js", ".mjs", ".css", ".json", ".svg", ".wasm", "")
 MIN_COMPRESS_BYTES = 1024
 
 
 def _render(template: str, **context) -> str:
-    app = Flask(__name__, template_folder=str(Path(__file__).with_name("server") / "templates"),
+    app = Flask(__name__, template_folder=str(Path(__file__).parents[1] / "server" / "templates"),
                 static_folder=None)
     with app.app_context():
         return render_template(template, **context)

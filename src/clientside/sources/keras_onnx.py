@@ -28,9 +28,9 @@ from typing import Any
 import numpy as np
 
 from ..errors import ExportError
-from .onnx import Feeds, export_onnx
-from .registry import Problem
-from .verify import DEFAULT_TOLERANCE
+from ..runtimes.onnx.write import Feeds, export_onnx
+from ..runtimes.tfjs.converter.registry import Problem
+from ..runtimes.tfjs.verify import DEFAULT_TOLERANCE
 
 log = logging.getLogger("clientside.export")
 
@@ -48,7 +48,7 @@ TORCH_HINT = ("Keras models reach ONNX through Keras's torch backend: install Py
 
 def tfjs_problems(model: Any, allow_unknown: Sequence[str] = ()) -> list[Problem]:
     """Why TF.js cannot run this Keras model exactly ([] when it can)."""
-    from .topology import convert_model
+    from ..runtimes.tfjs.converter.topology import convert_model
 
     return list(convert_model(model, frozenset(allow_unknown)).problems)
 
@@ -82,7 +82,7 @@ def export_keras(model: Any, out_dir: str | os.PathLike, *, runtime: str = "auto
                  inputs: Feeds | None = None, tolerance: float = DEFAULT_TOLERANCE, **options: Any) -> Path:
     """A Keras model to the runtime that runs it exactly (see choose_runtime). say: where the
     reason for ONNX goes (default: a warning on the 'clientside.export' logger)."""
-    from .writer import export, load_model
+    from ..runtimes.tfjs.write import export, load_model
 
     model = load_model(model)
     chosen, problems = choose_runtime(model, runtime, allow_unknown)
@@ -136,7 +136,7 @@ def export_keras_onnx(model: Any, out_dir: str | os.PathLike, *, labels: Sequenc
     """Write a Keras model as an ONNX bundle, exact against the model in its own backend."""
     import keras
 
-    from .writer import infer_io
+    from ..runtimes.tfjs.write import infer_io
 
     in_specs, out_specs = infer_io(model, labels)
     feeds = [np.asarray(f) for f in inputs] if inputs is not None else sample_feeds(model, in_specs)
@@ -181,7 +181,7 @@ def _run_child(keras_path: Path, onnx_path: Path, feeds_path: Path, names: dict)
     """The export under KERAS_BACKEND=torch, in a process of its own."""
     env = {**os.environ, "KERAS_BACKEND": "torch"}
     result = keras_path.with_name("result.json")
-    proc = subprocess.run([sys.executable, "-m", "clientside.exporter.keras_onnx", str(keras_path), str(onnx_path),
+    proc = subprocess.run([sys.executable, "-m", "clientside.sources.keras_onnx", str(keras_path), str(onnx_path),
                            str(feeds_path), json.dumps(names), str(result)],
                           env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     if result.is_file():

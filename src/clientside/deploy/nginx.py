@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .bundle import HASHED_SHARD_SUFFIX
-from .server.headers import ISOLATION_HEADERS, SECURITY_HEADERS
-from .server.http_cache import IMMUTABLE, REVALIDATE
+from ..bundle import HASHED_SHARD_SUFFIX
+from ..server.headers import ISOLATION_HEADERS, SECURITY_HEADERS
+from ..server.http_cache import IMMUTABLE, REVALIDATE
 
 
 def _headers(cache: str, isolate: bool, indent: str = "        ") -> str:

@@ -21,10 +21,10 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .. import __version__, contract
-from ..bundle import BUNDLE_JSON, HASH_CHARS
-from ..errors import ExportError
-from .verify import DEFAULT_TOLERANCE
+from ... import __version__, contract
+from ...bundle import BUNDLE_JSON, HASH_CHARS
+from ...errors import ExportError
+from ..tfjs.verify import DEFAULT_TOLERANCE
 
 #: onnxruntime-web 1.30.0 loads models of opset 21 to 25 (measured under Node).
 MAX_OPSET = 25
@@ -465,7 +465,7 @@ def _fitted_categories(estimator: Any) -> dict[str, list[str]]:
 
 def _encode_frame(frame: Any, steps: Sequence[dict]) -> np.ndarray:
     """The sample as the page sends it (the table steps, as in the browser)."""
-    from ..steps import table
+    from ...steps import table
 
     rows = [{k: (str(v) if isinstance(v, str) else float(v)) for k, v in row.items()}
             for row in frame.to_dict(orient="records")]
@@ -516,14 +516,14 @@ def table_front(model: Any, columns: Sequence[Column], name: str = "features") -
 
 
 def _name_of(out_dir: Path) -> str:
-    from ..bundle import _folder_name
+    from ...bundle import _folder_name
 
     return _folder_name(out_dir.resolve())
 
 
 def _write_bundle(out_dir: Path, files: dict[str, bytes]) -> None:
     """All files in a new folder, swapped in whole (the old bundle survives until then)."""
-    from .writer import _replace_dir, new_bundle_folder
+    from ..tfjs.write import _replace_dir, new_bundle_folder
 
     tmp = new_bundle_folder(out_dir)
     try:
@@ -539,8 +539,8 @@ def verify_in_browser_runtime(bundle_dir: str | os.PathLike, inputs: Feeds | Non
                               tolerance: float = DEFAULT_TOLERANCE) -> tuple[float, float]:
     """Run the written bundle in onnxruntime-web's wasm (Node) and in Python's onnxruntime on
     the same inputs; (max abs diff, relative) or ExportError past the tolerance."""
-    from ..bundle import load_bundle
-    from ..ort_node import predict
+    from ...bundle import load_bundle
+    from .node import predict
 
     bundle = load_bundle(bundle_dir)
     specs = bundle.inputs
