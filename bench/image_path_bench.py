@@ -9,12 +9,11 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+from browser_bench import FLAGS, serve
 from PIL import Image
 
 from clientside import create_app
 from clientside.steps import image as image_steps
-
-from browser_bench import FLAGS, serve
 
 HERE = Path(__file__).resolve().parent
 RUNS = 20
@@ -22,7 +21,8 @@ CAMERA_SECONDS = 6
 
 OPTIONS = [
     ("blob-steps", "decoded in the worker; each step on its own (flatten_alpha copies the picture first)"),
-    ("blob-fused", "decoded in the worker; flatten_alpha + resize fused, reading the RGBA as decoded (the page's path)"),
+    ("blob-fused",
+     "decoded in the worker; flatten_alpha + resize fused, reading the RGBA as decoded (the page's path)"),
     ("bitmap", "decoded by the page (createImageBitmap, timed there), the ImageBitmap transferred to the worker"),
     ("videoframe", "as bitmap, read with VideoFrame.copyTo (RGBA) instead of a canvas"),
 ]

@@ -22,7 +22,7 @@ BATCH_RUNS = 3
 
 def p95(values: list[float]) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
 def browser(bundle: Path, chromium) -> dict[str, dict]:
@@ -108,7 +108,7 @@ def run(cases: list[tuple[str, Path, Path]], chromium=None) -> tuple[str, dict[s
                 launched.close()
     found_all = {label: browser(bundle, chromium) for label, bundle, _ in cases}
     rows, ratios = [], {}
-    for label, bundle, keras_path in cases:
+    for label, _bundle, keras_path in cases:
         found = found_all[label]
         here = native(keras_path)
         for backend in BACKENDS:

@@ -34,10 +34,10 @@ def onnx_bundle(keras_file: Path, out: Path, **options) -> Path:
     """The Keras model through the ONNX path (what --runtime onnx writes)."""
     import keras
 
-    from clientside.sources.keras_onnx import export_keras
+    from clientside import export
 
     model = keras.saving.load_model(keras_file, compile=False)
-    return export_keras(model, out, runtime="onnx", say=lambda _: None, **options)
+    return export(model, out, runtime="onnx", say=lambda _: None, **options)
 
 
 def _worker_run(page, script: str, job: dict) -> dict:
@@ -45,13 +45,15 @@ def _worker_run(page, script: str, job: dict) -> dict:
         const worker = new Worker(script, script.includes('onnx') ? { type: 'module' } : {});
         const timer = setTimeout(() => { worker.terminate(); resolve({ error: 'no answer in 180 s' }); }, 180000);
         worker.onmessage = ({ data }) => { clearTimeout(timer); worker.terminate(); resolve(data); };
-        worker.onerror = (e) => { clearTimeout(timer); worker.terminate(); resolve({ error: e.message || 'worker failed' }); };
+        worker.onerror = (e) => {
+          clearTimeout(timer); worker.terminate(); resolve({ error: e.message || 'worker failed' });
+        };
         worker.postMessage(job);
     })""", [script, job])
 
 
 def _fulfil(body: str):
-    def handler(route, request) -> None:  # noqa: ARG001 - Playwright passes both
+    def handler(route, request) -> None:
         route.fulfill(body=body, content_type="text/javascript", headers=ISOLATION)
     return handler
 
@@ -59,7 +61,7 @@ def _fulfil(body: str):
 def browser(tfjs: Path, onnx: Path, chromium) -> dict[str, dict]:
     """Each configuration in a fresh worker of a page served plain or isolated."""
     shape = [int(d) for d in load_bundle(tfjs).input_shape[1:]]
-    onnx_file = load_bundle(onnx).shards[0].path
+    onnx_file = load_bundle(onnx).files[0].path
     results: dict[str, dict] = {}
     for isolate in (False, True):
         servers = {"tfjs": serve(create_app(tfjs, isolate=isolate)), "onnx": serve(create_app(onnx, isolate=isolate))}
@@ -96,7 +98,7 @@ def onnxruntime_native(onnx: Path) -> dict:
     import onnxruntime
 
     bundle = load_bundle(onnx)
-    session = onnxruntime.InferenceSession(str(bundle.root / bundle.shards[0].path), providers=["CPUExecutionProvider"])
+    session = onnxruntime.InferenceSession(str(bundle.root / bundle.files[0].path), providers=["CPUExecutionProvider"])
     name = session.get_inputs()[0].name
     shape = [int(d) for d in bundle.inputs[0]["shape"][1:]]
     rng = np.random.default_rng(0)
@@ -153,9 +155,8 @@ def run(cases: list[tuple[str, Path, Path, Path]], visit: tuple[Path, Path], chr
     """cases: (label, TF.js bundle, ONNX bundle, keras file); visit: (ONNX MNIST bundle, image).
     Returns the section and the figures the targets read."""
     if chromium is None:
-        from playwright.sync_api import sync_playwright
-
         from browser_bench import FLAGS
+        from playwright.sync_api import sync_playwright
 
         with sync_playwright() as p:
             launched = p.chromium.launch(executable_path="/usr/bin/chromium", args=FLAGS)
@@ -175,7 +176,8 @@ def run(cases: list[tuple[str, Path, Path, Path]], visit: tuple[Path, Path], chr
                 figures["isolated"][(label, name)] = r.get("isolated")
     visit_section, visit_figures = visitor(visit[0], visit[1], chromium,
                                            what=f"The MNIST demo model exported with --runtime onnx --quantize "
-                                                f"uint8 (as the demo's TF.js bundle; {_model_bytes(visit[0]):,} bytes).")
+                                                f"uint8 (as the demo's TF.js bundle; "
+                                                f"{_model_bytes(visit[0]):,} bytes).")
     figures["visit"] = visit_figures
     return "\n".join([
         "## Two runtimes: TF.js against ONNX Runtime Web", "",
@@ -199,4 +201,4 @@ def run(cases: list[tuple[str, Path, Path, Path]], visit: tuple[Path, Path], chr
 
 def _model_bytes(bundle: Path) -> int:
     b = load_bundle(bundle)
-    return sum((b.root / s.path).stat().st_size for s in b.shards)
+    return sum((b.root / s.path).stat().st_size for s in b.files)

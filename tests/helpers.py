@@ -62,3 +62,28 @@ def stop_process(proc: subprocess.Popen) -> str:
 def start_process(args, **kwargs) -> subprocess.Popen:
     return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             start_new_session=True, **kwargs)
+
+
+def export_tfjs(model, out_dir, **options):
+    """clientside.export to TF.js alone: refused (ExportError) where TF.js cannot run it exactly."""
+    import clientside
+
+    return clientside.export(model, out_dir, runtime="tfjs", **options)
+
+
+def verify_tfjs(model, bundle_dir, inputs=None, tolerance=None):
+    """--verify of a TF.js bundle: real TF.js under Node against the Keras model."""
+    from clientside.runtimes import get
+    from clientside.sources import keras
+    from clientside.verify import DEFAULT_TOLERANCE
+
+    return get("tfjs").verify(Path(bundle_dir), keras.load(model), inputs, tolerance or DEFAULT_TOLERANCE)
+
+
+def keras_sample(model, batch=8, seed=0):
+    """What --verify feeds a Keras model: padded id sequences (pre and post, empty to full) for
+    embeddings, noise elsewhere (clientside.verify.sample with the Keras source's hints)."""
+    from clientside.sources import keras
+    from clientside.verify import sample
+
+    return sample(keras.io(model).inputs, keras.sampling_hints(model), batch=batch, seed=seed)

@@ -7,7 +7,8 @@ import shutil
 import pytest
 
 from clientside import BundleError, create_app, load_bundle
-from clientside.bundle import BUNDLE_JSON, MODEL_JSON
+from clientside.bundle import BUNDLE_JSON
+from clientside.runtimes.tfjs import MODEL_JSON
 
 
 def plain_tfjs_copy(bundle, dest):
@@ -27,7 +28,7 @@ def test_own_bundle_metadata(small_bundle):
     bundle = load_bundle(small_bundle)
     assert bundle.labels == list("0123456789")
     assert bundle.input_shape == [None, 28, 28, 1]
-    assert all(s.hashed_name for s in bundle.shards)
+    assert bundle.files[0].path == "model.json" and all(s.hashed_name for s in bundle.files[1:])
     assert len(bundle.content_hash) == 16
 
 
@@ -37,10 +38,10 @@ def test_plain_tfjs_folder_is_inferred(small_bundle, tmp_path):
     assert bundle.input_shape == [None, 28, 28, 1]
     # no silent MNIST recipe for a 28x28x1 model: only what makes a picture fit, unscaled
     assert bundle.inputs[0]["kind"] == "image"
-    assert [s["op"] for s in bundle.preprocess] == ["flatten_alpha", "grayscale", "resize"]
-    assert load_bundle(folder, preprocess_steps="mnist").preprocess[3]["op"] == "normalize_contrast"
+    assert [s["op"] for s in bundle.inputs[0]["steps"]] == ["flatten_alpha", "grayscale", "resize"]
+    assert load_bundle(folder, preprocess="mnist").inputs[0]["steps"][3]["op"] == "normalize_contrast"
     assert bundle.labels == []
-    assert not any(s.hashed_name for s in bundle.shards)  # not cacheable forever
+    assert not any(s.hashed_name for s in bundle.files)  # not cacheable forever
     names = [f"digit {i}" for i in range(10)]
     labelled = load_bundle(folder, labels=names)
     assert labelled.labels == names and labelled.outputs[0]["kind"] == "classes"

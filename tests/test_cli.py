@@ -53,7 +53,8 @@ def test_export_refuses_a_wrong_file(runner, tmp_path):
     (tmp_path / "model.pt").write_bytes(b"x")
     result = runner.invoke(main, ["export", str(tmp_path / "model.pt"), str(tmp_path / "out")])
     assert result.exit_code == 1
-    assert "Expected a .keras or .h5 file. Received: path=" in result.output
+    assert "Expected a .keras or .h5 file or a keras.Model (Keras 3), a torch.nn.Module" in result.output
+    assert "an .onnx file or an onnx.ModelProto. Received: path=" in result.output
     assert not (tmp_path / "out").exists()
 
 
@@ -89,5 +90,5 @@ def test_demo_serves_the_cached_demo_without_training(small_bundle, tmp_path, mo
     monkeypatch.setenv("CLIENTSIDE_CACHE_DIR", str(tmp_path / "cache"))
     shutil.copytree(small_bundle, tmp_path / "cache" / demo.DEMO_FOLDER)
     lines: list[str] = []
-    assert demo.demo_bundle(log=lines.append) == tmp_path / "cache" / demo.DEMO_FOLDER
+    assert demo.demo_bundle(say=lines.append) == tmp_path / "cache" / demo.DEMO_FOLDER
     assert "Using the MNIST demo trained earlier in" in lines[0]

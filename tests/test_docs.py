@@ -11,13 +11,13 @@ README = (REPO / "README.md").read_text()
 
 
 def test_readme_lists_every_supported_layer_and_no_other():
-    line = next(l for l in README.splitlines() if l.startswith("`Activation`"))
+    line = next(text for text in README.splitlines() if text.startswith("`Activation`"))
     assert re.findall(r"`(\w+)`", line) == supported_layers()
 
 
 def test_every_supported_layer_has_a_parity_test():
     """The README says so: each converter is run against real TF.js by some parity case."""
-    sources = "".join(p.read_text() for p in (REPO / "tests" / "exporter").glob("test_*.py"))
+    sources = "".join(p.read_text() for p in (REPO / "tests" / "runtimes" / "tfjs").glob("test_*.py"))
     untested = [name for name in supported_layers() if name != "InputLayer" and f"L.{name}(" not in sources]
     assert untested == []
 

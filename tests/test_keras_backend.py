@@ -58,7 +58,8 @@ def test_no_backend_at_all_names_the_extra(tmp_path, keras_file):
 
 
 def test_the_python_api_picks_a_backend_too(tmp_path, keras_file):
-    code = f"import clientside; clientside.export({str(keras_file)!r}, 'out'); import keras; print(keras.backend.backend())"
+    code = (f"import clientside; clientside.export({str(keras_file)!r}, 'out'); "
+            "import keras; print(keras.backend.backend())")
     env = {k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"}
     (tmp_path / ".keras").mkdir()
     (tmp_path / ".keras" / "keras.json").write_text(json.dumps({"backend": "tensorflow"}))

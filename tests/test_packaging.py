@@ -82,7 +82,8 @@ def test_serving_needs_no_keras_jax_or_torch(installed, small_bundle):
     python, _ = installed
     code = (f"import importlib.util, sys; from clientside import create_app; "
             f"c = create_app({str(small_bundle)!r}).test_client(); "
-            "assert all(c.get(p, buffered=True).status_code == 200 for p in ('/', '/vendor/tf-core.min.js', '/model')); "
+            "assert all(c.get(p, buffered=True).status_code == 200 "
+            "for p in ('/', '/vendor/tf-core.min.js', '/model')); "
             f"print([m for m in {HEAVY!r} if importlib.util.find_spec(m) or m in sys.modules])")
     assert run(python, "-c", code, env=user_env(python), cwd="/").stdout.strip() == "[]"
 
@@ -154,8 +155,10 @@ def test_the_static_build_works_from_the_wheel(installed, small_bundle, tmp_path
     python, _ = installed
     run(python.parent / "clientside", "build", small_bundle, tmp_path / "site", env=user_env(python), cwd=tmp_path)
     [assets] = list((tmp_path / "site" / "assets").iterdir())
-    from clientside.server.assets import RUNTIME_FILES, SHELL_ALWAYS
+    from clientside import runtimes
+    from clientside.server.assets import SHELL_ALWAYS
 
     # a TF.js bundle's build carries TF.js (every backend) and the CSV reader, no ONNX Runtime
-    wanted = RUNTIME_FILES["tfjs-layers"] + SHELL_ALWAYS
-    assert sorted(p.name for p in (assets / "vendor").glob("*") if p.suffix in (".js", ".mjs", ".wasm")) == sorted(wanted)
+    wanted = [*runtimes.get("tfjs").page_files, *SHELL_ALWAYS]
+    shipped = sorted(p.name for p in (assets / "vendor").glob("*") if p.suffix in (".js", ".mjs", ".wasm"))
+    assert shipped == sorted(wanted)

@@ -1,64 +1,38 @@
-"""The bundle on disk: model.json, its weight shards, and clientside.json (the contract).
+"""A bundle on disk: its model files and its contract (clientside.json), read through the
+runtime the contract names. What `clientside export` writes and the server serves.
 
-A bundle is what `clientside export` and `clientside mnist train` write and what the
-server serves. A plain TF.js layers folder (e.g. from the official converter) is
-accepted too: what it lacks is inferred from model.json or given by the caller.
-The contract itself (format 2, its schema, format-1 migration) is clientside/contract.py.
+A model from another tool is a bundle too, when a runtime recognizes it (a TF.js layers
+folder, an .onnx file): what it lacks is inferred from it or given by the caller. Loading
+imports no exporter and no ML framework.
 """
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import os
-import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from . import contract
+from .contract.migrate import runtime_name, upgrade
 from .errors import BundleError
+from .files import NAME_PATTERN, ModelFile
+from .runtimes import RUNTIMES, Read, Runtime
 
-MODEL_JSON = "model.json"
-BUNDLE_JSON = "clientside.json"
-BUNDLE_FORMAT = contract.FORMAT
-
-
-#: The one caching rule for model files, followed by the app, the static build and nginx:
-#: a shard named `<stem>.<first 16 hex digits of its sha256>.bin` changes name whenever its
-#: content changes, so it may be cached forever; any other name is revalidated.
-HASH_CHARS = 16
-MODEL_FILE_SUFFIXES = (".bin", ".onnx")
-HASHED_SHARD_SUFFIX = r"\.[0-9a-f]{%d}\.(?:bin|onnx)" % HASH_CHARS
-
-
-def hashed_shard_name(stem: str, sha256: str, suffix: str = ".bin") -> str:
-    return f"{stem}.{sha256[:HASH_CHARS]}{suffix}"
-
-
-@dataclass(frozen=True)
-class ShardFile:
-    path: str
-    size: int
-    sha256: str | None = None
-
-    @property
-    def hashed_name(self) -> bool:
-        """True when the file name carries its content hash: it can be cached forever."""
-        return bool(self.sha256) and any(self.path.endswith(hashed_shard_name("", self.sha256, suffix))
-                                         for suffix in MODEL_FILE_SUFFIXES)
-
-    def entry(self) -> dict[str, Any]:
-        return {"path": self.path, "size": self.size, "sha256": self.sha256}
+BUNDLE_JSON = contract.BUNDLE_JSON
 
 
 @dataclass
 class Bundle:
+    """A bundle as read and checked: its folder, its contract (the user's --labels,
+    --preprocess and --meta merged in) and its model files (the first is the model's entry:
+    model.json or the .onnx file)."""
+
     root: Path
-    model_json: dict[str, Any] | None  # None for an ONNX model (one .onnx file)
     contract: dict[str, Any]
-    shards: list[ShardFile] = field(default_factory=list)
+    files: list[ModelFile]
 
     @property
     def name(self) -> str:
@@ -70,6 +44,7 @@ class Bundle:
 
     @property
     def runtime(self) -> str:
+        """The name of the runtime that runs it (runtimes.get(name) gives the runtime)."""
         return self.contract["runtime"]
 
     @property
@@ -94,40 +69,47 @@ class Bundle:
     def labels(self) -> list[str]:
         return list(self.outputs[0].get("labels", []))
 
-    @property
-    def preprocess(self) -> list[dict[str, Any]] | None:
-        """The first input's image steps (None unless it is an image)."""
-        first = self.inputs[0]
-        return first["steps"] if first["kind"] == "image" else None
+    def file(self, path: str) -> ModelFile | None:
+        return next((f for f in self.files if f.path == path), None)
 
-    def shard(self, path: str) -> ShardFile | None:
-        return next((s for s in self.shards if s.path == path), None)
+    def as_read(self) -> Read:
+        return Read(self.root, self.contract, self.files)
 
     def renamed(self, name: str) -> Bundle:
         return dataclasses.replace(self, contract={**self.contract, "name": name})
 
 
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+def load_bundle(root: str | os.PathLike, *, labels: Sequence[str] | None = None,
+                preprocess: str | Sequence[dict[str, Any]] | None = None,
+                meta: str | os.PathLike | Mapping[str, Any] | None = None,
+                verify_hashes: bool = True) -> Bundle:
+    """Read and check a bundle (or a model another tool wrote); fail fast and clearly.
+
+    labels, preprocess (--preprocess: a preset name or image steps for the first input) and
+    meta (--meta: inputs and outputs entries) are merged over what the bundle says. The path
+    is resolved here, once: everything downstream (Flask's send_file resolves a relative
+    path against the app's package folder) sees an absolute path.
+    """
+    root = Path(root).expanduser().resolve()
+    stored_path = root / BUNDLE_JSON
+    stored = _read_contract(stored_path) if root.is_dir() and stored_path.exists() else None
+    if stored is not None:
+        runtime = _runtime_of(stored, stored_path)
+        read = runtime.read(root, upgrade(stored), verify_hashes=verify_hashes)
+        source = str(stored_path)
+    else:
+        runtime = _recognize(root)
+        read = runtime.read(root, None, verify_hashes=verify_hashes)
+        source = f"{root.name} (inferred from {runtime.infers_from})"
+    merged = contract.merge(read.contract, meta=contract.load_meta(meta), labels=labels,
+                            preset=contract.resolve_preset(preprocess))
+    contract.validate(merged, source)
+    return Bundle(root=read.root, contract=merged, files=read.files)
 
 
-def _content_hash(files: Sequence[ShardFile]) -> str:
-    """Changes whenever model.json or any shard changes."""
-    h = hashlib.sha256()
-    for f in files:
-        h.update(f"{f.path}:{f.sha256}\n".encode())
-    return h.hexdigest()[:16]
-
-
-def _read_json(path: Path, what: str) -> dict[str, Any]:
+def _read_contract(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise BundleError(f"{path} not found: {what}.") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise BundleError(f"{path} is not valid JSON ({exc}).") from None
     if not isinstance(data, dict):
@@ -135,129 +117,29 @@ def _read_json(path: Path, what: str) -> dict[str, Any]:
     return data
 
 
-def _measure(root: Path, rel: str, known: dict[str, dict], verify: bool) -> ShardFile:
-    path = root / rel
-    if "/" in rel or "\\" in rel or rel.startswith("."):
-        raise BundleError(f"{MODEL_JSON} names a file outside the folder: {rel!r}")
-    if not path.is_file():
-        raise BundleError(f"Missing model file {rel} in {root}.")
-    size = path.stat().st_size
-    info = known.get(rel)
-    if info and info.get("size") != size:
-        raise BundleError(f"Model file {rel} is {size} bytes; {BUNDLE_JSON} says {info.get('size')}.")
-    digest = info.get("sha256") if info else None
-    if digest is None or verify:
-        actual = sha256_file(path)
-        if digest and actual != digest:
-            raise BundleError(f"Model file {rel} does not match its sha256 in {BUNDLE_JSON}.")
-        digest = actual
-    return ShardFile(rel, size, digest)
-
-
-def load_bundle(root: str | os.PathLike, *, labels: Sequence[str] | None = None,
-                preprocess_steps: str | Sequence[dict[str, Any]] | None = None,
-                meta: str | os.PathLike | Mapping[str, Any] | None = None,
-                verify_hashes: bool = True) -> Bundle:
-    """Read and check a bundle (or a plain TF.js layers folder); fail fast and clearly.
-
-    labels, preprocess_steps (--preprocess) and meta (--meta: inputs and outputs entries)
-    are merged over what the folder says. The folder is resolved here, once: everything
-    downstream (Flask's send_file resolves a relative path against the app's package
-    folder) sees an absolute path.
-    """
-    root = Path(root).expanduser().resolve()
-    options = dict(labels=labels, preprocess_steps=preprocess_steps, meta=meta)
-    if root.is_file() and root.suffix == ".onnx":
-        return _plain_onnx(root, **options)
-    if not root.is_dir():
-        raise BundleError(f"{root} is not a folder: expected a folder holding {MODEL_JSON}, or an .onnx file.")
-    meta_path = root / BUNDLE_JSON
-    stored = _read_json(meta_path, "") if meta_path.exists() else {}
-    if stored.get("runtime") == contract.RUNTIME_ONNX:
-        return _onnx_bundle(root, stored, verify_hashes, **options)
-    model_json = _read_json(root / MODEL_JSON, "a bundle holds the TF.js model.json")
-    if model_json.get("format", "layers-model") != "layers-model" or "modelTopology" not in model_json:
-        raise BundleError(f"{root / MODEL_JSON} is not a TF.js layers model "
-                          "(format 'layers-model' with a modelTopology).")
-    fmt = stored.get("format", 1) if stored else None
-    if fmt not in (None, 1, contract.FORMAT):
-        raise BundleError(f"{meta_path}: format {fmt!r} is newer than this clientside reads "
+def _runtime_of(stored: dict[str, Any], path: Path) -> Runtime:
+    """The runtime a stored contract names (format 1 knew TF.js only)."""
+    fmt = stored.get("format", 1)
+    if fmt not in (1, contract.FORMAT):
+        raise BundleError(f"{path}: format {fmt!r} is newer than this clientside reads "
                           f"(format {contract.FORMAT}): upgrade clientside.")
-
-    known = {f["path"]: f for f in stored.get("files", []) + stored.get("shards", []) if isinstance(f, dict)}
-    shards = [_measure(root, rel, known, verify_hashes)
-              for group in model_json.get("weightsManifest", []) for rel in group.get("paths", [])]
-    model_file = _measure(root, MODEL_JSON, {k: v for k, v in known.items() if k == MODEL_JSON}, True)
-
-    if fmt == contract.FORMAT:
-        doc = dict(stored)
-        listed = {f["path"] for f in doc.get("files", [])}
-        missing = sorted({s.path for s in shards} - listed)
-        if missing:
-            raise BundleError(f"{meta_path}: files: {missing[0]} is in model.json but not listed.")
-    else:
-        if fmt == 1:
-            doc = contract.from_v1(stored, model_json)
-        else:
-            inputs, outputs = contract.infer_from_model_json(model_json, labels)
-            doc = {"format": contract.FORMAT, "runtime": contract.RUNTIME_TFJS, "inputs": inputs, "outputs": outputs}
-        doc["files"] = [model_file.entry(), *(s.entry() for s in shards)]
-        doc["name"] = doc.get("name") or _folder_name(root)
-        doc["content_hash"] = doc.get("content_hash") or _content_hash([model_file, *shards])
-    source = str(meta_path) if stored else f"{root.name} (inferred from {MODEL_JSON})"
-    doc = contract.merge(doc, meta=contract.load_meta(meta), labels=labels,
-                         preset=contract.resolve_preset(preprocess_steps))
-    contract.validate(doc, source)
-    return Bundle(root=root, model_json=model_json, contract=doc, shards=shards)
+    name = runtime_name(stored) if fmt == contract.FORMAT else "tfjs"
+    if name not in RUNTIMES:
+        return RUNTIMES["tfjs"]  # validation names the field and the runtimes it may be
+    return RUNTIMES[name]
 
 
-def _merged(doc: dict[str, Any], source: str, labels, preprocess_steps, meta) -> dict[str, Any]:
-    doc = contract.merge(doc, meta=contract.load_meta(meta), labels=labels,
-                         preset=contract.resolve_preset(preprocess_steps))
-    return contract.validate(doc, source)
+def _recognize(root: Path) -> Runtime:
+    """The runtime whose models look like root, for a model with no contract."""
+    for runtime in RUNTIMES.values():
+        if runtime.recognizes(root):
+            return runtime
+    if not root.is_dir():
+        raise BundleError(f"{root} is not a folder: expected a bundle folder, a TF.js layers folder "
+                          "(model.json) or an .onnx file.")
+    raise BundleError(f"{root / BUNDLE_JSON} not found: a bundle holds its contract (clientside.json), "
+                      "or is a TF.js layers folder (model.json).")
 
-
-def _onnx_bundle(root: Path, stored: dict[str, Any], verify: bool, **options: Any) -> Bundle:
-    """A bundle for onnxruntime-web: its contract lists the one .onnx file."""
-    if stored.get("format") != contract.FORMAT:
-        raise BundleError(f"{root / BUNDLE_JSON}: an ONNX bundle needs format {contract.FORMAT}.")
-    listed = {f["path"]: f for f in stored.get("files", []) if isinstance(f, dict) and "path" in f}
-    files = [_measure(root, rel, listed, verify) for rel in listed]
-    doc = _merged(dict(stored), str(root / BUNDLE_JSON), **options)
-    return Bundle(root=root, model_json=None, contract=doc, shards=files)
-
-
-def _plain_onnx(path: Path, **options: Any) -> Bundle:
-    """An .onnx file from any tool: inputs and outputs from its graph (what it cannot say
-    comes from --labels, --preprocess and --meta)."""
-    try:
-        from .runtimes.onnx import write as onnx_export
-    except ImportError as exc:  # pragma: no cover - the exporter package imports only stdlib + numpy
-        raise BundleError(str(exc)) from None
-    from .errors import ExportError
-
-    try:
-        model = onnx_export.load(path)
-        found = onnx_export.problems(model)
-        if found:
-            raise BundleError(f"{path} cannot run in onnxruntime-web:\n" + "\n".join(f"  - {p}" for p in found))
-        inputs, outputs = onnx_export.io_entries(model)
-    except ExportError as exc:
-        raise BundleError(exc.message) from None
-    file = _measure(path.parent, path.name, {}, True)
-    doc = {"format": contract.FORMAT, "name": _folder_name(path.with_suffix("")), "runtime": contract.RUNTIME_ONNX,
-           "files": [file.entry()], "content_hash": file.sha256[:HASH_CHARS], "inputs": inputs, "outputs": outputs}
-    doc = _merged(doc, f"{path.name} (inferred from its graph)", **options)
-    return Bundle(root=path.parent, model_json=None, contract=doc, shards=[file])
-
-
-def _folder_name(root: Path) -> str:
-    name = re.sub(r"[^A-Za-z0-9_.-]", "-", root.name).lstrip("._-")[:64]
-    return name or "model"
-
-
-#: A bundle's name is a URL path segment (/models/<name>/) and a cache key.
-NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 #: One bundle to serve: its folder, or (name, folder).
 BundleSpec = str | os.PathLike | tuple[str, str | os.PathLike]

@@ -1,15 +1,22 @@
-"""The `clientside` command: train the demo, export a Keras model, serve a bundle."""
+"""The `clientside` command: export a model, serve or build its page, train the demo."""
 from __future__ import annotations
 
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from . import __version__
-from .bundle import parse_bundle_arg
+from .bundle import load_bundle, parse_bundle_arg
 from .errors import ClientsideError
+from .runtimes import AUTO, RUNTIMES
+from .runtimes.tfjs.format import DEFAULT_SHARD_BYTES
+from .verify import DEFAULT_TOLERANCE
+from .version import __version__
+
+if TYPE_CHECKING:
+    from .pipeline import Exported
 
 
 def _labels(value: str | None) -> list[str] | None:
@@ -29,7 +36,8 @@ def _say(message: str) -> None:
 @click.group()
 @click.version_option(__version__, prog_name="clientside")
 def main() -> None:
-    """Serve Keras models for prediction in the visitor's browser (TensorFlow.js)."""
+    """Put a trained model on the web: its predictions run in the visitor's browser
+    (TensorFlow.js or ONNX Runtime Web), not on the server."""
 
 
 @main.group()
@@ -54,7 +62,7 @@ def mnist_train(out_dir: Path, npz: str | None, epochs: int, seed: int, no_downl
 
     try:
         train(out_dir, npz=npz, epochs=epochs, seed=seed, allow_download=not no_download,
-              quantize=quantize, log=lambda line: click.echo(line))
+              quantize=quantize, say=lambda line: click.echo(line))
     except (ClientsideError, FileNotFoundError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -69,64 +77,46 @@ META_HELP = ("A JSON file of inputs and/or outputs entries (the bundle contract'
 @click.option("--labels", help="Class labels: comma-separated, or a file with one per line.")
 @click.option("--preprocess", help="Preprocessing preset (mnist, imagenet) or a JSON file of image steps.")
 @click.option("--meta", type=click.Path(dir_okay=False), help=META_HELP)
-@click.option("--shard-size", default=4 * 1024 * 1024, show_default=True, type=click.IntRange(1024),
-              help="Largest weight file, in bytes.")
+@click.option("--shard-size", default=DEFAULT_SHARD_BYTES, show_default=True, type=click.IntRange(1024),
+              help="TF.js: the largest weight file, in bytes.")
 @click.option("--allow-unknown", multiple=True, metavar="CLASS",
-              help="Let a custom layer class through; you must register it in TF.js.")
+              help="TF.js: let a custom layer class through; you must register it in TF.js.")
 @click.option("--quantize", type=click.Choice(["float16", "uint16", "uint8"]),
               help="Store float32 weights in 2 or 1 bytes (ONNX bundles: uint8 only).")
 @click.option("--quantize-pattern", "quantize_patterns", multiple=True, metavar="GLOB",
-              help="Only quantize weights whose names match (e.g. 'dense*/kernel'); default all.")
-@click.option("--runtime", type=click.Choice(["auto", "tfjs", "onnx"]), default="auto", show_default=True,
-              help="Keras models: TF.js, ONNX Runtime Web, or auto (TF.js where it runs the model exactly, "
-                   "else ONNX, saying why).")
+              help="TF.js: only quantize weights whose names match (e.g. 'dense*/kernel'); default all.")
+@click.option("--runtime", type=click.Choice([AUTO, *RUNTIMES]), default=AUTO, show_default=True,
+              help="Which browser runtime: tfjs (TensorFlow.js), onnx (ONNX Runtime Web), or auto (TF.js where "
+                   "it runs the model exactly, else ONNX, saying why).")
 @click.option("--verify", is_flag=True,
               help="Run the written model in the browser's runtime under Node (TF.js, or onnxruntime-web's "
                    "wasm) and compare.")
 @click.option("--inputs", "inputs_path", type=click.Path(exists=True, dir_okay=False),
               help="An .npz of sample inputs (arrays in input order) to compare on instead of random ones.")
-@click.option("--tolerance", type=float, default=None,
-              help="Largest allowed difference from the source model, relative to the output scale "
-                   "(default 1e-3).")
+@click.option("--tolerance", type=float, default=DEFAULT_TOLERANCE, show_default=True,
+              help="Largest allowed difference from the source model, relative to the output scale.")
 def export_command(model: str, out_dir: Path, labels: str | None, preprocess: str | None,
                    meta: str | None, shard_size: int, allow_unknown: tuple[str, ...], quantize: str | None,
                    quantize_patterns: tuple[str, ...], runtime: str, verify: bool, inputs_path: str | None,
-                   tolerance: float | None) -> None:
-    """Export MODEL to a bundle in OUT_DIR: a Keras 3 model (.keras or .h5) for TF.js or ONNX
-    Runtime Web (--runtime); an .onnx file (from any tool) or a torch.export archive (.pt2)
+                   tolerance: float) -> None:
+    """Export MODEL to a bundle in OUT_DIR: a Keras 3 model (.keras or .h5), for TensorFlow.js or
+    ONNX Runtime Web (--runtime); an .onnx file from any tool or a torch.export archive (.pt2),
     for ONNX Runtime Web."""
-    inputs = _load_inputs(inputs_path)
-    if model.endswith((".onnx", ".pt2")):
-        if runtime == "tfjs":
-            raise click.ClickException(f"{Path(model).suffix} files run in ONNX Runtime Web only: drop --runtime tfjs.")
-        _export_onnx(model, out_dir, labels, preprocess, meta, tolerance, verify, inputs, quantize)
-        return
-    from .bundle import load_bundle
-    from .sources.keras_onnx import export_keras
-    from .runtimes.tfjs.verify import DEFAULT_TOLERANCE
-    from .runtimes.tfjs.write import describe, load_model
-    from .keras_backend import import_keras
+    from .contract import describe
+    from .pipeline import export_bundle
 
     try:
-        import_keras(_say)
-        keras_model = load_model(model)
-        export_keras(keras_model, out_dir, runtime=runtime, say=click.echo, labels=_labels(labels),
-                     preprocess=preprocess, meta=meta, shard_bytes=shard_size, allow_unknown=allow_unknown,
-                     quantize=quantize, quantize_patterns=quantize_patterns or ("*",), inputs=inputs,
-                     tolerance=tolerance or DEFAULT_TOLERANCE)
+        exported = export_bundle(model, out_dir, runtime=runtime, labels=_labels(labels), preprocess=preprocess,
+                                 meta=meta, inputs=_load_inputs(inputs_path), tolerance=tolerance,
+                                 quantize=quantize, say=_say, shard_bytes=shard_size, allow_unknown=allow_unknown,
+                                 quantize_patterns=quantize_patterns or ("*",))
         written = load_bundle(out_dir)
     except ClientsideError as exc:
         raise click.ClickException(str(exc)) from None
-    if written.runtime == "onnx":
-        click.echo(f"bundle written to {out_dir} (runtime: onnx; onnxruntime reproduced Keras)")
-        click.echo(describe(written.contract))
-        if verify:
-            _verify_onnx(out_dir, inputs, tolerance)
-        return
-    click.echo(f"bundle written to {out_dir}")
+    click.echo(f"bundle written to {out_dir} (runtime: {written.runtime}; {exported.checked})")
     click.echo(describe(written.contract))
     if verify:
-        _verify(keras_model, out_dir, inputs, tolerance)
+        _verify(exported, tolerance)
 
 
 def _load_inputs(path: str | None) -> list | None:
@@ -141,60 +131,18 @@ def _load_inputs(path: str | None) -> list | None:
         raise click.ClickException(f"--inputs {path}: not an .npz of arrays: {exc}") from None
 
 
-def _export_onnx(model: str, out_dir: Path, labels: str | None, preprocess: str | None, meta: str | None,
-                 tolerance: float | None, verify: bool, inputs: list | None, quantize: str | None) -> None:
-    from .bundle import load_bundle
-    from .runtimes.onnx.write import export_onnx, export_pt2
-    from .runtimes.tfjs.verify import DEFAULT_TOLERANCE
-    from .runtimes.tfjs.write import describe
-
-    options = dict(labels=_labels(labels), preprocess=preprocess, meta=meta, inputs=inputs,
-                   tolerance=tolerance or DEFAULT_TOLERANCE, quantize=quantize, say=click.echo)
-    try:
-        if model.endswith(".pt2"):
-            try:
-                import torch  # noqa: F401
-            except ImportError:
-                raise click.ClickException(".pt2 archives need PyTorch: pip install torch") from None
-            export_pt2(model, out_dir, **options)
-        else:
-            export_onnx(model, out_dir, generated_by=f"{Path(model).name}", **options)
-        written = load_bundle(out_dir)
-    except ClientsideError as exc:
-        raise click.ClickException(str(exc)) from None
-    checked = "reproduced torch on the archive's example inputs" if model.endswith(".pt2") and not inputs else \
-        f"ran it on {'the given' if inputs else 'random'} inputs"
-    click.echo(f"bundle written to {out_dir} (runtime: onnx; onnxruntime {checked})")
-    click.echo(describe(written.contract))
-    if verify:
-        _verify_onnx(out_dir, inputs, tolerance)
-
-
-def _verify_onnx(out_dir: Path, inputs: list | None, tolerance: float | None) -> None:
-    from .runtimes.onnx.write import verify_in_browser_runtime
-    from .runtimes.tfjs.verify import DEFAULT_TOLERANCE
-    from .runtimes.onnx.node import OrtWebError
-    from .runtimes.tfjs.node import NodeUnavailable
+def _verify(exported: Exported, tolerance: float) -> None:
+    """The written bundle in the browser's own runtime under Node: the report, exit 1 if it failed."""
+    from .pipeline import verify
+    from .runtimes.node import NodeRunError, NodeUnavailable
 
     try:
-        max_abs, relative = verify_in_browser_runtime(out_dir, inputs, tolerance or DEFAULT_TOLERANCE)
-    except (NodeUnavailable, OrtWebError) as exc:
+        report = verify(exported, tolerance)
+    except (NodeUnavailable, NodeRunError) as exc:
         raise click.ClickException(f"verification could not run: {exc}") from None
     except ClientsideError as exc:
         click.echo(f"FAILED: {exc}")
         sys.exit(1)
-    click.echo(f"onnxruntime-web (wasm, under Node) vs onnxruntime: largest difference {max_abs:.3g} "
-               f"({relative:.3g} of the output scale): passed")
-
-
-def _verify(model, out_dir: Path, inputs: list | None, tolerance: float | None) -> None:
-    from .runtimes.tfjs.verify import DEFAULT_TOLERANCE, verify
-    from .runtimes.tfjs.node import NodeUnavailable, TFJSError
-
-    try:
-        report = verify(model, out_dir, inputs, tolerance or DEFAULT_TOLERANCE)
-    except (NodeUnavailable, TFJSError) as exc:
-        raise click.ClickException(f"verification could not run: {exc}") from None
     for line in report.lines():
         click.echo(line)
     if not report.passed:
@@ -305,7 +253,7 @@ def demo(host: str, port: int, epochs: int | None, retrain: bool, workers: int) 
     from .mnist.demo import demo_bundle
 
     try:
-        folder = demo_bundle(epochs=epochs, retrain=retrain, log=click.echo)
+        folder = demo_bundle(epochs=epochs, retrain=retrain, say=click.echo)
     except ClientsideError as exc:
         raise click.ClickException(str(exc)) from None
     _serve([str(folder)], "the MNIST demo", host=host, port=port, workers=workers, threads=4, dev=False)

@@ -15,14 +15,15 @@ from tests.helpers import SEVEN
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 sys.path.insert(0, str(BENCH))
 
-import baseline_app  # noqa: E402
-import browser_bench  # noqa: E402
-import export_bench  # noqa: E402
-import image_path_bench  # noqa: E402
-import inference_bench  # noqa: E402
-import server_bench  # noqa: E402
+# bench/ is a folder of scripts, not a package: its modules are imported once it is on the path
+import baseline_app  # noqa: E402 - after sys.path
+import browser_bench  # noqa: E402 - after sys.path
+import export_bench  # noqa: E402 - after sys.path
+import image_path_bench  # noqa: E402 - after sys.path
+import inference_bench  # noqa: E402 - after sys.path
+import server_bench  # noqa: E402 - after sys.path
 
-from clientside.steps import image as preprocess  # noqa: E402
+from clientside.steps import image as preprocess  # noqa: E402 - after sys.path
 
 pytestmark = pytest.mark.browser
 
@@ -32,7 +33,7 @@ def small_keras(tmp_path_factory):
     """A small CNN saved as .keras, and its bundle."""
     import keras
 
-    from clientside.runtimes.tfjs.write import export
+    from tests.helpers import export_tfjs as export
 
     keras.utils.set_random_seed(2)
     model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(4, 3, activation="relu"),
@@ -50,7 +51,7 @@ def test_visitor_and_page_overhead(browser, small_keras, monkeypatch):
     section, figures = browser_bench.run(bundle, SEVEN, [("small", bundle, SEVEN)], browser)
     assert figures["requests_per_prediction"] == 0
     assert figures["warm_model_bytes"] == 0
-    assert 0 < figures["warm_ms"] and 100_000 < figures["cold_bytes"]
+    assert figures["warm_ms"] > 0 and figures["cold_bytes"] > 100_000
     assert "| browser |" in section and "| server |" in section and "| small (upload-seven.png) | wasm |" in section
     overhead = figures["overhead"]["small"]
     assert overhead["total"] >= overhead["inference"] > 0 and overhead["preprocessing"] > 0
@@ -85,7 +86,8 @@ def test_image_path_options_and_camera(browser, small_keras, monkeypatch, tmp_pa
 
 
 def test_inference_in_every_backend_and_native(browser, small_keras, monkeypatch):
-    for name, value in [("SINGLES", 3), ("BATCH", 4), ("BATCH_RUNS", 1), ("BUDGET_MS", 3000), ("BATCH_BUDGET_MS", 3000)]:
+    small = [("SINGLES", 3), ("BATCH", 4), ("BATCH_RUNS", 1), ("BUDGET_MS", 3000), ("BATCH_BUDGET_MS", 3000)]
+    for name, value in small:
         monkeypatch.setattr(inference_bench, name, value)
     keras_file, bundle = small_keras
     section, ratios = inference_bench.run([("small", bundle, keras_file)], browser)
@@ -133,7 +135,6 @@ def test_two_runtimes(browser, small_keras, monkeypatch, tmp_path):
     """Both runtimes in every configuration run (isolated pages really are), native rows
     too, and an ONNX bundle's returning visit downloads no model bytes."""
     import onnx_bench
-
     import run
 
     monkeypatch.setattr(onnx_bench, "SINGLES", 3)

@@ -5,21 +5,22 @@ import shutil
 
 import pytest
 
-from clientside import create_app
-from clientside.runtimes.tfjs.write import export
+from clientside import create_app, load_bundle
 from tests.conftest import LiveServer
 from tests.e2e.conftest import Switch, labels, open_page, predict_files
 from tests.helpers import SEED_TESTSET, SEVEN
+from tests.helpers import export_tfjs as export
 
 pytestmark = pytest.mark.browser
 
+# The keys of the page's model cache (runtimes/model-files.js): <bundle name>/<content hash>.
 STORED_MODELS = """() => new Promise((resolve, reject) => {
-  const open = indexedDB.open('tensorflowjs');
+  const open = indexedDB.open('clientside-models');
   open.onerror = () => reject(open.error);
   open.onsuccess = () => {
     const db = open.result;
-    if (!db.objectStoreNames.contains('model_info_store')) { resolve([]); return; }
-    const req = db.transaction('model_info_store').objectStore('model_info_store').getAllKeys();
+    if (!db.objectStoreNames.contains('files')) { resolve([]); return; }
+    const req = db.transaction('files').objectStore('files').getAllKeys();
     req.onsuccess = () => resolve(req.result.sort());
   };
 })"""
@@ -62,7 +63,7 @@ def test_a_new_model_version_replaces_the_cached_one(context, mnist_bundle, kera
         page = context.new_page()
         open_page(page, server.url)
         old = page.evaluate(STORED_MODELS)
-        assert len(old) == 1 and old[0].startswith("clientside/mnist/")
+        assert old == [f"mnist/{load_bundle(v1).content_hash}"]
         switch.app = create_app(v2)  # a new deployment at the same origin
         switch.paths.clear()
         page.reload()
@@ -95,7 +96,7 @@ def test_bad_shard_is_a_clear_error(context, live_mnist, how, words):
 
 
 def test_300_images_page_stays_responsive(context, live_mnist):
-    files = sorted(SEED_TESTSET.glob("*.jpg"))[:299] + [SEVEN]
+    files = [*sorted(SEED_TESTSET.glob("*.jpg"))[:299], SEVEN]
     assert len(files) == 300
     page = context.new_page()
     open_page(page, live_mnist.url)

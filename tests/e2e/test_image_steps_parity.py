@@ -24,7 +24,8 @@ def encode(img: Image.Image, fmt: str, **kwargs) -> bytes:
 
 def paper(digit: np.ndarray, size=(260, 200), at=(16, 40), scale=6, ink=(20, 20, 20), sheet=(235, 235, 225)):
     """An MNIST digit written on a sheet: dark ink on light paper, RGB."""
-    d = Image.fromarray((digit[..., 0] * 255).astype(np.uint8)).resize((28 * scale, 28 * scale), Image.Resampling.BILINEAR)
+    d = Image.fromarray((digit[..., 0] * 255).astype(np.uint8))
+    d = d.resize((28 * scale, 28 * scale), Image.Resampling.BILINEAR)
     mask = np.asarray(d, np.float32)[..., None] / 255
     page = np.ones((size[1], size[0], 3), np.float32) * np.array(sheet, np.float32)
     y, x = at
@@ -39,7 +40,8 @@ def corpus(digits: np.ndarray) -> list[tuple[str, bytes]]:
     items.append((SEVEN.name, SEVEN.read_bytes()))
     d = digits
     items.append(("dark-on-light.jpg", encode(paper(d[0]), "JPEG", quality=90)))
-    items.append(("light-on-dark.png", encode(Image.fromarray((d[1][..., 0] * 255).astype(np.uint8)).resize((140, 140)), "PNG")))
+    light = Image.fromarray((d[1][..., 0] * 255).astype(np.uint8)).resize((140, 140))
+    items.append(("light-on-dark.png", encode(light, "PNG")))
     rgba = np.zeros((120, 90, 4), np.uint8)
     alpha = np.asarray(Image.fromarray((d[2][..., 0] * 255).astype(np.uint8)).resize((90, 120)))
     rgba[..., 3] = alpha  # black ink whose edges are semi-transparent, on nothing
@@ -102,7 +104,8 @@ def test_colour_pipelines_match(page, live_mnist, steps):
     """A model with another input (224x224 RGB, ImageNet mean/std, or BGR) is described by
     parameters, and the browser computes the same tensor."""
     rng = np.random.default_rng(3)
-    photo = Image.fromarray(rng.integers(0, 255, (48, 64, 3), dtype=np.uint8)).resize((640, 480), Image.Resampling.BICUBIC)
+    photo = Image.fromarray(rng.integers(0, 255, (48, 64, 3), dtype=np.uint8))
+    photo = photo.resize((640, 480), Image.Resampling.BICUBIC)
     rgba = np.dstack([np.asarray(photo), np.full((480, 640), 200, np.uint8)])
     items = [("photo.jpg", encode(photo, "JPEG", quality=92)), ("photo.png", encode(photo, "PNG")),
              ("translucent.png", encode(Image.fromarray(rgba, "RGBA"), "PNG"))]

@@ -1,6 +1,10 @@
 """One model per input and output kind, built in the test, exported, served, and used through
 the page in Chromium as a visitor would: the page's numbers must equal Keras's for the same
-input (prepared by Python's steps, or, for text, by Keras itself: keras_golden.json)."""
+input (prepared by Python's steps, or, for text, by Keras itself: keras_golden.json).
+
+Every test runs once per browser runtime (the `runtime` fixture's parameters): the same page,
+worker and contract must give the same numbers whichever runtime runs the model. A new runtime
+is one more parameter."""
 from __future__ import annotations
 
 import contextlib
@@ -14,13 +18,15 @@ import numpy as np
 import pytest
 from PIL import Image
 
+import clientside
 from clientside import create_app
-from clientside.runtimes.tfjs.write import export
+from clientside.runtimes import RUNTIMES
 from clientside.steps import image as image_steps
 from clientside.steps import table as table_steps
 from tests.conftest import LiveServer
-from tests.e2e.conftest import open_page
-from tests.exporter.parity import randomize
+from tests.e2e.conftest import open_page as open_any_page
+from tests.helpers import export_tfjs
+from tests.runtimes.tfjs.parity import randomize
 from tests.steps.test_text import CORPUS, GOLDEN, tokenizer_steps, vectorization_steps
 
 pytestmark = pytest.mark.browser
@@ -35,16 +41,47 @@ TABLE_FEATURES = [{"name": "age", "min": 18, "max": 99, "step": 1, "unit": "year
                   {"name": "income", "min": 0, "step": 100, "unit": "EUR"}]
 
 
+#: What the page says it runs on, per runtime (document.body.dataset.backend starts so).
+BACKENDS = {"tfjs": ("wasm", "webgl", "cpu"), "onnx": ("wasm (onnxruntime-web",)}
+#: url -> the runtime its bundle was exported for, checked when a test opens the page.
+SERVED: dict[str, str] = {}
+
+
+@pytest.fixture(scope="module", params=list(RUNTIMES))
+def runtime(request):
+    return request.param
+
+
 @pytest.fixture(scope="module")
-def serve(tmp_path_factory):
-    """serve(model, name, **export_options) -> (url, bundle folder): exported and served."""
+def serve(tmp_path_factory, runtime):
+    """serve(model, name, **export_options) -> (url, bundle folder): exported for `runtime`
+    (refused if that runtime cannot run it exactly) and served."""
     with contextlib.ExitStack() as stack:
-        def run(model, name, folder=None, **options):
-            if folder is None:
-                folder = export(model, tmp_path_factory.mktemp(name) / name, **options)
+        def run(model, name, **options):
+            folder = clientside.export(model, tmp_path_factory.mktemp(name) / name, runtime=runtime,
+                                       say=lambda _: None, **options)
+            assert json.loads((folder / "clientside.json").read_text())["runtime"] == runtime
             server = stack.enter_context(LiveServer(create_app(folder)))
+            SERVED[server.url] = runtime
             return server.url, folder
         yield run
+
+
+@pytest.fixture(scope="module")
+def serve_folder():
+    """serve_folder(folder) -> url: a folder as it is (a model from another tool)."""
+    with contextlib.ExitStack() as stack:
+        yield lambda folder: stack.enter_context(LiveServer(create_app(folder))).url
+
+
+def open_page(page, url, expect="ready"):
+    """The page, ready; the backend it says it runs on belongs to the bundle's runtime."""
+    open_any_page(page, url, expect)
+    runtime = SERVED.get(url.split("?")[0])
+    if runtime is not None:
+        backend = page.evaluate("() => document.body.dataset.backend || ''")
+        assert backend.startswith(BACKENDS[runtime]), (runtime, backend)
+    return page
 
 
 def last_outputs(page) -> dict[str, np.ndarray]:
@@ -210,16 +247,15 @@ def test_table_classifier_from_a_csv_of_200_rows(page, table_page, tmp_path):
     assert download.value.suggested_filename == "people-predictions.csv"
     table = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8"))))
     assert len(table) == 200 and [r["id"] for r in table] == [r["id"] for r in rows]
-    output = page.evaluate("window.clientside.state.meta.outputs[0].name")
+    output = page.evaluate("window.clientside.state.contract.outputs[0].name")
     assert [r[output] for r in table] == [["low", "mid", "high"][k] for k in want.argmax(axis=1)]
 
 
 def test_table_prepared_by_the_server(page, serve, tmp_path):
     """--prepare server: the page posts the rows as JSON, once, and predicts the same."""
     model = table_model()
-    folder = export(model, tmp_path / "served", labels=["low", "mid", "high"],
-                    meta={"inputs": [{"kind": "table", "steps": TABLE_STEPS}], "prepare": "server"})
-    url, _ = serve(None, "served", folder=folder)
+    url, _ = serve(model, "served", labels=["low", "mid", "high"],
+                   meta={"inputs": [{"kind": "table", "steps": TABLE_STEPS}], "prepare": "server"})
     rows = table_rows(12, seed=4)
     posts = []
     page.on("request", lambda r: posts.append(r.post_data_json) if r.url.endswith("api/prepare") else None)
@@ -227,7 +263,8 @@ def test_table_prepared_by_the_server(page, serve, tmp_path):
     assert page.evaluate("document.body.dataset.prepare") == "server"
     page.set_input_files("#csv", str(write_csv(rows, tmp_path / "rows.csv")))
     click_predict(page, ".results-table tr")
-    assert len(posts) == 1 and len(posts[0]["inputs"][page.evaluate("window.clientside.state.meta.inputs[0].name")]) == 12
+    name = page.evaluate("window.clientside.state.contract.inputs[0].name")
+    assert len(posts) == 1 and len(posts[0]["inputs"][name]) == 12
     x = table_steps.prepare({"name": "t", "steps": TABLE_STEPS}, rows)
     np.testing.assert_allclose(only_output(page), keras_predict(model, x)[0], atol=1e-6)
 
@@ -294,7 +331,8 @@ def test_two_inputs_each_get_a_widget(page, serve, tmp_path):
     h = keras.layers.Concatenate()([keras.layers.Flatten()(picture), fields])
     model = randomize(keras.Model([picture, fields], keras.layers.Dense(3, activation="softmax", name="kind")(h)))
     image_recipe = [{"op": "flatten_alpha"}, {"op": "resize", "size": [16, 16]}, {"op": "normalize", "scale": 1 / 255}]
-    table_recipe = [{"op": "standardize", "feature": "weight", "mean": 5.0, "std": 2.0}, {"op": "pass", "feature": "legs"}]
+    table_recipe = [{"op": "standardize", "feature": "weight", "mean": 5.0, "std": 2.0},
+                    {"op": "pass", "feature": "legs"}]
     url, _ = serve(model, "two", labels=["cat", "dog", "bird"],
                    meta={"inputs": [{"name": "photo", "steps": image_recipe},
                                     {"name": "facts", "kind": "table", "steps": table_recipe}]})
@@ -310,30 +348,31 @@ def test_two_inputs_each_get_a_widget(page, serve, tmp_path):
     np.testing.assert_allclose(last_outputs(page)["kind"], keras_predict(model, x1, x2)[0], atol=1e-5)
 
 
-def test_plain_tfjs_image_to_image_with_a_dynamic_size(page, serve, tmp_path):
+def test_plain_tfjs_image_to_image_with_a_dynamic_size(page, serve_folder, tmp_path):
     """A layers model from another tool: any height and width, pixels 0..255 in, a picture
     twice the size out. No clientside.json: the page must still feed the upload at its own
     size and show the result."""
     keras.utils.set_random_seed(9)
     model = randomize(keras.Sequential([keras.Input((None, None, 3)), keras.layers.UpSampling2D(2),
                                         keras.layers.Conv2D(3, 3, padding="same")]))
-    folder = export(model, tmp_path / "upscale")
+    folder = export_tfjs(model, tmp_path / "upscale")
     (folder / "clientside.json").unlink()  # as the official converter leaves it
-    url, _ = serve(None, "upscale", folder=folder)
+    url = serve_folder(folder)
     picture = np.random.default_rng(3).integers(0, 255, (20, 24, 3))
     path = png(picture, tmp_path / "small.png")
     open_page(page, url)
-    info = page.evaluate("window.clientside.state.meta")
+    info = page.evaluate("window.clientside.state.contract")
     assert info["inputs"][0]["kind"] == "image" and info["outputs"][0]["kind"] == "image"
     assert info["outputs"][0]["range"] == [0, 255]
     page.set_input_files("#files", str(path))
     click_predict(page)
     got = last_outputs(page)
-    (name, value), = got.items()
+    (_, value), = got.items()
     assert value.shape == (1, 40, 48, 3)
     want = keras_predict(model, picture[None].astype(np.float32))[0]
     np.testing.assert_allclose(value, want, atol=1e-3 * max(1.0, float(np.abs(want).max())))
-    size = page.evaluate("() => { const c = document.querySelector('[data-testid=output-image]'); return [c.width, c.height]; }")
+    size = page.evaluate("""() => { const c = document.querySelector('[data-testid=output-image]');
+        return [c.width, c.height]; }""")
     assert size == [48, 40]
     page.wait_for_selector(".output.image a.download")
 
@@ -401,7 +440,7 @@ def test_an_output_with_no_other_kind_is_a_tensor(page, serve):
     want = keras_predict(model, np.asarray([[0.5, -1, 2, 0.25]], np.float32))
     np.testing.assert_allclose(outputs["grid"], want[0], atol=1e-6)
     np.testing.assert_allclose(outputs["score"], want[1], atol=1e-6)
-    assert page.inner_text(".output.tensor .label").startswith("[2×3] ")
+    assert page.inner_text(".output.tensor .label").startswith("[2\u00d73] ")  # the page writes a multiplication sign
     assert page.get_attribute(".output.tensor a.download", "download") == "grid-1.json"
 
 
@@ -409,7 +448,8 @@ def test_segmentation_mask_drawn_over_the_input(page, serve, tmp_path):
     keras.utils.set_random_seed(12)
     model = randomize(keras.Sequential([keras.Input((16, 16, 3)), keras.layers.Conv2D(3, 1, activation="softmax")]))
     steps = [{"op": "flatten_alpha"}, {"op": "resize", "size": [16, 16]}, {"op": "normalize", "scale": 1 / 255}]
-    url, _ = serve(model, "segment", meta={"inputs": [{"steps": steps}], "outputs": [{"kind": "image", "mode": "mask"}]})
+    url, _ = serve(model, "segment",
+                   meta={"inputs": [{"steps": steps}], "outputs": [{"kind": "image", "mode": "mask"}]})
     photo = png(np.random.default_rng(5).integers(0, 255, (32, 32, 3)), tmp_path / "scene.png")
     open_page(page, url)
     page.set_input_files("#files", str(photo))

@@ -15,8 +15,8 @@ pytestmark = pytest.mark.browser
 def test_serve_a_relative_bundle_path_and_predict(page, small_bundle):
     """`clientside serve small/` from the folder above it (the page's model must load)."""
     port = free_port()
-    proc = start_process([sys.executable, "-m", "clientside.cli", "serve", f"{small_bundle.name}/", "--port", str(port)],
-                 cwd=small_bundle.parent)
+    proc = start_process([sys.executable, "-m", "clientside.cli", "serve", f"{small_bundle.name}/",
+                          "--port", str(port)], cwd=small_bundle.parent)
     try:
         wait_healthy(port, proc)
         open_page(page, f"http://127.0.0.1:{port}/")  # fails unless the model loaded

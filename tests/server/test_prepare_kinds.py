@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from clientside import create_app
-from clientside.runtimes.tfjs.write import export
 from clientside.steps import table, text
+from tests.helpers import export_tfjs as export
 from tests.steps.test_text import CORPUS, GOLDEN, vectorization_steps
 
 ROWS = [{"size": "3", "colour": "red"}, {"size": "4.5", "colour": "blue"}]
@@ -22,7 +22,8 @@ TABLE = [{"op": "standardize", "feature": "size", "mean": 4.0, "std": 2.0},
 def text_and_table(tmp_path_factory):
     words = keras.Input((20,), dtype="int32", name="review")
     fields = keras.Input((3,), name="facts")
-    h = keras.layers.Concatenate()([keras.layers.GlobalAveragePooling1D()(keras.layers.Embedding(300, 4)(words)), fields])
+    pooled = keras.layers.GlobalAveragePooling1D()(keras.layers.Embedding(300, 4)(words))
+    h = keras.layers.Concatenate()([pooled, fields])
     model = keras.Model([words, fields], keras.layers.Dense(2, activation="softmax")(h))
     meta = {"inputs": [{"name": "review", "kind": "text", "steps": vectorization_steps()},
                        {"name": "facts", "kind": "table", "steps": TABLE}]}
@@ -42,8 +43,10 @@ def test_text_and_rows_as_json(text_and_table):
 
 
 @pytest.mark.parametrize("body, status, words", [
-    ({"inputs": {"facts": [{"size": "big", "colour": "red"}]}}, 422, "facts[0]: column 'size': expected a number, got 'big'"),
-    ({"inputs": {"facts": [{"size": "1", "colour": "green"}]}}, 422, "facts[0]: column 'colour': unknown category 'green'"),
+    ({"inputs": {"facts": [{"size": "big", "colour": "red"}]}}, 422,
+     "facts[0]: column 'size': expected a number, got 'big'"),
+    ({"inputs": {"facts": [{"size": "1", "colour": "green"}]}}, 422,
+     "facts[0]: column 'colour': unknown category 'green'"),
     ({"inputs": {"facts": [{"colour": "red"}]}}, 422, "facts[0]: column 'size': missing"),
     ({"inputs": {"review": [3]}}, 422, "review[0]: expected a string"),
     ({"inputs": {"voice": ["x"]}}, 422, "this model has no input named 'voice'"),

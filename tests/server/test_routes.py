@@ -38,7 +38,7 @@ def test_vendor_files_come_from_npm(client, name, mimetype):
 
 def test_worker_and_service_worker(client):
     worker = client.get("/static/worker.js").get_data(as_text=True)
-    assert "'tfjs-layers': './runtimes/tfjs.js'" in worker  # the runtime is loaded from the app
+    assert "tfjs: './runtimes/tfjs.js'" in worker  # the runtime is loaded from the app
     runtime = client.get("/static/runtimes/tfjs.js").get_data(as_text=True)
     assert "tf-core.min.js" in runtime and "http" not in runtime.split("const VENDOR", 1)[1][:200]
     sw = client.get("/sw.js")
@@ -58,7 +58,8 @@ def test_versioned_assets_are_immutable_and_the_same_files(client):
     for name in ["static/app.js", "static/worker.js", "vendor/tf-core.min.js", "vendor/tfjs-backend-wasm-simd.wasm"]:
         versioned = client.get(_asset_url(client, name))
         plain = client.get("/" + name)
-        assert versioned.status_code == 200 and versioned.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+        assert versioned.status_code == 200
+        assert versioned.headers["Cache-Control"] == "public, max-age=31536000, immutable"
         assert plain.headers["Cache-Control"] == "no-cache"
         assert versioned.data == plain.data and len(versioned.data) > 1000
 
@@ -130,13 +131,22 @@ def test_isolate_sends_coop_coep(small_bundle):
 
 @pytest.mark.parametrize("kwargs, mode", [
     ({}, "browser"), ({"prepare": "server"}, "server"),
-    ({"preprocess": lambda data, name: np.zeros((28, 28, 1), np.float32)}, "server"),
+    ({"prepare": lambda data, name: np.zeros((28, 28, 1), np.float32)}, "server"),
 ])
 def test_prepare_mode(small_bundle, kwargs, mode):
     from clientside import create_app
 
     client = create_app(small_bundle, **kwargs).test_client()
     assert client.get("/api/model").get_json()["prepare"] == mode
+
+
+def test_a_prepare_function_given_as_preprocess_still_works_and_says_its_new_name(small_bundle):
+    """create_app(preprocess=fn) from before: preprocess now names an image recipe only."""
+    from clientside import create_app
+
+    with pytest.warns(DeprecationWarning, match=r"create_app\(prepare=fn\)"):
+        app = create_app(small_bundle, preprocess=lambda data, name: np.zeros((28, 28, 1), np.float32))
+    assert app.test_client().get("/api/model").get_json()["prepare"] == "server"
 
 
 def test_static_paths_outside_the_folder_are_refused(client):
@@ -172,7 +182,8 @@ def test_article_url_rewrites_shard_paths_beside_it(client):
 
 
 def test_etag_and_304(client):
-    for url in ["/model/model.json", "/model", f"/model/{client.get('/model/model.json').get_json()['weightsManifest'][0]['paths'][0]}", "/vendor/tf-core.min.js", "/static/app.js"]:
+    shard = client.get("/model/model.json").get_json()["weightsManifest"][0]["paths"][0]
+    for url in ["/model/model.json", "/model", f"/model/{shard}", "/vendor/tf-core.min.js", "/static/app.js"]:
         first = client.get(url)
         etag = first.headers["ETag"]
         again = client.get(url, headers={"If-None-Match": etag})
@@ -206,7 +217,7 @@ def test_prepare_one_file_json(client):
     tensor = np.asarray(body["tensor"], np.float32)
     assert tensor.shape == (1, 28, 28, 1) and body["shape"] == [1, 28, 28, 1]
     np.testing.assert_array_equal(tensor[0, ..., 0], image)
-    assert 0 <= image.min() and 0.9 < image.max() <= 1  # 0..1, not 0..255
+    assert image.min() >= 0 and 0.9 < image.max() <= 1  # 0..1, not 0..255
     assert body["files"] == ["seven.png"]
 
 
@@ -275,7 +286,7 @@ def test_a_python_preprocess_function(small_bundle):
     def fn(data: bytes, filename: str) -> np.ndarray:
         return np.full((28, 28, 1), len(data) / 1000, np.float32)
 
-    app = create_app(small_bundle, preprocess=fn)
+    app = create_app(small_bundle, prepare=fn)
     app.test_client_class = BufferedClient
     client = app.test_client()
     body = client.post("/api/prepare", data={"file": (io.BytesIO(b"x" * 500), "a.bin")}).get_json()
@@ -308,7 +319,7 @@ def test_the_page_carries_the_model_description_and_revalidates(client):
     as a JSON data block, not a script, and answers 304 to a returning visitor."""
     page = client.get("/")
     html = page.get_data(as_text=True)
-    block = re.search(r'<script id="model-info" type="application/json">(.*?)</script>', html, re.S)
+    block = re.search(r'<script id="contract" type="application/json">(.*?)</script>', html, re.S)
     assert block and json.loads(block.group(1)) == client.get("/api/model").get_json()
     assert page.headers["Cache-Control"] == "no-cache"
     again = client.get("/", headers={"If-None-Match": page.headers["ETag"]})

@@ -46,5 +46,5 @@ def test_metrics_cover_every_model(two):
 
 
 def test_same_name_twice_is_refused(small_bundle):
-    with pytest.raises(BundleError, match="Two bundles would be served as .small."):
+    with pytest.raises(BundleError, match="Two bundles would be served as 'small'"):
         create_app([small_bundle, small_bundle])

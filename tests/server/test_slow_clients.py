@@ -5,7 +5,6 @@ import http.client
 import socket
 import time
 
-
 from tests.helpers import SEVEN
 
 

@@ -8,9 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from clientside.steps import image as pp
 from clientside.errors import InputError
-
+from clientside.steps import image as pp
 from tests.helpers import SEED_TESTSET, SEVEN, png_bytes
 
 
@@ -43,7 +42,7 @@ def centre_of_mass(x: np.ndarray) -> tuple[float, float]:
 def test_seven_is_mnist_like():
     x = pp.prepare_image(SEVEN.read_bytes(), mnist_steps(), "seven.png")
     assert x.shape == (28, 28, 1) and x.dtype == np.float32
-    assert 0.0 <= x.min() and x.max() <= 1.0
+    assert x.min() >= 0.0 and x.max() <= 1.0
     # dark ink on light paper was inverted: the background is black, the ink bright
     assert x[0].max() == 0 and x[:, 0].max() == 0 and x.max() > 0.9
     assert max(ink_box(x)) == 20  # fitted into 20x20, the longer side touching it
@@ -86,7 +85,7 @@ def test_exif_orientation_is_applied():
 def test_colour_jpeg_and_seed_testset_images():
     for path in sorted(SEED_TESTSET.glob("*.jpg"))[:20]:
         x = pp.prepare_image(path.read_bytes(), mnist_steps(), path.name)
-        assert x.shape == (28, 28, 1) and 0 <= x.min() and x.max() <= 1
+        assert x.shape == (28, 28, 1) and x.min() >= 0 and x.max() <= 1
 
 
 def test_frame_around_the_paper_is_not_ink():

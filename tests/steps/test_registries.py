@@ -17,7 +17,8 @@ pytestmark = pytest.mark.skipif(shutil.which("node") is None, reason="needs node
 
 
 def node_json(expression: str, module: str) -> object:
-    code = f"const m = await import({json.dumps((STATIC / module).as_uri())}); console.log(JSON.stringify({expression}));"
+    url = json.dumps((STATIC / module).as_uri())
+    code = f"const m = await import({url}); console.log(JSON.stringify({expression}));"
     out = subprocess.run(["node", "--input-type=module", "-e", code], capture_output=True, text=True, check=True)
     return json.loads(out.stdout)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..bundle import HASHED_SHARD_SUFFIX
+from ..files import HASHED_NAME_SUFFIX
 from ..server.headers import ISOLATION_HEADERS, SECURITY_HEADERS
 from ..server.http_cache import IMMUTABLE, REVALIDATE
 
@@ -56,7 +56,7 @@ def server_block(root: str | Path, *, listen: str = "80", server_name: str = "_"
                 image/svg+xml svg; application/json json; }}
 {immutable}
     }}
-    location ~ "/model/[^/]+{HASHED_SHARD_SUFFIX}$" {{
+    location ~ "/model/[^/]+{HASHED_NAME_SUFFIX}$" {{
         types {{ }} default_type application/octet-stream;
 {immutable}
     }}

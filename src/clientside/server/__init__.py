@@ -6,6 +6,7 @@ routes to mount in a user's own Flask app (e.g. under url_prefix="/digits").
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -15,12 +16,15 @@ from flask import Blueprint, Flask
 
 from ..bundle import Bundle, BundleSpec, load_bundle, load_bundles
 from ..errors import BundleError
-from . import api, headers, health, model_files, pages
-from .errors import register_error_handlers
-from .assets import assets_version
 from ..vendor import find_vendor_root
+from . import api, headers, health, model_files, pages
+from .assets import assets_version
+from .errors import register_error_handlers
 
 PREPARE_MODES = ("browser", "server")
+
+#: prepare_fn(data, filename) -> the model-ready array of one uploaded image (/api/prepare).
+PrepareFn = Callable[[bytes, str], np.ndarray]
 
 
 def prepare_mode(bundle: Bundle, requested: str | None, custom_fn: bool) -> str:
@@ -30,33 +34,35 @@ def prepare_mode(bundle: Bundle, requested: str | None, custom_fn: bool) -> str:
         return "server"
     mode = requested or bundle.prepare or "browser"
     if mode not in PREPARE_MODES:
-        raise BundleError(f"Expected prepare to be one of {', '.join(PREPARE_MODES)}. Received: {mode!r}")
+        raise BundleError(f"Expected prepare to be one of {', '.join(PREPARE_MODES)} or a function. Received: {mode!r}")
     return mode
 
 
 def make_blueprint(bundle: Bundle | str | os.PathLike, *, name: str = "clientside",
-                   preprocess: Callable[[bytes, str], np.ndarray] | None = None,
-                   prepare: str | None = None, isolate: bool = False, cors: Sequence[str] = (),
-                   limits: api.UploadLimits = api.UploadLimits(),
+                   prepare: str | PrepareFn | None = None, isolate: bool = False, cors: Sequence[str] = (),
+                   limits: api.UploadLimits = api.UploadLimits(),  # noqa: B008 - frozen, immutable
                    vendor_root: Path | None = None, title: str | None = None,
                    metrics: health.Metrics | None = None) -> Blueprint:
     """All of clientside's routes for one model, as one blueprint.
 
-    prepare: "browser" (default) or "server": where the page prepares images.
+    prepare: "browser" (default) or "server": where the page prepares its inputs; or your
+    own function fn(data: bytes, filename: str) -> np.ndarray, which /api/prepare then runs
+    for images (and the page uses the server).
     isolate: send COOP/COEP so the page is cross-origin isolated (wasm threads).
     cors: origins allowed to use the model and API from other sites (none by default).
     """
     if not isinstance(bundle, Bundle):
         bundle = load_bundle(bundle)
-    mode = prepare_mode(bundle, prepare, preprocess is not None)
-    prepare_fn = preprocess or api.default_prepare(bundle, limits)
+    custom = prepare if callable(prepare) else None
+    mode = prepare_mode(bundle, None if callable(prepare) else prepare, custom is not None)
+    prepare_fn = custom or api.default_prepare(bundle, limits)
     bp = Blueprint(name, __name__)
-    info = {**bundle.contract, "prepare": mode}  # what the page and GET /api/model say
+    contract = {**bundle.contract, "prepare": mode}  # what the page and GET /api/model say
     bp.register_blueprint(pages.make_blueprint(vendor_root or find_vendor_root(),
-                                               title or f"clientside: {bundle.name}", info))
+                                               title or f"clientside: {bundle.name}", contract))
     bp.register_blueprint(model_files.make_blueprint(bundle))
     metrics = metrics or health.Metrics()
-    bp.register_blueprint(api.make_blueprint(bundle, prepare_fn, limits, info,
+    bp.register_blueprint(api.make_blueprint(bundle, prepare_fn, limits, contract,
                                              observe=metrics.prepare_seconds.observe))
     bp.register_blueprint(health.make_blueprint([bundle], metrics))
     headers.install(bp, isolate=isolate, cors=cors)
@@ -70,22 +76,26 @@ def _blueprint_name(bundle_name: str) -> str:
 
 def create_app(bundle_dir: BundleSpec | Sequence[BundleSpec] | Mapping[str, str | os.PathLike], *,
                labels: Sequence[str] | None = None,
-               preprocess: str | Sequence[dict] | Callable[[bytes, str], np.ndarray] | None = None,
+               preprocess: str | Sequence[dict[str, Any]] | PrepareFn | None = None,
                meta: str | os.PathLike | Mapping[str, Any] | None = None,
                max_bytes: int = api.UploadLimits.max_bytes, max_files: int = api.UploadLimits.max_files,
-               max_pixels: int = api.UploadLimits.max_pixels, prepare: str | None = None,
+               max_pixels: int = api.UploadLimits.max_pixels, prepare: str | PrepareFn | None = None,
                isolate: bool = False, cors: Sequence[str] = (),
                test_config: dict[str, Any] | None = None) -> Flask:
     """A Flask app serving one model (or several) for prediction in the browser.
 
     bundle_dir: one bundle folder, or several (a list of folders or of (name, folder), or a
     {name: folder} dict): each is then served under /models/<name>/ and / lists them.
-    preprocess: a preset name ("mnist"), a list of steps, or a Python function
-    fn(data: bytes, filename: str) -> np.ndarray used by /api/prepare.
+    preprocess: an image recipe for the first input (a preset name such as "mnist", a JSON
+    file or a list of steps). prepare: "browser", "server", or a Python function
+    fn(data: bytes, filename: str) -> np.ndarray used by /api/prepare (see make_blueprint).
     meta: inputs and outputs entries (a dict or a JSON file) merged over each bundle's own.
     """
-    steps = None if callable(preprocess) else preprocess
-    bundles = load_bundles(bundle_dir, labels=labels, preprocess_steps=steps, meta=meta)
+    if callable(preprocess):
+        warnings.warn("create_app(preprocess=fn) is now create_app(prepare=fn): preprocess names an image "
+                      "recipe (a preset or steps)", DeprecationWarning, stacklevel=2)
+        preprocess, prepare = None, preprocess
+    bundles = load_bundles(bundle_dir, labels=labels, preprocess=preprocess, meta=meta)
     app = Flask(__name__, static_folder=None)  # the pages blueprint serves static files
     limits = api.UploadLimits(max_bytes=max_bytes, max_files=max_files, max_pixels=max_pixels)
     app.config.update(MAX_CONTENT_LENGTH=limits.max_bytes, MAX_FORM_MEMORY_SIZE=limits.max_bytes)
@@ -93,8 +103,7 @@ def create_app(bundle_dir: BundleSpec | Sequence[BundleSpec] | Mapping[str, str 
     if test_config:
         app.config.update(test_config)
     metrics = health.Metrics()
-    options = dict(preprocess=preprocess if callable(preprocess) else None, prepare=prepare,
-                   isolate=isolate, cors=cors, limits=limits, metrics=metrics)
+    options = dict(prepare=prepare, isolate=isolate, cors=cors, limits=limits, metrics=metrics)
     if len(bundles) == 1:
         app.register_blueprint(make_blueprint(bundles[0], **options))
     else:

@@ -10,8 +10,8 @@ from flask import Blueprint, Response, jsonify, request
 
 from .. import steps
 from ..bundle import Bundle
-from ..steps import image as image_steps
 from ..errors import InputError
+from ..steps import image as image_steps
 
 PrepareFn = Callable[[bytes, str], np.ndarray]
 
@@ -105,13 +105,13 @@ def json_answer(batch: np.ndarray, names: list[str]) -> dict:
 
 
 def make_blueprint(bundle: Bundle, prepare: PrepareFn | None, limits: UploadLimits,
-                   info: dict, observe: Callable[[float], None] = lambda seconds: None) -> Blueprint:
-    """info: the model's description (the page carries the same; this is for other clients)."""
+                   contract: dict, observe: Callable[[float], None] = lambda seconds: None) -> Blueprint:
+    """contract: the model's, as the page carries it (this is for other clients)."""
     bp = Blueprint("api", __name__, url_prefix="/api")
 
     @bp.get("/model")
     def model_info():
-        response = jsonify(info)
+        response = jsonify(contract)
         response.headers["Cache-Control"] = "no-cache"
         return response
 

@@ -14,14 +14,15 @@ import gzip
 import hashlib
 import os
 import threading
-from dataclasses import dataclass, field
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from flask import Response, request
 
-from .http_cache import IMMUTABLE, REVALIDATE, etag_of
+from .. import runtimes
 from ..vendor import VENDOR_FILES
+from .http_cache import IMMUTABLE, REVALIDATE, etag_of
 
 STATIC = Path(__file__).with_name("static")
 TEMPLATES = Path(__file__).with_name("templates")
@@ -30,14 +31,8 @@ MIMETYPES = {".js": "text/javascript", ".mjs": "text/javascript", ".css": "text/
              ".svg": "image/svg+xml", ".json": "application/json", ".html": "text/html"}
 MIN_COMPRESS_BYTES = 1024
 
-#: What the service worker keeps for offline use (relative to the page): every file of the
-#: page (its modules are small), the TF.js runtime and the CSV reader. Only the SIMD wasm binary: the one
-#: browsers use without cross-origin isolation; another one (threads, no SIMD) is kept by
-#: the service worker once a visit has fetched it.
-SHELL_VENDOR = {
-    "tfjs-layers": ["tf-core.min.js", "tf-layers.min.js", "tf-backend-wasm.min.js", "tfjs-backend-wasm-simd.wasm"],
-    "onnx": ["ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm"],
-}
+#: What every page keeps for offline use besides its runtime's files (runtimes/*: offline_files):
+#: the CSV reader. Every file of the page itself is kept too (its modules are small).
 SHELL_ALWAYS = ["papaparse.min.js"]
 
 #: The modules app.js imports, preloaded by the page so they download in parallel.
@@ -54,27 +49,23 @@ def static_files() -> dict[str, Path]:
             if p.is_file() and p.name != "sw.js"}
 
 
-def shell_files(vendor_root: Path, runtime: str = "tfjs-layers") -> dict[str, Path]:
+def shell_files(vendor_root: Path, runtime: str) -> dict[str, Path]:
     """The page's own files and the runtime files it needs offline: name -> file on disk.
     Only the bundle's own runtime: a TF.js page keeps no ONNX Runtime, and the reverse."""
     files = static_files()
-    files.update({f"vendor/{n}": vendor_root / VENDOR_FILES[n] for n in SHELL_VENDOR[runtime] + SHELL_ALWAYS})
+    names = [*runtimes.get(runtime).offline_files, *SHELL_ALWAYS]
+    files.update({f"vendor/{n}": vendor_root / VENDOR_FILES[n] for n in names})
     return files
 
 
-#: The vendored files each runtime may load in the page (the rest of VENDOR_FILES is for Node).
-RUNTIME_FILES = {
-    "tfjs-layers": sorted(n for n in VENDOR_FILES if n.startswith(("tf-", "tfjs-"))),
-    "onnx": ["ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm"],
-}
-
-
-def all_files(vendor_root: Path, runtimes: Sequence[str] | None = None) -> dict[str, Path]:
-    """Everything the page may load: the shell plus the fallback backends; with runtimes,
-    only those runtimes' files (a static build of TF.js bundles carries no ONNX Runtime)."""
+def all_files(vendor_root: Path, runtime_names: Sequence[str] | None = None) -> dict[str, Path]:
+    """Everything the page may load: the shell plus the fallback backends; with runtime_names,
+    only those runtimes' files (a static build of TF.js bundles carries no ONNX Runtime). The
+    rest of VENDOR_FILES is for Node (--verify)."""
     files = static_files()
-    names = VENDOR_FILES if runtimes is None else \
-        [n for r in runtimes for n in RUNTIME_FILES[r]] + SHELL_ALWAYS
+    if runtime_names is None:
+        runtime_names = list(runtimes.RUNTIMES)
+    names = [n for r in runtime_names for n in runtimes.get(r).page_files] + SHELL_ALWAYS
     files.update({f"vendor/{n}": vendor_root / VENDOR_FILES[n] for n in names})
     return files
 
@@ -200,6 +191,6 @@ class AssetStore:
     def get(self, name: str) -> Asset | None:
         return self.assets.get(name)
 
-    def shell_urls(self, runtime: str = "tfjs-layers") -> list[str]:
+    def shell_urls(self, runtime: str) -> list[str]:
         """The service worker's list, relative to the page."""
         return [self.prefix + name for name in shell_files(self.vendor_root, runtime)]

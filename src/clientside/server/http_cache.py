@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
-
 import os
+from pathlib import Path
 
 from flask import Response, abort, request
 from werkzeug.wsgi import wrap_file

@@ -1,53 +1,34 @@
-"""The model as TF.js fetches it: model.json and its shards side by side.
-
-Canonical URL: <prefix>/model/model.json with shards at <prefix>/model/<shard>.
-The article's URL <prefix>/model also works: TF.js resolves shard paths against the
-folder of the model URL (here <prefix>/), so that copy's paths are written "model/<shard>".
-"""
+"""The model's files, as the bundle's contract lists them: <page>/model/<path>, with the
+sha256 as ETag (immutable when the name carries it), plus any other URL the runtime's models
+are known by (TF.js: the article's <page>/model)."""
 from __future__ import annotations
-
-import json
 
 from flask import Blueprint, abort
 
-from ..bundle import MODEL_JSON, Bundle
+from ..bundle import Bundle
+from ..runtimes import get
 from .http_cache import bytes_response, etag_of, file_response
 
+MIMETYPES = {".json": "application/json"}
 OCTET = "application/octet-stream"
-
-
-def _with_shard_prefix(model_json: dict, prefix: str) -> bytes:
-    copy = json.loads(json.dumps(model_json))
-    for group in copy.get("weightsManifest", []):
-        group["paths"] = [prefix + p for p in group["paths"]]
-    return json.dumps(copy, separators=(",", ":")).encode()
 
 
 def make_blueprint(bundle: Bundle) -> Blueprint:
     bp = Blueprint("model_files", __name__)
-    if bundle.model_json is not None:
-        _tfjs_routes(bp, bundle)
 
     @bp.get("/model/<path:name>")
-    def shard(name: str):
-        info = bundle.shard(name)
+    def model_file(name: str):
+        info = bundle.file(name)
         if info is None:
-            abort(404, description=f"No weight file named {name!r} in this model.")
-        return file_response(bundle.root / info.path, OCTET, etag=info.sha256, immutable=info.hashed_name)
+            abort(404, description=f"No model file named {name!r} in this model.")
+        mimetype = MIMETYPES.get(name[name.rfind("."):], OCTET)
+        return file_response(bundle.root / info.path, mimetype, etag=info.sha256, immutable=info.hashed_name)
 
+    for i, (url, body) in enumerate(get(bundle.runtime).aliases(bundle.as_read()).items()):
+        bp.add_url_rule(f"/{url}", f"alias_{i}", _alias(body))
     return bp
 
 
-def _tfjs_routes(bp: Blueprint, bundle: Bundle) -> None:
-    """model.json at its canonical URL and at the article's /model."""
-    canonical = (bundle.root / MODEL_JSON).read_bytes()
-    article = _with_shard_prefix(bundle.model_json, "model/")
-    canonical_etag, article_etag = etag_of(canonical), etag_of(article)
-
-    @bp.get("/model")
-    def model_article_url():
-        return bytes_response(article, "application/json", etag=article_etag)
-
-    @bp.get(f"/model/{MODEL_JSON}")
-    def model_json():
-        return bytes_response(canonical, "application/json", etag=canonical_etag)
+def _alias(body: bytes):  # type: ignore[no-untyped-def]
+    etag = etag_of(body)
+    return lambda: bytes_response(body, "application/json", etag=etag)

@@ -17,11 +17,11 @@ def service_worker(assets: list[str], version: str) -> bytes:
             .replace("__ASSETS__", json.dumps(assets))).encode()
 
 
-def make_blueprint(vendor_root: Path, title: str, info: dict) -> Blueprint:
-    """info: what GET /api/model says (the page carries it, saving a round trip)."""
+def make_blueprint(vendor_root: Path, title: str, contract: dict) -> Blueprint:
+    """contract: what GET /api/model says (the page carries it, saving a round trip)."""
     bp = Blueprint("pages", __name__, template_folder="templates")
     store = AssetStore(vendor_root)
-    sw_body = service_worker(["./", *store.shell_urls(info["runtime"])], store.version)
+    sw_body = service_worker(["./", *store.shell_urls(contract["runtime"])], store.version)
     sw_etag = etag_of(sw_body)
     page: list[tuple[bytes, str]] = []  # rendered on the first request (needs the app)
 
@@ -29,7 +29,7 @@ def make_blueprint(vendor_root: Path, title: str, info: dict) -> Blueprint:
     def index():
         # Every URL in the page is relative, so the app works under any prefix.
         if not page:
-            html = render_template("index.html", title=title, info=info, static=f"{store.prefix}static/",
+            html = render_template("index.html", title=title, contract=contract, static=f"{store.prefix}static/",
                                    modules=PAGE_MODULES)
             page.append((html.encode(), etag_of(html.encode())))
         body, etag = page[0]

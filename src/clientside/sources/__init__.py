@@ -1,0 +1,41 @@
+"""Model sources: where a model comes from. One module per source, one table; the Python
+API (clientside.export) and the CLI (clientside export) resolve what they are handed
+through resolve() alone, so they take the same things and give the same errors.
+
+A source (see base.Source) takes an object or a path and gives a SourceModel: the graphs it
+can become (one per runtime it can reach), the original model to compare with, and what it
+knows of the inputs and outputs.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import ExportError
+from . import keras, onnx_file, pt2, sklearn, torch
+from .base import Source, SourceModel, as_path
+
+#: In the order they are asked: Keras before PyTorch (a Keras model on the torch backend is
+#: also a torch Module).
+SOURCES: list[Source] = [keras.SOURCE, torch.SOURCE, pt2.SOURCE, sklearn.SOURCE, onnx_file.SOURCE]
+
+
+def resolve(obj: Any) -> Source:
+    """The source that takes obj (a path or an object), or an error listing what does."""
+    for source in SOURCES:
+        if source.accepts(obj):
+            path = as_path(obj)
+            if path is not None and not path.is_file():
+                raise ExportError(f"No model file at {path}.")
+            return source
+    wanted = ", ".join(s.what for s in SOURCES[:-1]) + f" or {SOURCES[-1].what}"
+    path = as_path(obj)
+    received = f"path='{path}'" if path is not None else f"a {type(obj).__module__}.{type(obj).__qualname__}"
+    raise ExportError(f"Expected {wanted}. Received: {received}")
+
+
+def suffixes() -> list[str]:
+    """Every file suffix some source reads."""
+    return [suffix for source in SOURCES for suffix in source.suffixes]
+
+
+__all__ = ["SOURCES", "Source", "SourceModel", "resolve", "suffixes"]

@@ -1,4 +1,4 @@
-"""Keras to ONNX without TensorFlow, and the choice between the two runtimes.
+"""Keras to ONNX without TensorFlow: the graph ONNX Runtime Web runs for a Keras model.
 
 How: the model is saved as .keras (backend-neutral), loaded again under Keras's torch
 backend in a child process, and recorded by torch.onnx.export's dynamo exporter with the
@@ -7,7 +7,7 @@ batch (and any other free dimension) left free. Why this way:
   JAX and TensorFlow backends (never installed here), and under torch it falls back
   silently to the deprecated TorchScript tracer when the batch is free, which fails on every
   LayerNormalization (so on ConvNeXt and every transformer);
-- writing ONNX from the Keras config, as the TF.js exporter does, would be a second
+- writing ONNX from the Keras config, as the TF.js converter does, would be a second
   converter per layer to keep exact; torch's exporter already covers all of Keras's layers.
 A child process because Keras's backend is fixed at its first import: the user's process
 keeps its own (JAX, TensorFlow or torch). The reference is the user's model in the user's
@@ -16,7 +16,6 @@ backend, so what is compared is what was trained.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import subprocess
 import sys
@@ -27,142 +26,29 @@ from typing import Any
 
 import numpy as np
 
+from ..contract import IO
 from ..errors import ExportError
-from ..runtimes.onnx.write import Feeds, export_onnx
-from ..runtimes.tfjs.converter.registry import Problem
-from ..runtimes.tfjs.verify import DEFAULT_TOLERANCE
 
-log = logging.getLogger("clientside.export")
-
-RUNTIMES = ("auto", "tfjs", "onnx")
-#: Options of the TF.js exporter that an ONNX bundle cannot honour (refused, not ignored).
-TFJS_ONLY = ("quantize_patterns",)
-#: What the ONNX bundle's example batch holds (a batch of 1 would let torch.export fix it).
-EXAMPLE_BATCH = 3
-#: Any other free dimension (a sequence length, a picture's side) in the example.
-EXAMPLE_FREE_SIZE = 8
 TORCH_HINT = ("Keras models reach ONNX through Keras's torch backend: install PyTorch's CPU wheel "
               "(pip install torch --index-url https://download.pytorch.org/whl/cpu) and "
               "pip install 'clientside[onnx]'")
 
 
-def tfjs_problems(model: Any, allow_unknown: Sequence[str] = ()) -> list[Problem]:
-    """Why TF.js cannot run this Keras model exactly ([] when it can)."""
-    from ..runtimes.tfjs.converter.topology import convert_model
-
-    return list(convert_model(model, frozenset(allow_unknown)).problems)
-
-
-def choose_runtime(model: Any, runtime: str = "auto", allow_unknown: Sequence[str] = ()) -> tuple[str, list[Problem]]:
-    """("tfjs" | "onnx", the TF.js refusals that decided it). auto: TF.js where the model
-    translates exactly (its bundles are smaller and TF.js is already fast on them), ONNX
-    Runtime Web where TF.js would refuse it."""
-    if runtime not in RUNTIMES:
-        raise ExportError(f"Expected runtime to be one of {', '.join(RUNTIMES)}. Received: runtime={runtime!r}")
-    if runtime != "auto":
-        return runtime, []
-    problems = tfjs_problems(model, allow_unknown)
-    return ("onnx" if problems else "tfjs"), problems
-
-
-def explain_choice(problems: Sequence[Problem], limit: int = 3) -> str:
-    """The refusals as the reason for ONNX: one line per setting, with the layers it hits."""
-    groups: dict[tuple[str, str, str], list[str]] = {}
-    for p in problems:
-        groups.setdefault((p.class_name, p.setting, p.reason), []).append(p.layer)
-    lines = ["runtime: onnx (ONNX Runtime Web), because TF.js cannot run this model exactly:"]
-    for (class_name, setting, reason), layers in groups.items():
-        where = ", ".join(layers[:limit]) + (f" and {len(layers) - limit} more" if len(layers) > limit else "")
-        lines.append(f"  - {class_name} {where}: {setting}: {reason}")
-    return "\n".join(lines)
-
-
-def export_keras(model: Any, out_dir: str | os.PathLike, *, runtime: str = "auto",
-                 say: Callable[[str], None] | None = None, allow_unknown: Sequence[str] = (),
-                 inputs: Feeds | None = None, tolerance: float = DEFAULT_TOLERANCE, **options: Any) -> Path:
-    """A Keras model to the runtime that runs it exactly (see choose_runtime). say: where the
-    reason for ONNX goes (default: a warning on the 'clientside.export' logger)."""
-    from ..runtimes.tfjs.write import export, load_model
-
-    model = load_model(model)
-    chosen, problems = choose_runtime(model, runtime, allow_unknown)
-    if problems:
-        (say or log.warning)(explain_choice(problems))
-    if chosen == "tfjs":
-        return export(model, out_dir, allow_unknown=allow_unknown, **options)
-    tfjs_only = [k for k in TFJS_ONLY if options.pop(k, None) not in (None, (), ("*",))]
-    if options.get("quantize") not in (None, "uint8"):
-        tfjs_only.append(f"quantize={options['quantize']!r}")
-    if tfjs_only:
-        raise ExportError(f"{', '.join(tfjs_only)} only apply to TF.js bundles (ONNX bundles take quantize='uint8'), "
-                          "and this model goes to ONNX Runtime Web; nothing was written.")
-    options.pop("shard_bytes", None)
-    return export_keras_onnx(model, out_dir, inputs=inputs, tolerance=tolerance, say=say, **options)
-
-
-def sample_feeds(model: Any, specs: Sequence[dict], seed: int = 0) -> Feeds:
-    """Random inputs for the comparison: floats in [0, 1); ids below the smallest vocabulary
-    of the Embedding layers an integer input feeds."""
-    rng = np.random.default_rng(seed)
-    feeds = []
-    for spec in specs:
-        shape = [d if d is not None else (EXAMPLE_BATCH if i == 0 else EXAMPLE_FREE_SIZE)
-                 for i, d in enumerate(spec["shape"])]
-        if spec["dtype"] == "float32":
-            feeds.append(rng.random(shape, dtype=np.float32))
-        else:
-            high = min([layer.input_dim for layer in model.layers if type(layer).__name__ == "Embedding"] or [2])
-            feeds.append(rng.integers(0, high, shape).astype(spec["dtype"]))
-    return feeds
-
-
-def keras_outputs(model: Any, feeds: Feeds) -> Feeds:
-    """The model's outputs in its own backend, in model.outputs order."""
-    import keras
-
-    out = model(feeds if len(feeds) > 1 else feeds[0], training=False)
-    if isinstance(out, dict):
-        out = [out[name] for name in model.output_names]
-    elif not isinstance(out, (list, tuple)):
-        out = [out]
-    return [np.asarray(keras.ops.convert_to_numpy(o), dtype=np.float32) for o in out]
-
-
-def export_keras_onnx(model: Any, out_dir: str | os.PathLike, *, labels: Sequence[str] | None = None,
-                      preprocess: str | Sequence[dict] | None = None, meta: str | os.PathLike | dict | None = None,
-                      name: str | None = None, inputs: Feeds | None = None,
-                      tolerance: float = DEFAULT_TOLERANCE, say: Callable[[str], None] | None = None,
-                      quantize: str | None = None) -> Path:
-    """Write a Keras model as an ONNX bundle, exact against the model in its own backend."""
-    import keras
-
-    from ..runtimes.tfjs.write import infer_io
-
-    in_specs, out_specs = infer_io(model, labels)
-    feeds = [np.asarray(f) for f in inputs] if inputs is not None else sample_feeds(model, in_specs)
-    expected = keras_outputs(model, feeds)
+def convert(model: Any, io: IO, examples: Sequence[np.ndarray], say: Callable[[str], None]) -> bytes:
+    """The Keras model as a serialized ONNX model, recorded on `examples` (which also fix any
+    size torch cannot keep free); what could not stay free is said."""
     with tempfile.TemporaryDirectory(prefix="clientside-keras-onnx-") as tmp:
         keras_path, onnx_path = Path(tmp) / "model.keras", Path(tmp) / "model.onnx"
         try:
             model.save(keras_path)
         except Exception as exc:  # noqa: BLE001 - Keras raises many types
-            raise ExportError(f"Keras could not save this model as .keras, which the ONNX export reads: {exc}") from None
-        np.savez(Path(tmp) / "feeds.npz", *feeds)
-        names = {"inputs": [s["name"] for s in in_specs], "outputs": [s["name"] for s in out_specs]}
+            raise ExportError(f"Keras could not save this model as .keras, which the ONNX export reads: "
+                              f"{exc}") from None
+        np.savez(Path(tmp) / "feeds.npz", *examples)
+        names = {"inputs": [s["name"] for s in io.inputs], "outputs": [s["name"] for s in io.outputs]}
         outcome = _run_child(keras_path, onnx_path, Path(tmp) / "feeds.npz", names)
-        _say_fixed(outcome, in_specs, say or log.warning)
-        known = {"inputs": [_without(s, "shape", "dtype") for s in in_specs],
-                 "outputs": [_without(s, "shape") for s in out_specs]}
-        backend = keras.backend.backend()
-        return export_onnx(onnx_path, out_dir, labels=labels, preprocess=preprocess, meta=meta, name=name,
-                           reference=lambda _feeds: expected, inputs=feeds, tolerance=tolerance, known=known,
-                           quantize=quantize, say=say,
-                           generated_by=f"keras {keras.__version__} ({backend} backend), "
-                                        "through Keras's torch backend and torch.onnx (dynamo)")
-
-
-def _without(entry: dict, *keys: str) -> dict:
-    return {k: v for k, v in entry.items() if k not in keys}
+        _say_fixed(outcome, io.inputs, say)
+        return onnx_path.read_bytes()
 
 
 def _say_fixed(outcome: dict, specs: Sequence[dict], say: Callable[[str], None]) -> None:
@@ -183,7 +69,7 @@ def _run_child(keras_path: Path, onnx_path: Path, feeds_path: Path, names: dict)
     result = keras_path.with_name("result.json")
     proc = subprocess.run([sys.executable, "-m", "clientside.sources.keras_onnx", str(keras_path), str(onnx_path),
                            str(feeds_path), json.dumps(names), str(result)],
-                          env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                          env=env, capture_output=True, text=True)
     if result.is_file():
         outcome = json.loads(result.read_text())
         if "error" in outcome:
@@ -209,7 +95,7 @@ def _child(keras_path: str, onnx_path: str, feeds_path: str, names: dict) -> dic
 
     try:
         model = keras.saving.load_model(keras_path, compile=False)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:  # noqa: BLE001 - Keras raises many types, reported to the parent
         return {"error": f"Keras could not load the model under its torch backend: {type(exc).__name__}: {exc} "
                          "(custom layers must be importable and registered with "
                          "keras.saving.register_keras_serializable)"}

@@ -8,13 +8,12 @@ step names and parameters alike. Nothing here imports Flask or Keras.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
-import numpy as np
-
 from . import image, table, tensor, text
+from .common import DTYPES, as_batch, check_params
 
 #: kind name -> its module. Each module has STEPS (op -> function), validate(spec, where)
 #: and prepare(spec, items, limits) -> a float32 or int32 batch.
@@ -47,21 +46,4 @@ def step_table() -> dict[str, dict[str, dict[str, Any]]]:
             for kind, module in KINDS.items()}
 
 
-def check_params(steps: Any, registry: dict[str, Callable[..., Any]], where: str) -> None:
-    """Each step names a known op and only its parameters, with the required ones present."""
-    if not isinstance(steps, Sequence) or isinstance(steps, (str, bytes)):
-        raise ValueError(f"{where}: expected a list of steps. Received: {steps!r}")
-    for i, s in enumerate(steps):
-        if not isinstance(s, dict) or s.get("op") not in registry:
-            raise ValueError(f"{where}[{i}]: unknown step {s!r}. Known steps: {', '.join(sorted(registry))}")
-        try:
-            inspect.signature(registry[s["op"]]).bind(None, **{k: v for k, v in s.items() if k != "op"})
-        except TypeError as exc:
-            raise ValueError(f"{where}[{i}] ({s['op']}): {exc}. Received: {s!r}") from None
-
-
-DTYPES = {"float32": np.float32, "int32": np.int32, "int64": np.int64}
-
-
-def as_batch(rows: Sequence[np.ndarray], dtype: str) -> np.ndarray:
-    return np.stack([np.asarray(r) for r in rows]).astype(DTYPES.get(dtype, np.float32))
+__all__ = ["DTYPES", "KINDS", "as_batch", "check_params", "kind_module", "parameters", "step_table"]

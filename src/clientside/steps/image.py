@@ -82,7 +82,7 @@ def validate_steps(steps: Sequence[Step], where: str = "steps") -> None:
     an unknown step, an unknown or missing parameter, or a value the step cannot use
     (found by running the pipeline once on a synthetic drawing). Errors start with the
     step's place (`where[i]`)."""
-    from . import check_params
+    from .common import check_params
 
     check_params(steps, _STEPS, where)
     sample = np.zeros((40, 32, 3), np.float32)
@@ -124,7 +124,7 @@ def validate(spec: dict[str, Any], where: str) -> None:
 
 def prepare(spec: dict[str, Any], items: Sequence[tuple[bytes, str]], limits: Limits = Limits()) -> np.ndarray:
     """Uploaded files (bytes, name) -> the model-ready batch; each must fit the input's shape."""
-    from . import as_batch
+    from .common import as_batch
 
     want = item_shape(spec)
     if spec.get("max_pixels"):

@@ -52,9 +52,8 @@ def _show(value: Any) -> str:
 
 def number(row: dict[str, Any], feature: str) -> float:
     value = _field(row, feature)
-    if isinstance(value, str) and NUMBER.fullmatch(value):
-        number = float(value)
-    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if (isinstance(value, str) and NUMBER.fullmatch(value)) or number:
         number = float(value)
     else:
         raise FieldError(feature, f"expected a number, got {_show(value)}")
@@ -77,7 +76,7 @@ def standardize(row: dict[str, Any], feature: str = "", mean: float = 0.0, std: 
 
 
 @step("min_max")
-def min_max(row: dict[str, Any], feature: str = "", min: float = 0.0, max: float = 1.0) -> list[float]:  # noqa: A002
+def min_max(row: dict[str, Any], feature: str = "", min: float = 0.0, max: float = 1.0) -> list[float]:
     return [(number(row, feature) - min) / (max - min)]
 
 
@@ -108,7 +107,7 @@ def features(spec: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def validate(spec: dict[str, Any], where: str) -> None:
-    from . import check_params
+    from .common import check_params
 
     steps = spec.get("steps", [])
     check_params(steps, STEPS, f"{where}.steps")
@@ -150,7 +149,7 @@ def encode(row: dict[str, Any], steps: Sequence[dict[str, Any]]) -> list[float]:
 
 def prepare(spec: dict[str, Any], items: Sequence[Any], limits: Any = None) -> np.ndarray:
     """Rows -> one batch; an error names the row (0-based, as in the JSON list) and column."""
-    from . import as_batch
+    from .common import as_batch
 
     rows = []
     for i, item in enumerate(items):

@@ -18,7 +18,7 @@ def validate(spec: dict[str, Any], where: str) -> None:
 
 
 def prepare(spec: dict[str, Any], items: Sequence[Any], limits: Any = None) -> np.ndarray:
-    from . import as_batch
+    from .common import as_batch
 
     want = spec["shape"][1:]
     rows = []

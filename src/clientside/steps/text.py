@@ -132,7 +132,7 @@ def run(text: str, steps: Sequence[dict[str, Any]]) -> list[int]:
 
 
 def validate(spec: dict[str, Any], where: str) -> None:
-    from . import check_params
+    from .common import check_params
 
     steps = spec.get("steps", [])
     check_params(steps, STEPS, f"{where}.steps")
@@ -166,7 +166,7 @@ def validate(spec: dict[str, Any], where: str) -> None:
 def prepare(spec: dict[str, Any], items: Sequence[Any], limits: Any = None) -> np.ndarray:
     """Texts -> one batch of ids; shorter rows padded at the end with 0 (as TextVectorization
     does for a batch) when the model takes any length."""
-    from . import as_batch
+    from .common import as_batch
 
     rows = []
     for i, item in enumerate(items):

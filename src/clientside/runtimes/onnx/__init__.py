@@ -1,0 +1,106 @@
+"""ONNX Runtime Web (runtime "onnx"): one .onnx file, run by onnxruntime-web's wasm build.
+
+    graph.py      read an ONNX graph, what the browser cannot run, its inputs and outputs
+    write.py      the bundle: checked by Python's onnxruntime against the source first
+    quantize.py   uint8 weights
+    run.py        Python's onnxruntime (the same kernels as the browser's wasm)
+    node.py, predict.cjs   onnxruntime-web under Node (--verify)
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from ... import contract
+from ...errors import BundleError, ExportError
+from ...files import HASH_CHARS, folder_name, hashed_name, measure
+from ..base import Read, StaticFiles
+
+if TYPE_CHECKING:
+    from ...sources.base import SourceModel
+    from ...verify import Feeds, Report
+
+
+class OnnxRuntime:
+    name = "onnx"
+    title = "ONNX Runtime Web"
+    infers_from = "its graph"
+    page_module = "runtimes/onnx.js"
+    page_files = ("ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm")
+    offline_files = page_files
+    options: ClassVar[dict[str, Any]] = {}
+    quantize = ("uint8",)
+
+    def recognizes(self, path: Path) -> bool:
+        return path.is_file() and path.suffix == ".onnx"
+
+    def read(self, path: Path, stored: contract.Contract | None, *, verify_hashes: bool) -> Read:
+        if stored is None:
+            return self._plain(path)
+        where = str(path / contract.BUNDLE_JSON)
+        if stored.get("format") != contract.FORMAT:
+            raise BundleError(f"{where}: an ONNX bundle needs format {contract.FORMAT}.")
+        listed = {f["path"]: f for f in stored.get("files", []) if isinstance(f, dict) and "path" in f}
+        files = [measure(path, rel, listed, verify_hashes, named_by=contract.BUNDLE_JSON) for rel in listed]
+        return Read(path, dict(stored), files)
+
+    def _plain(self, path: Path) -> Read:
+        """An .onnx file from any tool: inputs and outputs from its graph (what it cannot say
+        comes from --labels, --preprocess and --meta)."""
+        from . import graph
+
+        try:
+            model = graph.load(path)
+            found = graph.problems(model)
+            if found:
+                raise BundleError(f"{path} cannot run in onnxruntime-web:\n" + "\n".join(f"  - {p}" for p in found))
+            io = graph.io(model)
+        except ExportError as exc:
+            raise BundleError(exc.message) from None
+        file = measure(path.parent, path.name, {}, True, named_by=path.name)
+        found_contract = {"format": contract.FORMAT, "name": folder_name(path.with_suffix("")), "runtime": self.name,
+                          "files": [file.entry()], "content_hash": file.sha256[:HASH_CHARS],
+                          "inputs": io.inputs, "outputs": io.outputs}
+        return Read(path.parent, found_contract, [file])
+
+    def static_files(self, bundle: Read) -> StaticFiles:
+        """The one file, named by its content unless it came from elsewhere."""
+        out: dict[str, Path | bytes] = {}
+        for f in bundle.files:
+            name = f.path if f.hashed_name else hashed_name(f.path.removesuffix(".onnx"), f.sha256, ".onnx")
+            out[name] = bundle.root / f.path
+        entries = [{**f.entry(), "path": name} for f, name in zip(bundle.files, out)]
+        return StaticFiles({**bundle.contract, "files": entries}, out)
+
+    def aliases(self, bundle: Read) -> dict[str, bytes]:
+        return {}
+
+    # --- write side ---
+    def problems(self, graph: Any, **options: Any) -> list[str]:
+        from . import graph as graphs
+
+        return graphs.problems(graphs.load(graph))
+
+    def reasons(self, problems: Sequence[Any]) -> list[str]:
+        return [f"  - {p}" for p in problems]
+
+    def refusal(self, problems: Sequence[Any]) -> str:
+        from .graph import refusal
+
+        return refusal(problems)
+
+    def write(self, graph: Any, out_dir: Path, model: SourceModel, **settings: Any) -> Path:
+        from .write import write
+
+        return write(graph, out_dir, model, **settings)
+
+    def verify(self, out_dir: Path, model: SourceModel | None, inputs: Feeds | None, tolerance: float) -> Report:
+        from .write import verify
+
+        return verify(out_dir, model, inputs, tolerance)
+
+
+RUNTIME = OnnxRuntime()
+
+__all__ = ["RUNTIME", "OnnxRuntime"]

@@ -1,9 +1,9 @@
-"""Run an ONNX bundle in onnxruntime-web under Node: the browser's own wasm, for --verify."""
+"""Run an ONNX model in onnxruntime-web's wasm build under Node: the browser's own runtime,
+for --verify and the tests."""
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import tempfile
 from collections.abc import Sequence
@@ -11,29 +11,24 @@ from pathlib import Path
 
 import numpy as np
 
-from ..tfjs.node import NodeUnavailable
+from ..node import NodeRunError, NodeUnavailable, node_binary, vendor_file
 
 SCRIPT = Path(__file__).with_name("predict.cjs")
 DTYPES = {"float32": "<f4", "int32": "<i4", "int64": "<i8"}
 
+__all__ = ["NodeUnavailable", "OrtWebError", "predict"]
 
-class OrtWebError(RuntimeError):
+
+class OrtWebError(NodeRunError):
     """onnxruntime-web could not load or run a model."""
 
 
 def predict(model_file: str | os.PathLike, names: Sequence[str], inputs: Sequence[np.ndarray],
-            dtypes: Sequence[str], timeout: float = 600) -> list[np.ndarray]:
-    """The model's outputs for the inputs, computed by onnxruntime-web's wasm under Node."""
-    from ...errors import InstallError
-    from ...vendor import VENDOR_FILES, find_vendor_root
-
-    node = shutil.which("node")
-    if node is None:
-        raise NodeUnavailable("node is not on PATH: install Node.js 18 or newer.")
-    try:
-        ort = find_vendor_root() / VENDOR_FILES["ort.wasm.min.js"]
-    except InstallError as exc:
-        raise NodeUnavailable(str(exc)) from None
+            dtypes: Sequence[str], batch: int | None = None, timeout: float = 600) -> list[np.ndarray]:
+    """The model's outputs for the inputs, computed by onnxruntime-web's wasm under Node.
+    batch: the model's fixed batch size, if any: the script runs it slice by slice, as the page does."""
+    node = node_binary()
+    ort = vendor_file("ort.wasm.min.js")
     with tempfile.TemporaryDirectory(prefix="clientside-ort-") as tmp:
         specs = []
         for i, (name, x, dtype) in enumerate(zip(names, inputs, dtypes)):
@@ -41,7 +36,7 @@ def predict(model_file: str | os.PathLike, names: Sequence[str], inputs: Sequenc
             path.write_bytes(np.ascontiguousarray(x, dtype=DTYPES[dtype]).tobytes())
             specs.append({"name": name, "path": str(path), "shape": list(np.shape(x)), "dtype": dtype})
         request = Path(tmp) / "request.json"
-        request.write_text(json.dumps({"ort": str(ort), "model": str(model_file), "inputs": specs,
+        request.write_text(json.dumps({"ort": str(ort), "model": str(model_file), "inputs": specs, "batch": batch,
                                        "output": str(Path(tmp) / "out")}))
         proc = subprocess.run([node, str(SCRIPT), str(request)], capture_output=True, text=True, timeout=timeout)
         if proc.returncode != 0:

@@ -1,6 +1,7 @@
-// Run an ONNX bundle in onnxruntime-web's wasm build under Node: the browser's own runtime.
-// Usage: node onnx_predict.cjs REQUEST.json
+// Run an ONNX model in onnxruntime-web's wasm build under Node: the browser's own runtime.
+// Usage: node predict.cjs REQUEST.json
 // REQUEST: {"ort": path of ort.wasm.min.js, "model": path of the .onnx file, "output": "out_prefix",
+//           "batch": the model's fixed batch size or null (then it runs slice by slice, as the page does),
 //           "inputs": [{"name": "x", "path": "x.bin", "shape": [n, ...], "dtype": "float32" | "int32" | "int64"}]}
 // Writes out_prefix.<i>.f32 for each output (as float32), prints {"outputs": [{name, shape}]}.
 'use strict';
@@ -17,17 +18,37 @@ function read({ path, dtype }) {
   return new Float32Array(buffer);
 }
 
+async function run(session, inputs, start, count) {
+  const feeds = {};
+  for (const input of inputs) {
+    const row = input.shape.slice(1).reduce((a, b) => a * b, 1);
+    feeds[input.name] = new ort.Tensor(input.dtype, input.values.slice(start * row, (start + count) * row),
+      [count, ...input.shape.slice(1)]);
+  }
+  const results = await session.run(feeds);
+  return session.outputNames.map((name) => {
+    const t = results[name];
+    return { data: t.data instanceof Float32Array ? t.data : Float32Array.from(t.data, Number), dims: t.dims };
+  });
+}
+
 (async () => {
   ort.env.wasm.numThreads = 1;
   const session = await ort.InferenceSession.create(new Uint8Array(fs.readFileSync(request.model)));
-  const feeds = {};
-  for (const input of request.inputs) feeds[input.name] = new ort.Tensor(input.dtype, read(input), input.shape);
-  const results = await session.run(feeds);
+  const inputs = request.inputs.map((input) => ({ ...input, values: read(input) }));
+  const rows = inputs[0].shape[0];
+  const batch = request.batch && rows % request.batch === 0 ? request.batch : rows;
+  const parts = [];
+  for (let start = 0; start < rows; start += batch) parts.push(await run(session, inputs, start, batch));
   const outputs = session.outputNames.map((name, i) => {
-    const t = results[name];
-    const data = t.data instanceof Float32Array ? t.data : Float32Array.from(t.data, Number);
+    const pieces = parts.map((p) => p[i]);
+    const data = new Float32Array(pieces.reduce((n, p) => n + p.data.length, 0));
+    let at = 0;
+    for (const p of pieces) { data.set(p.data, at); at += p.data.length; }
     fs.writeFileSync(`${request.output}.${i}.f32`, Buffer.from(data.buffer, data.byteOffset, data.byteLength));
-    return { name, shape: t.dims };
+    const shape = pieces.length === 1 ? pieces[0].dims
+      : [pieces.reduce((n, p) => n + p.dims[0], 0), ...pieces[0].dims.slice(1)];
+    return { name, shape };
   });
   process.stdout.write(JSON.stringify({ outputs }));
 })().catch((err) => {

@@ -1,9 +1,8 @@
-"""Run an exported model in real TF.js under Node: the ground truth for parity checks."""
+"""Run a TF.js bundle in real TF.js under Node: the ground truth for --verify and parity tests."""
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import tempfile
 from collections.abc import Sequence
@@ -11,27 +10,22 @@ from pathlib import Path
 
 import numpy as np
 
+from ...vendor import VENDOR_FILES
+from ..node import NodeRunError, NodeUnavailable, node_binary, vendor_root
+
+__all__ = ["NodeUnavailable", "TFJSError", "predict", "predict_many"]
+
 SCRIPT = Path(__file__).with_name("predict.cjs")
-
-
-class NodeUnavailable(RuntimeError):
-    """Node or the project's npm packages are missing."""
 
 
 def node_modules_map() -> dict[str, str]:
     """npm module name -> the file Node should load for it: the very files the page is
     served (clientside/vendor.py finds them: a wheel's packaged copy or node_modules)."""
-    from ...errors import InstallError
-    from ...vendor import VENDOR_FILES, find_vendor_root
-
-    try:
-        root = find_vendor_root()
-    except InstallError as exc:
-        raise NodeUnavailable(str(exc)) from None
+    root = vendor_root()
     return {rel.split("/dist/")[0]: str(root / rel) for name, rel in VENDOR_FILES.items() if name.endswith(".js")}
 
 
-class TFJSError(RuntimeError):
+class TFJSError(NodeRunError):
     """TF.js could not load or run a model."""
 
 
@@ -39,9 +33,7 @@ def predict_many(jobs: Sequence[tuple[str | os.PathLike, Sequence[np.ndarray]]],
                  timeout: float = 1200) -> list[list[np.ndarray] | TFJSError]:
     """Outputs of several bundles for their inputs, computed by TF.js in one Node process.
     A model TF.js cannot load or run gives a TFJSError in its place."""
-    node = shutil.which("node")
-    if node is None:
-        raise NodeUnavailable("node is not on PATH: install Node.js 18 or newer.")
+    node = node_binary()
     modules = node_modules_map()
     with tempfile.TemporaryDirectory(prefix="clientside-tfjs-") as tmp:
         request_jobs = []

@@ -16,12 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from ...bundle import ShardFile, hashed_shard_name
-
-DEFAULT_SHARD_BYTES = 4 * 1024 * 1024
-
-
-QUANTIZE_DTYPES = ("float16", "uint16", "uint8")
+from ...files import ModelFile, hashed_name
+from ..affine import quantize as affine_quantize
+from .format import DEFAULT_SHARD_BYTES
 
 #: Every storage type of the TF.js manifest -> its little-endian NumPy dtype (bytes per value).
 STORAGE = {"float32": "<f4", "int32": "<i4", "bool": "u1", "float16": "<f2", "uint16": "<u2", "uint8": "u1"}
@@ -38,27 +35,12 @@ class Quantization:
         return any(fnmatch.fnmatchcase(name, p) for p in self.patterns)
 
 
-def affine_range(low: float, high: float, dtype: str) -> tuple[float, float]:
-    """(scale, min) for q = round((w - min) / scale): the range widened to include 0 and
-    nudged so that 0 is exactly representable (as the TF.js converter does)."""
-    qmax = float(np.iinfo(dtype).max)
-    low, high = min(low, 0.0), max(high, 0.0)
-    if high == low:
-        return 1.0, 0.0
-    scale = (high - low) / qmax
-    zero_point = round(-low / scale)
-    return scale, -zero_point * scale
-
-
 def quantize(array: np.ndarray, dtype: str) -> tuple[bytes, dict]:
     """float32 array -> (bytes, manifest quantization entry)."""
     if dtype == "float16":
         return array.astype("<f2").tobytes(), {"dtype": "float16"}
-    scale, low = affine_range(float(array.min()), float(array.max()), dtype)
-    qmax = np.iinfo(dtype).max
-    q = np.clip(np.round((array.astype(np.float64) - low) / scale), 0, qmax)
-    return q.astype(STORAGE[dtype]).tobytes(), \
-        {"dtype": dtype, "scale": scale, "min": low}
+    q, scale, low = affine_quantize(array, dtype)
+    return q.astype(STORAGE[dtype]).tobytes(), {"dtype": dtype, "scale": scale, "min": low}
 
 
 def dequantize(data: bytes, shape: list[int], spec: dict) -> np.ndarray:
@@ -109,7 +91,7 @@ class _ShardWriter:
     def __init__(self, folder: Path, total: int, shard_bytes: int):
         self.folder, self.shard_bytes = folder, shard_bytes
         self.count = max(1, math.ceil(total / shard_bytes))
-        self.shards: list[ShardFile] = []
+        self.shards: list[ModelFile] = []
         self._file = None
         self._hash = hashlib.sha256()
         self._written = 0
@@ -129,18 +111,18 @@ class _ShardWriter:
 
     def _open(self) -> None:
         self._tmp = self.folder / f".shard{len(self.shards) + 1}.part"
-        self._file = open(self._tmp, "wb")
+        self._file = open(self._tmp, "wb")  # noqa: SIM115 - open across write() calls, closed by _close
         self._hash, self._written = hashlib.sha256(), 0
 
     def _close(self) -> None:
         self._file.close()
         self._file = None
         digest = self._hash.hexdigest()
-        name = hashed_shard_name(f"group1-shard{len(self.shards) + 1}of{self.count}", digest)
+        name = hashed_name(f"group1-shard{len(self.shards) + 1}of{self.count}", digest)
         os.replace(self._tmp, self.folder / name)
-        self.shards.append(ShardFile(name, self._written, digest))
+        self.shards.append(ModelFile(name, self._written, digest))
 
-    def finish(self) -> list[ShardFile]:
+    def finish(self) -> list[ModelFile]:
         if self._file is not None:
             self._close()
         return self.shards  # none for a model without weights
@@ -148,7 +130,7 @@ class _ShardWriter:
 
 def write_shards(named: Iterable[tuple[str, Any]], folder: Path,
                  shard_bytes: int = DEFAULT_SHARD_BYTES,
-                 quantization: Quantization | None = None) -> tuple[list[dict], list[ShardFile]]:
+                 quantization: Quantization | None = None) -> tuple[list[dict], list[ModelFile]]:
     """Write weights as shards; return (weightsManifest, shards)."""
     from .converter.registry import as_array
 

@@ -12,7 +12,7 @@ const ui = {
   status: $('status'), error: $('error'), results: $('results'), predict: $('predict'),
   inputs: $('inputs'), progress: $('progress'), tables: $('tables'), live: $('live'),
 };
-const state = { predictor: null, meta: null, widgets: [], busy: false, lastTimings: null, last: null };
+const state = { predictor: null, contract: null, widgets: [], busy: false, lastTimings: null, last: null };
 const params = new URLSearchParams(location.search);
 
 function setState(name) { document.body.dataset.state = name; }
@@ -32,12 +32,12 @@ function updateButton() {
   ui.predict.disabled = state.busy || !state.predictor || !state.widgets.every((w) => w.ready());
 }
 
-function buildWidgets(info) {
+function buildWidgets(contract) {
   const seen = {};
-  state.widgets = info.inputs.map((spec) => {
+  state.widgets = contract.inputs.map((spec) => {
     const index = seen[spec.kind] = (seen[spec.kind] ?? -1) + 1;
     const w = widget(spec.kind).create(spec, {
-      index, showTitle: info.inputs.length > 1, onChange: () => { showError(''); updateButton(); }, live,
+      index, showTitle: contract.inputs.length > 1, onChange: () => { showError(''); updateButton(); }, live,
     });
     ui.inputs.append(w.element);
     return w;
@@ -67,18 +67,18 @@ async function predict() {
   try {
     const { items, n } = await gather();
     ui.status.textContent = `Predicting ${n} item${n > 1 ? 's' : ''}…`;
-    const { outputs, feeds, ms } = await state.predictor.predict(items, state.meta.prepare);
+    const { outputs, feeds, ms } = await state.predictor.predict(items, state.contract.prepare);
     state.last = { outputs, feeds, n };
     const table = state.widgets.find((w) => w.table)?.table;
     if (table) {
-      ui.tables.replaceChildren(renderTable({ info: state.meta, table, outputs, n }));
+      ui.tables.replaceChildren(renderTable({ contract: state.contract, table, outputs, n }));
     } else {
-      ui.results.prepend(...renderCards({ info: state.meta, items, outputs, feeds, n, ms }));
+      ui.results.prepend(...renderCards({ contract: state.contract, items, outputs, feeds, n, ms }));
     }
     performance.mark('clientside:shown');
     state.lastTimings = ms;
     ui.status.textContent = `Predicted ${n} in ${ms.predict.toFixed(1)} ms on ${state.predictor.backend} `
-      + `(prepared in the ${state.meta.prepare} in ${ms.prepare.toFixed(0)} ms).`;
+      + `(prepared in the ${state.contract.prepare} in ${ms.prepare.toFixed(0)} ms).`;
     state.widgets.forEach((w) => w.done());
   } catch (err) {
     showError(err.message);
@@ -136,7 +136,7 @@ const live = {
       fps.textContent = `${rate.toFixed(1)} frames per second (${result.ms.predict.toFixed(0)} ms to predict, `
         + `${result.ms.prepare.toFixed(0)} ms to prepare)`;
       fps.dataset.fps = rate.toFixed(2);
-      outputs.replaceChildren(...state.meta.outputs.map((o) => renderer(o.kind).render(o, result.outputs[o.name], 0)));
+      outputs.replaceChildren(...state.contract.outputs.map((o) => renderer(o.kind).render(o, result.outputs[o.name], 0)));
     }
     this.running = false;
   },
@@ -147,8 +147,8 @@ async function start() {
   try {
     // boot.js has started the worker already, unless it could not run
     const boot = window.clientsideBoot || null;
-    state.meta = boot ? boot.info : JSON.parse(document.getElementById('model-info').textContent);
-    buildWidgets(state.meta);
+    state.contract = boot ? boot.contract : JSON.parse(document.getElementById('contract').textContent);
+    buildWidgets(state.contract);
     const predictor = new Predictor({ backend: params.get('backend') || undefined, boot });
     predictor.onProgress = (p) => {
       if (p.phase === 'download') {
@@ -160,13 +160,13 @@ async function start() {
       }
     };
     predictor.onWarning = (message) => console.warn(message);
-    const ready = await predictor.load({ modelUrl: 'model/model.json', info: state.meta });
+    const ready = await predictor.load({ contract: state.contract });
     state.predictor = predictor;  // from now on Predict is enabled
     performance.mark('clientside:ready');
     showProgress(1, 1);
     ui.status.textContent = `Model ready (${ready.source === 'cache' ? 'from the browser cache' : 'downloaded'}, `
       + `${ready.ms.toFixed(0)} ms). Backend: ${ready.backend}.`;
-    Object.assign(document.body.dataset, { backend: ready.backend, modelSource: ready.source, prepare: state.meta.prepare });
+    Object.assign(document.body.dataset, { backend: ready.backend, modelSource: ready.source, prepare: state.contract.prepare });
     setState('ready');
     if ('serviceWorker' in navigator && params.get('sw') !== 'off') {
       // Registered once the model is loaded, so its downloads hit the HTTP cache instead of

@@ -68,16 +68,16 @@ export function itemName(spec, item, i) {
   return `${spec.name} ${i + 1}`;
 }
 
-// info: the contract; items: {name: [item]} (broadcast to n); outputs, feeds: the worker's.
-export function renderCards({ info, items, outputs, feeds, n, ms }) {
+// contract: the bundle's; items: {name: [item]} (broadcast to n); outputs, feeds: the worker's.
+export function renderCards({ contract, items, outputs, feeds, n, ms }) {
   const cards = [];
   for (let i = 0; i < n; i += 1) {
-    const first = info.inputs[0];
-    const card = el('li', info.inputs.some((s) => s.kind === 'image') ? 'result' : 'result wide');
+    const first = contract.inputs[0];
+    const card = el('li', contract.inputs.some((s) => s.kind === 'image') ? 'result' : 'result wide');
     card.dataset.file = itemName(first, items[first.name][i], i);
     const previews = el('div', 'previews');
     const background = [];
-    for (const spec of info.inputs) {
+    for (const spec of contract.inputs) {
       const nodes = preview(spec, items[spec.name][i], feeds[spec.name], i);
       if (spec.kind === 'image') background.push(nodes[0]);
       previews.append(...nodes);
@@ -87,9 +87,9 @@ export function renderCards({ info, items, outputs, feeds, n, ms }) {
     const per = n > 1 ? ` (batch of ${n}: ${(ms.predict / n).toFixed(2)} ms each)` : '';
     head.append(el('div', 'time', `predicted in ${ms.predict.toFixed(1)} ms${per}`));
     const body = el('div', 'outputs');
-    for (const spec of info.outputs) {
+    for (const spec of contract.outputs) {
       const part = renderer(spec.kind).render(spec, outputs[spec.name], i, { background: background[0] });
-      if (info.outputs.length > 1) part.prepend(el('div', 'output-name', spec.label || spec.name));
+      if (contract.outputs.length > 1) part.prepend(el('div', 'output-name', spec.label || spec.name));
       body.append(part);
     }
     card.append(previews, head, body);
@@ -99,12 +99,12 @@ export function renderCards({ info, items, outputs, feeds, n, ms }) {
 }
 
 // Many table rows: the input columns, then each output's, and the same as a CSV file.
-export function renderTable({ info, table, outputs, n }) {
+export function renderTable({ contract, table, outputs, n }) {
   const header = [...table.columns];
   const rows = [];
   for (let i = 0; i < n; i += 1) {
     const cells = table.columns.map((c) => table.rows[i][c]);
-    for (const spec of info.outputs) {
+    for (const spec of contract.outputs) {
       const cols = renderer(spec.kind).columns(spec, outputs[spec.name], i);
       if (i === 0) header.push(...cols.map(([h]) => h));
       cells.push(...cols.map(([, v]) => v));

@@ -4,26 +4,29 @@
 // runtime can importScripts its UMD files; the modules are imported dynamically.
 'use strict';
 
-const RUNTIMES = { 'tfjs-layers': './runtimes/tfjs.js', onnx: './runtimes/onnx.js' };
+// The contract's runtime name -> its adapter: load({base, contract, backend, post}) ->
+// {backend, source, predict(feeds), warm(), numTensors()}. Python's table is
+// clientside/runtimes/__init__.py; a test keeps the two equal.
+const RUNTIMES = { tfjs: './runtimes/tfjs.js', onnx: './runtimes/onnx.js' };
 
 let runtime = null;
-let meta = null;
+let contract = null;
 let base = null;
 let kinds = null;
 
 const post = (msg, transfer = []) => self.postMessage(msg, transfer);
 
-async function init({ baseUrl, modelUrl, info, backend }) {
+async function init({ baseUrl, contract: given, backend }) {
   base = baseUrl;
-  meta = info;
+  contract = given;
   const started = performance.now();
-  const adapter = RUNTIMES[info.runtime];
-  if (!adapter) throw new Error(`this page cannot run a "${info.runtime}" model (it knows ${Object.keys(RUNTIMES).join(', ')})`);
+  const adapter = RUNTIMES[contract.runtime];
+  if (!adapter) throw new Error(`this page cannot run a "${contract.runtime}" model (it knows ${Object.keys(RUNTIMES).join(', ')})`);
   const steps = import('./steps/index.js');
   const module = await import(adapter);
   kinds = await steps;
   const warming = warmPreprocessing();  // runs while IndexedDB or the network answers
-  runtime = await module.load({ base, info, modelUrl, backend, post });
+  runtime = await module.load({ base, contract, backend, post });
   await warming;
   post({ type: 'ready', backend: runtime.backend, source: runtime.source, ms: performance.now() - started });
   // A visitor needs longer than this to choose a file; a prediction asked for meanwhile waits.
@@ -33,8 +36,8 @@ async function init({ baseUrl, modelUrl, info, backend }) {
 // The first image would otherwise pay for compiling the decoder and every step (about
 // 15 ms for a digit): run them once on a synthetic picture (a dark block on white).
 async function warmPreprocessing() {
-  if (meta.prepare === 'server') return;
-  for (const spec of meta.inputs.filter((s) => s.kind === 'image')) {
+  if (contract.prepare === 'server') return;
+  for (const spec of contract.inputs.filter((s) => s.kind === 'image')) {
     try {
       const canvas = new OffscreenCanvas(192, 192);  // big enough for the loops to get optimised
       const ctx = canvas.getContext('2d');
@@ -88,12 +91,12 @@ async function serverPrepareJson(specs, items) {
 async function prepareAll(id, items, mode) {
   const feeds = {};
   if (mode === 'server') {
-    const others = meta.inputs.filter((s) => s.kind !== 'image');
+    const others = contract.inputs.filter((s) => s.kind !== 'image');
     if (others.length) Object.assign(feeds, await serverPrepareJson(others, items));
-    for (const spec of meta.inputs.filter((s) => s.kind === 'image')) feeds[spec.name] = await serverPrepareImages(spec, items[spec.name]);
+    for (const spec of contract.inputs.filter((s) => s.kind === 'image')) feeds[spec.name] = await serverPrepareImages(spec, items[spec.name]);
     return feeds;
   }
-  for (const spec of meta.inputs) {
+  for (const spec of contract.inputs) {
     const list = items[spec.name];
     const onEach = (done, total) => {
       if (total > 20 && done % 10 === 0) post({ type: 'progress', id, phase: 'prepare', done, total });

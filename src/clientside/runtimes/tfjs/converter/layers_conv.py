@@ -57,7 +57,7 @@ def depthwise(ctx: LayerContext) -> Converted:
 
 @converts("SeparableConv2D")
 def separable(ctx: LayerContext) -> Converted:
-    cfg = _conv_common(ctx, _CONV_KEYS + ("depth_multiplier",))
+    cfg = _conv_common(ctx, (*_CONV_KEYS, "depth_multiplier"))
     return Converted("SeparableConv2D", cfg)
 
 

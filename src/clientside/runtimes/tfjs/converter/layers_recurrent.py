@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .registry import (Converted, LayerContext, activation, converter_for, converts, default_weights,
-                       map_config)
+from .registry import Converted, LayerContext, activation, converter_for, converts, default_weights, map_config
 
 _RNN_KEYS = ("units", "use_bias", "return_sequences", "return_state", "go_backwards", "stateful",
              "unroll")

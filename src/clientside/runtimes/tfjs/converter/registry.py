@@ -180,10 +180,7 @@ def dtype_name(ctx: LayerContext, dtype: Any) -> str | None:
     """Keras 3 writes a DTypePolicy dict; TF.js wants a plain dtype. Mixed precision is refused."""
     if dtype is None:
         return None
-    if isinstance(dtype, dict):
-        name = dtype.get("config", {}).get("name", "float32")
-    else:
-        name = str(dtype)
+    name = dtype.get("config", {}).get("name", "float32") if isinstance(dtype, dict) else str(dtype)
     if name in ("float32", "int32", "bool", "string"):
         return name
     if name in ("int64", "int16", "int8", "uint8", "uint16"):

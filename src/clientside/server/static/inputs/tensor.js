@@ -7,7 +7,7 @@ function depth(v) {
   return d;
 }
 
-export function create(spec, { index, showTitle, onChange }) {
+export function create(spec, { index, onChange }) {
   const root = el('div', { class: 'widget tensor', 'data-input': spec.name });
   const id = idFor('tensor', index);
   const shape = spec.shape.slice(1).map((d) => d ?? 'any').join(' × ');

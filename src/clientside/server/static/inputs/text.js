@@ -1,7 +1,7 @@
 // A text input: a text box; with "multiline", one prediction per non-empty line.
 import { el, idFor, InputMissing, title } from './common.js';
 
-export function create(spec, { index, showTitle, onChange }) {
+export function create(spec, { index, onChange }) {
   const root = el('div', { class: 'widget text', 'data-input': spec.name });
   const id = idFor('text', index);
   root.append(el('label', { for: id, text: spec.multiline ? `${title(spec)} (one per line)` : title(spec) }));

@@ -153,7 +153,8 @@ def get(url, **headers):
 def test_nginx_headers_and_precompressed(nginx_site):
     server, site = nginx_site
     [assets] = list((site / "assets").iterdir())
-    with get(f"{server.url}assets/{assets.name}/vendor/tfjs-backend-wasm-simd.wasm", **{"Accept-Encoding": "gzip"}) as r:
+    wasm = f"{server.url}assets/{assets.name}/vendor/tfjs-backend-wasm-simd.wasm"
+    with get(wasm, **{"Accept-Encoding": "gzip"}) as r:
         assert r.headers["Content-Type"] == "application/wasm"
         assert r.headers["Content-Encoding"] == "gzip"
         assert r.headers["Cache-Control"] == "public, max-age=31536000, immutable"
@@ -173,7 +174,7 @@ def test_page_from_nginx_predicts_and_reload_fetches_no_model(nginx_site, browse
     from tests.e2e.conftest import open_page, predict_files
     from tests.helpers import SEVEN
 
-    server, site = nginx_site
+    server, _site = nginx_site
     context = browser.new_context()
     try:
         page = context.new_page()
@@ -199,11 +200,12 @@ def test_a_plain_folders_shards_get_hashed_names_in_the_build(small_bundle, tmp_
 
     plain = plain_tfjs_copy(small_bundle, tmp_path / "plain")  # the official converter's names
     (plain / "clientside.json").write_text(json.dumps({"preprocess": "mnist"}))
-    assert not any(s.hashed_name for s in load_bundle(plain).shards)
+    assert not any(s.hashed_name for s in load_bundle(plain).files)
     out = build([plain], tmp_path / "site")
     built = load_bundle(out / "model")  # model.json and the shards as the site serves them
-    assert built.shards and all(s.hashed_name for s in built.shards)
+    shards = built.files[1:]
+    assert shards and all(s.hashed_name for s in shards)
     info = json.loads((out / "api" / "model").read_text())
-    assert [f["path"] for f in info["files"][1:]] == [s.path for s in built.shards]
-    original = load_bundle(plain).shards
-    assert [s.sha256 for s in built.shards] == [s.sha256 for s in original]
+    assert [f["path"] for f in info["files"][1:]] == [s.path for s in shards]
+    original = load_bundle(plain).files[1:]
+    assert [s.sha256 for s in shards] == [s.sha256 for s in original]

@@ -17,8 +17,8 @@ SCRIPT = """
 import sys
 import keras, numpy as np
 sys.path.insert(0, {repo!r})
-from tests.exporter.parity import randomize
-from clientside.runtimes.tfjs.write import export
+from tests.runtimes.tfjs.parity import randomize
+from tests.helpers import export_tfjs as export
 model = randomize(keras.Sequential([
     keras.Input((8, 8, 3)), keras.layers.Conv2D(4, 3, activation="relu"),
     keras.layers.BatchNormalization(), keras.layers.DepthwiseConv2D(3),

@@ -21,9 +21,11 @@ from keras import layers
 from clientside import ExportError, load_bundle
 from clientside import export as export_any
 from clientside.cli import main
-from clientside.sources import keras_onnx
-from clientside.runtimes.onnx.write import fixed_batch, in_batches, run_onnxruntime
+from clientside.runtimes import get
 from clientside.runtimes.onnx.node import predict as ort_web_predict
+from clientside.runtimes.onnx.run import run_onnxruntime
+from clientside.sources import keras as keras_source
+from clientside.verify import fixed_batch
 
 TOLERANCE = 1e-4  # relative to the output scale, as --verify
 
@@ -94,11 +96,11 @@ def _check_runtimes(out, feeds, expected):
     """Python onnxruntime and onnxruntime-web (Node) each agree with the source framework."""
     bundle = load_bundle(out)
     assert bundle.runtime == "onnx"
-    path = bundle.root / bundle.shards[0].path
+    path = bundle.root / bundle.files[0].path
     names, dtypes = [s["name"] for s in bundle.inputs], [s["dtype"] for s in bundle.inputs]
     batch = fixed_batch(bundle.inputs)
     python = run_onnxruntime(path.read_bytes(), names, feeds, batch)
-    browser = in_batches(lambda part: ort_web_predict(path, names, part, dtypes), feeds, batch)
+    browser = ort_web_predict(path, names, feeds, dtypes, batch)  # the Node runner slices a fixed batch itself
     scale = max(float(np.abs(e).max()) for e in expected)
     for e, p, b in zip(expected, python, browser):
         assert p.shape == e.shape and b.shape == e.shape
@@ -114,11 +116,11 @@ def exported(tmp_path_factory):
     def get(case):
         if case not in cache:
             keras.utils.set_random_seed(0)
-            model = eval(CASES[case][0])  # noqa: S307 - the table above
+            model = eval(CASES[case][0])
             said = []
             out = export_any(model, tmp_path_factory.mktemp(case) / case, say=said.append)
             feeds = _feeds(model, 2, seed=7)  # another batch size than the export's example, and other values
-            cache[case] = (model, out, said, feeds, keras_onnx.keras_outputs(model, feeds))
+            cache[case] = (model, out, said, feeds, keras_source.outputs(model, feeds))
         return cache[case]
     return get
 
@@ -126,8 +128,7 @@ def exported(tmp_path_factory):
 @pytest.mark.parametrize("case", list(CASES))
 def test_a_keras_model_tfjs_refuses_runs_exactly_in_onnx(case, exported):
     model, out, said, feeds, expected = exported(case)
-    runtime, problems = keras_onnx.choose_runtime(model)
-    assert runtime == "onnx"
+    problems = get("tfjs").problems(model)
     class_name, setting = CASES[case][1]
     assert any(class_name in p.class_name and setting in str(p) for p in problems), problems
     assert said and said[0].startswith("runtime: onnx") and class_name in said[0]
@@ -137,17 +138,19 @@ def test_a_keras_model_tfjs_refuses_runs_exactly_in_onnx(case, exported):
 # A module worker on the app's origin that loads the page's own runtime module
 # (static/runtimes/onnx.js, with the app's onnxruntime-web files) and predicts raw feeds.
 HARNESS = """
-self.onmessage = async ({ data: { runtimeUrl, base, info, feeds } }) => {
+self.onmessage = async ({ data: { runtimeUrl, base, contract, feeds } }) => {
   try {
     const { load } = await import(runtimeUrl);
-    const runtime = await load({ base, info, post: () => {} });
+    const runtime = await load({ base, contract, post: () => {} });
     const typed = {};
-    for (const spec of info.inputs) {
+    for (const spec of contract.inputs) {
       const { values, shape } = feeds[spec.name];
-      typed[spec.name] = { data: spec.dtype === 'float32' ? Float32Array.from(values) : Int32Array.from(values), shape };
+      const data = spec.dtype === 'float32' ? Float32Array.from(values) : Int32Array.from(values);
+      typed[spec.name] = { data, shape };
     }
     const out = await runtime.predict(typed);
-    self.postMessage(Object.fromEntries(Object.entries(out).map(([k, v]) => [k, { data: Array.from(v.data), shape: v.shape }])));
+    const plain = Object.entries(out).map(([k, v]) => [k, { data: Array.from(v.data), shape: v.shape }]);
+    self.postMessage(Object.fromEntries(plain));
   } catch (err) {
     self.postMessage({ error: String(err && err.stack ? err.stack : err) });
   }
@@ -163,7 +166,7 @@ def test_each_case_predicts_in_chromium_as_keras(case, exported, page):
     from tests.conftest import LiveServer
     from tests.e2e.conftest import open_page
 
-    model, out, _, feeds, expected = exported(case)
+    _, out, _, feeds, expected = exported(case)
     with LiveServer(create_app(out)) as server:
         page.route("**/harness-worker.js", lambda route, request: route.fulfill(
             body=HARNESS, content_type="text/javascript"))
@@ -174,7 +177,8 @@ def test_each_case_predicts_in_chromium_as_keras(case, exported, page):
             const worker = new Worker('harness-worker.js', { type: 'module' });
             worker.onmessage = ({ data }) => { worker.terminate(); resolve(data); };
             worker.onerror = (e) => resolve({ error: e.message || 'worker failed' });
-            worker.postMessage({ runtimeUrl: new URL('runtimes/onnx.js', app).href, base: location.href, info, feeds });
+            worker.postMessage({ runtimeUrl: new URL('runtimes/onnx.js', app).href, base: location.href,
+                                 contract: info, feeds });
         })""", [info, {spec["name"]: {"values": f.ravel().tolist(), "shape": list(f.shape)}
                        for spec, f in zip(info["inputs"], feeds)}])
     assert "error" not in got, got.get("error")
@@ -189,7 +193,7 @@ TORCH_SCRIPT = BUILDERS + textwrap.dedent("""
     import json, sys
     import numpy as np
     import clientside
-    from clientside.sources.keras_onnx import keras_outputs
+    from clientside.sources.keras import outputs as keras_outputs
     cases, out = json.loads(sys.argv[1]), sys.argv[2]
     assert keras.backend.backend() == "torch"
     for name, source in cases.items():
@@ -229,17 +233,17 @@ def test_auto_keeps_tfjs_for_what_it_runs_exactly(tmp_path):
     model = _sequential((4,), layers.Dense(3, activation="softmax"))
     said = []
     out = export_any(model, tmp_path / "plain", say=said.append)
-    assert said == [] and load_bundle(out).runtime == "tfjs-layers"
+    assert said == [] and load_bundle(out).runtime == "tfjs"
     out = export_any(model, tmp_path / "forced", runtime="onnx", say=said.append)
     assert said == [] and load_bundle(out).runtime == "onnx"
-    _check_runtimes(out, [np.ones((2, 4), np.float32)], keras_onnx.keras_outputs(model, [np.ones((2, 4), np.float32)]))
+    _check_runtimes(out, [np.ones((2, 4), np.float32)], keras_source.outputs(model, [np.ones((2, 4), np.float32)]))
 
 
 def test_runtime_tfjs_still_refuses_and_quantize_is_not_dropped_silently(tmp_path):
-    model = eval(CASES["elu"][0])  # noqa: S307
+    model = eval(CASES["elu"][0])
     with pytest.raises(ExportError, match=r"ELU.*alpha"):
         export_any(model, tmp_path / "a", runtime="tfjs")
-    with pytest.raises(ExportError, match="quantize='float16' only apply to TF.js bundles"):
+    with pytest.raises(ExportError, match=r"quantize='float16' only apply to TF\.js bundles"):
         export_any(model, tmp_path / "b", quantize="float16", say=lambda _: None)
     with pytest.raises(ExportError, match="Expected runtime"):
         export_any(model, tmp_path / "c", runtime="pytorch")
@@ -250,12 +254,13 @@ def test_cli_auto_says_why_and_verifies_in_onnxruntime_web(tmp_path):
     from click.testing import CliRunner
 
     path = tmp_path / "gru.keras"
-    eval(CASES["gru"][0]).save(path)  # noqa: S307
+    eval(CASES["gru"][0]).save(path)
     result = CliRunner().invoke(main, ["export", str(path), str(tmp_path / "out"), "--verify"])
     assert result.exit_code == 0, result.output
     assert "runtime: onnx (ONNX Runtime Web), because TF.js cannot run this model exactly" in result.output
     assert re.search(r"GRU gru(_\d+)?: reset_after=True", result.output)  # Keras numbers repeated names
-    assert "onnxruntime-web (wasm, under Node) vs onnxruntime" in result.output and "passed" in result.output
+    assert "max |onnxruntime-web (wasm, under Node) - onnxruntime|" in result.output
+    assert "verification passed" in result.output
     result = CliRunner().invoke(main, ["export", str(path), str(tmp_path / "t"), "--runtime", "tfjs"])
     assert result.exit_code == 1 and "reset_after" in result.output and not (tmp_path / "t").exists()
 
@@ -265,5 +270,5 @@ def test_the_explanation_groups_repeated_refusals():
 
     problems = [Problem(f"act_{i}", "Activation", "activation='hard_silu'", "TF.js has no hard_silu")
                 for i in range(5)]
-    text = keras_onnx.explain_choice(problems)
-    assert text.splitlines()[1] == "  - Activation act_0, act_1, act_2 and 2 more: activation='hard_silu': TF.js has no hard_silu"
+    lines = get("tfjs").reasons(problems)
+    assert lines[0] == "  - Activation act_0, act_1, act_2 and 2 more: activation='hard_silu': TF.js has no hard_silu"

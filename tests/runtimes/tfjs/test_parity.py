@@ -6,7 +6,7 @@ import pytest
 from keras import layers as L
 
 from clientside.runtimes.tfjs.converter.registry import ACTIVATIONS
-from tests.exporter.parity import Case, checked_diff, randomize, run_cases
+from tests.runtimes.tfjs.parity import Case, checked_diff, randomize, run_cases
 
 pytestmark = pytest.mark.node
 

@@ -7,10 +7,11 @@ import keras
 import numpy as np
 import pytest
 
+from clientside.runtimes.affine import affine_range
 from clientside.runtimes.tfjs import node as tfjs_node
-from clientside.runtimes.tfjs.write import export
-from clientside.runtimes.tfjs.weights import affine_range, dequantize, quantize
-from tests.exporter.parity import randomize
+from clientside.runtimes.tfjs.weights import dequantize, quantize
+from tests.helpers import export_tfjs as export
+from tests.runtimes.tfjs.parity import randomize
 
 
 def shard_bytes(folder):

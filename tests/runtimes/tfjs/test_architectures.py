@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from clientside import ExportError
-from clientside.runtimes.tfjs.write import export
-from tests.exporter.parity import Case, checked_diff, run_cases
+from tests.helpers import export_tfjs as export
+from tests.runtimes.tfjs.parity import Case, checked_diff, run_cases
 
 pytestmark = [pytest.mark.node, pytest.mark.slow]  # real architectures: about 100 s
 

@@ -11,8 +11,8 @@ import pytest
 from keras import layers as L
 
 from clientside import ExportError
-from clientside.runtimes.tfjs.write import export
-from tests.exporter.parity import Case, checked_diff, randomize, run_cases
+from tests.helpers import export_tfjs as export
+from tests.runtimes.tfjs.parity import Case, checked_diff, randomize, run_cases
 
 pytestmark = [pytest.mark.node,
               # Keras's own note when a layer drops a mask (Flatten, Conv1D, GlobalMaxPooling1D)

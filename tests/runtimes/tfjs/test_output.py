@@ -10,8 +10,8 @@ import numpy as np
 
 from clientside import __version__
 from clientside.runtimes.tfjs import node as tfjs_node
-from clientside.runtimes.tfjs.write import export
-from tests.exporter.parity import randomize
+from tests.helpers import export_tfjs as export
+from tests.runtimes.tfjs.parity import randomize
 
 
 def test_model_json_and_metadata(tmp_path):
@@ -24,7 +24,7 @@ def test_model_json_and_metadata(tmp_path):
     assert model_json["generatedBy"] == f"keras {keras.__version__} ({keras.backend.backend()} backend)"
     assert model_json["convertedBy"] == f"clientside {__version__}"
     meta = json.loads((out / "clientside.json").read_text())
-    assert meta["format"] == 2 and meta["runtime"] == "tfjs-layers"
+    assert meta["format"] == 2 and meta["runtime"] == "tfjs"
     assert meta["inputs"] == [
         {"name": "features", "shape": [None, 4], "dtype": "float32", "kind": "tensor", "steps": []},
         {"name": "ids", "shape": [None, 2], "dtype": "int32", "kind": "tensor", "steps": []},
@@ -64,7 +64,7 @@ def test_legacy_h5_file(tmp_path):
 def test_export_never_imports_tensorflow(tmp_path):
     code = (
         "import sys, keras\n"
-        "from clientside.runtimes.tfjs.write import export\n"
+        "from tests.helpers import export_tfjs as export\n"
         "m = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])\n"
         f"export(m, {str(tmp_path / 'b')!r})\n"
         "bad = [name for name in sys.modules if name.split('.')[0] in ('tensorflow', 'tensorflowjs')]\n"

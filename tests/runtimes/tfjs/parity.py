@@ -10,7 +10,7 @@ import numpy as np
 
 from clientside import ExportError
 from clientside.runtimes.tfjs import node as tfjs_node
-from clientside.runtimes.tfjs.write import export
+from tests.helpers import export_tfjs as export
 
 
 @dataclass
@@ -40,9 +40,9 @@ def randomize(model: keras.Model, seed: int = 0) -> keras.Model:
 def sample_inputs(model: keras.Model, batch: int = 6, seed: int = 1) -> list[np.ndarray]:
     """What --verify feeds: padded id sequences (pre and post, empty to full) for embeddings,
     noise elsewhere."""
-    from clientside.runtimes.tfjs.verify import random_inputs
+    from tests.helpers import keras_sample
 
-    return random_inputs(model, batch=batch, seed=seed)
+    return keras_sample(model, batch=batch, seed=seed)
 
 
 def keras_outputs(model: keras.Model, inputs: list[np.ndarray]) -> list[np.ndarray]:

@@ -5,7 +5,7 @@ import keras
 import pytest
 
 from clientside import ExportError
-from clientside.runtimes.tfjs.write import export
+from tests.helpers import export_tfjs as export
 
 
 def _subtract_model():
@@ -45,11 +45,14 @@ def dense_model(**kwargs):
     (lambda: _subtract_model(), ["sub (Subtract)", "no Subtract layer"]),
     (lambda: keras.Sequential([keras.Input((3, 8, 8)), keras.layers.BatchNormalization(axis=1, name="bn")]),
      ["bn (BatchNormalization)", "axis=1"]),
-    (lambda: keras.Sequential([keras.Input((3, 10)), keras.layers.Conv1D(2, 3, data_format="channels_first", name="c")]),
+    (lambda: keras.Sequential([keras.Input((3, 10)),
+                               keras.layers.Conv1D(2, 3, data_format="channels_first", name="c")]),
      ["c (Conv1D)", "data_format='channels_first'"]),
-    (lambda: keras.Sequential([keras.Input((3, 10)), keras.layers.MaxPooling1D(2, data_format="channels_first", name="p")]),
+    (lambda: keras.Sequential([keras.Input((3, 10)),
+                               keras.layers.MaxPooling1D(2, data_format="channels_first", name="p")]),
      ["p (MaxPooling1D)", "data_format='channels_first'"]),
-    (lambda: keras.Sequential([keras.Input((3, 10)), keras.layers.GlobalAveragePooling1D(data_format="channels_first", name="g")]),
+    (lambda: keras.Sequential([keras.Input((3, 10)),
+                               keras.layers.GlobalAveragePooling1D(data_format="channels_first", name="g")]),
      ["g (GlobalAveragePooling1D)", "data_format='channels_first'"]),
     (lambda: keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="exponential", name="e")]),
      ["e (Dense)", "activation='exponential'"]),
@@ -86,7 +89,7 @@ def test_subclassed_model_is_refused_with_advice(tmp_path):
 
     model = Mine()
     model(keras.ops.zeros((1, 3)))
-    with pytest.raises(ExportError, match="subclassed .*Sequential or Functional"):
+    with pytest.raises(ExportError, match=r"subclassed .*Sequential or Functional"):
         export(model, tmp_path / "out")
 
 

@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 
 from clientside.cli import main
-from clientside.runtimes.tfjs.write import export
-from clientside.runtimes.tfjs.verify import verify
-from tests.exporter.parity import randomize
+from tests.helpers import export_tfjs as export
+from tests.helpers import keras_sample
+from tests.helpers import verify_tfjs as verify
+from tests.runtimes.tfjs.parity import randomize
 
 pytestmark = pytest.mark.node
 
@@ -61,12 +62,10 @@ def test_cli_verify(runner, tmp_path):
 @pytest.mark.parametrize("dtype", ["float32", "int32"])
 def test_verify_a_text_model_feeds_valid_padded_ids(tmp_path, dtype):
     """Keras's default Input is float: ids for an Embedding must still be in [0, input_dim)."""
-    from clientside.runtimes.tfjs.verify import random_inputs
-
     model = randomize(keras.Sequential([
         keras.Input((12,), dtype=dtype), keras.layers.Embedding(40, 8, mask_zero=True),
         keras.layers.LSTM(5), keras.layers.Dense(3, activation="softmax")]))
-    ids = random_inputs(model, batch=32)[0]
+    ids = keras_sample(model, batch=32)[0]
     assert ids.min() >= 0 and ids.max() < 40 and np.all(ids == np.round(ids))
     assert (ids[:, 0] == 0).any() and (ids[:, -1] != 0).any()  # pre-padded rows among them
     report = verify(model, export(model, tmp_path / "b"))

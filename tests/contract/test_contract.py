@@ -21,7 +21,7 @@ def test_a_written_bundle_is_valid_against_the_schema_file(small_bundle):
     doc = written(small_bundle)
     Draft202012Validator.check_schema(contract.schema())
     assert not list(Draft202012Validator(contract.schema()).iter_errors(doc))
-    assert doc["format"] == 2 and doc["runtime"] == "tfjs-layers"
+    assert doc["format"] == 2 and doc["runtime"] == "tfjs"
     assert doc["inputs"][0]["widgets"] == ["upload", "paste", "draw"]  # the mnist preset asks for the pad
 
 
@@ -57,7 +57,7 @@ def test_format_1_bundles_still_load(small_bundle, tmp_path):
     (folder / BUNDLE_JSON).write_text(json.dumps(v1))
     bundle = load_bundle(folder)
     assert bundle.name == "old-mnist" and bundle.content_hash == doc["content_hash"]
-    assert bundle.inputs[0]["kind"] == "image" and bundle.preprocess == doc["inputs"][0]["steps"]
+    assert bundle.inputs[0]["kind"] == "image" and bundle.inputs[0]["steps"] == doc["inputs"][0]["steps"]
     assert bundle.inputs[0]["widgets"] == ["upload", "paste", "draw"]  # format 1 pages always had the pad
     assert bundle.outputs[0] == {"name": "dense", "shape": [None, 10], "kind": "classes", "scores": "probabilities",
                                  "labels": list("0123456789")}
@@ -71,13 +71,13 @@ def test_meta_is_merged_by_name_and_errors_name_the_bad_field(small_bundle, tmp_
     bundle = load_bundle(small_bundle, meta=meta)
     assert bundle.outputs[0]["kind"] == "multilabel" and bundle.outputs[0]["threshold"] == 0.3
     meta.write_text(json.dumps({"outputs": [{"name": "nope", "kind": "values"}]}))
-    with pytest.raises(BundleError, match="outputs\\[0\\].name: the model has no output named 'nope'"):
+    with pytest.raises(BundleError, match=r"outputs\[0\]\.name: the model has no output named 'nope'"):
         load_bundle(small_bundle, meta=meta)
     meta.write_text(json.dumps({"inputs": [{"steps": [{"op": "resize", "size": [2]}]}]}))
-    with pytest.raises(BundleError, match="inputs\\[0\\].steps\\[0\\] \\(resize\\) cannot run"):
+    with pytest.raises(BundleError, match=r"inputs\[0\]\.steps\[0\] \(resize\) cannot run"):
         load_bundle(small_bundle, meta=meta)
     meta.write_text("{not json")
-    with pytest.raises(BundleError, match="--meta: .* is not valid JSON"):
+    with pytest.raises(BundleError, match=r"--meta: .* is not valid JSON"):
         load_bundle(small_bundle, meta=meta)
 
 

@@ -1,0 +1,65 @@
+"""The contract's JSON Schema (bundle.schema.json) and validation: the schema first, then
+what a schema cannot say (each input kind's steps, labels per output unit, unique names).
+Errors name the file and the JSON path of the bad field."""
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from .. import steps as step_kinds
+from ..errors import BundleError
+
+FORMAT = 2
+SCHEMA_PATH = Path(__file__).with_name("bundle.schema.json")
+
+Contract = dict[str, Any]
+
+
+@lru_cache(maxsize=1)
+def schema() -> Contract:
+    return json.loads(SCHEMA_PATH.read_text())
+
+
+def json_path(parts: Sequence[Any]) -> str:
+    """['inputs', 0, 'steps', 2, 'size'] -> 'inputs[0].steps[2].size'."""
+    out = ""
+    for p in parts:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out or "(the whole document)"
+
+
+def validate(contract: Contract, source: str = "clientside.json") -> Contract:
+    """The schema, then what a schema cannot say (each kind's steps, labels per unit)."""
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import best_match
+
+    error = best_match(Draft202012Validator(schema()).iter_errors(contract))
+    if error is not None:
+        raise BundleError(f"{source}: {json_path(error.absolute_path)}: {error.message}")
+    try:
+        for i, spec in enumerate(contract["inputs"]):
+            step_kinds.kind_module(spec["kind"]).validate(spec, f"inputs[{i}]")
+        for i, spec in enumerate(contract["outputs"]):
+            _validate_output(spec, f"outputs[{i}]")
+    except ValueError as exc:
+        raise BundleError(f"{source}: {exc}") from None
+    for key in ("inputs", "outputs"):
+        names = [s["name"] for s in contract[key]]
+        if len(set(names)) != len(names):
+            raise BundleError(f"{source}: {key}: two entries have the same name ({', '.join(names)})")
+    return contract
+
+
+def _validate_output(spec: Contract, where: str) -> None:
+    units = spec["shape"][-1] if spec.get("shape") else None
+    for key in ("labels", "names", "units"):
+        given = spec.get(key)
+        if given and units is not None and len(given) != units:
+            raise ValueError(f"{where}.{key}: {len(given)} given for {units} output units")
+    if spec["kind"] == "image":
+        lo, hi = spec.get("range", (0, 1))
+        if not hi > lo:
+            raise ValueError(f"{where}.range: expected [low, high] with high > low. Received: {spec.get('range')}")

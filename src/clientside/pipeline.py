@@ -1,0 +1,103 @@
+"""Export, stage by stage: the one path from what a user hands in to a bundle on disk, for
+the Python API and the CLI alike.
+
+    1. source    sources.resolve(model).load(...)   -> SourceModel (graphs, reference, io)
+    2. runtime   runtimes.choice.choose(...)          -> the runtime and its graph (auto: written once)
+    3. write     runtime.write(...)                   -> the bundle, exact against the source or not at all
+    4. verify    runtime.verify(...)   (on request)   -> a Report from the browser's runtime under Node
+"""
+from __future__ import annotations
+
+import inspect
+import logging
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import sources
+from .errors import ExportError
+from .runtimes import Runtime
+from .runtimes.choice import AUTO, choose, settle_options
+from .sources.base import SourceModel
+from .verify import DEFAULT_TOLERANCE, Feeds, Report
+
+log = logging.getLogger("clientside.export")
+
+#: Options every source takes through the pipeline itself (a source's load() may ask for them too).
+COMMON = ("labels", "inputs", "say")
+
+
+@dataclass
+class Exported:
+    """A written bundle, and what it came from (for --verify and the CLI's report)."""
+
+    path: Path
+    runtime: Runtime
+    model: SourceModel
+    inputs: Feeds | None
+    checked: str            # what the export compared, in words
+
+
+def export_bundle(model: Any, out_dir: str | os.PathLike, *, runtime: str = AUTO,
+                  labels: Sequence[str] | None = None, preprocess: str | Sequence[dict[str, Any]] | None = None,
+                  meta: str | os.PathLike | dict[str, Any] | None = None, name: str | None = None,
+                  inputs: Feeds | None = None, tolerance: float = DEFAULT_TOLERANCE, quantize: str | None = None,
+                  say: Callable[[str], None] | None = None, **options: Any) -> Exported:
+    """Stages 1 to 3 (see the module's docstring); options: the source's own (see its
+    load()) and the runtimes' own (e.g. TF.js's shard_bytes, allow_unknown, quantize_patterns)."""
+    say = say or log.warning
+    source = sources.resolve(model)
+    source_options, runtime_options = _split(source, options, labels=labels, inputs=inputs, say=say)
+    loaded = source.load(model, **source_options)
+    if inputs is not None:
+        loaded.examples = [_array(x) for x in inputs]
+        loaded.examples_are = "the given inputs"
+    chosen, graph = choose(loaded, runtime, runtime_options, say)
+    taken = settle_options(chosen, runtime_options, quantize)
+    path = chosen.write(graph, Path(out_dir), loaded, labels=labels, preprocess=preprocess, meta=meta, name=name,
+                        inputs=loaded.examples, tolerance=tolerance, quantize=quantize, say=say, **taken)
+    return Exported(path, chosen, loaded, loaded.examples if inputs is not None else None, _checked(chosen, loaded))
+
+
+def export(model: Any, out_dir: str | os.PathLike, **settings: Any) -> Path:
+    """See clientside.export."""
+    return export_bundle(model, out_dir, **settings).path
+
+
+def verify(exported: Exported, tolerance: float = DEFAULT_TOLERANCE) -> Report:
+    """Stage 4: the written bundle in the browser's own runtime, under Node."""
+    return exported.runtime.verify(exported.path, exported.model, exported.inputs, tolerance)
+
+
+def _split(source: sources.Source, options: dict[str, Any], **common: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The source's options (its load()'s keywords) and the rest, the runtimes' options."""
+    from .runtimes import RUNTIMES
+
+    taken = inspect.signature(source.load).parameters
+    runtime_names = {key for r in RUNTIMES.values() for key in r.options}
+    mine = {k: v for k, v in options.items() if k in taken}
+    mine.update({k: v for k, v in common.items() if k in taken and v is not None})
+    unknown = sorted(set(options) - set(taken) - runtime_names)
+    if unknown:
+        accepted = sorted(({k for k in taken if k not in ("model",)} - set(COMMON)) | runtime_names)
+        raise ExportError(f"{source.title} models take no option {unknown[0]!r}. Options: {', '.join(accepted)}")
+    missing = [p.name for p in list(taken.values())[1:]
+               if p.default is inspect.Parameter.empty and p.name not in mine]
+    if missing:
+        raise ExportError(f"{source.title} models need {missing[0]}=...: see clientside.export's docstring")
+    return mine, {k: v for k, v in options.items() if k not in taken}
+
+
+def _checked(runtime: Runtime, model: SourceModel) -> str:
+    if runtime.name == "tfjs":
+        return "exact by construction; --verify runs it in TF.js"
+    did = f"reproduced {model.title}" if model.reference is not None else "ran it"
+    return f"onnxruntime {did} on {model.examples_are if model.examples is not None else 'random inputs'}"
+
+
+def _array(x: Any) -> Any:
+    import numpy as np
+
+    return np.asarray(x)

@@ -1,0 +1,126 @@
+"""ONNX graphs as ONNX Runtime Web sees them: read one (never its external data), say what
+the browser cannot run, and what its inputs and outputs are. Imports onnx (the protobuf
+reader) only, never onnxruntime or an exporter."""
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from ... import contract
+from ...errors import ExportError
+
+#: onnxruntime-web 1.30.0 loads models of opset 21 to 25 (measured under Node).
+MAX_OPSET = 25
+#: Chrome caps an ArrayBuffer near 2 GB; the model file is one buffer.
+MAX_BYTES = 2**31 - 1
+#: ONNX element types the page can feed and read.
+ELEMENT_TYPES = {1: "float32", 6: "int32", 7: "int64", 10: "float16", 11: "float64", 9: "bool"}
+FEEDABLE = {"float32", "int32", "int64"}
+
+
+def onnx_module() -> Any:
+    """The onnx package, or an error that says how to install it."""
+    try:
+        import onnx
+    except ImportError:
+        raise ExportError("Exporting to ONNX needs the onnx package: pip install 'clientside[onnx]'") from None
+    return onnx
+
+
+def load(source: Any) -> Any:
+    """An onnx.ModelProto from a path, bytes, or a ModelProto; external data is refused."""
+    onnx = onnx_module()
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        if path.suffix != ".onnx" or not path.is_file():
+            raise ExportError(f"Expected an .onnx file. Received: {path}")
+        try:
+            model = onnx.load(str(path), load_external_data=False)
+        except Exception as exc:  # noqa: BLE001 - protobuf raises several types
+            raise ExportError(f"{path} is not an ONNX model that can be read: {exc}") from None
+    elif isinstance(source, (bytes, bytearray)):
+        model = onnx.load_from_string(bytes(source))
+    else:
+        model = source
+    return model
+
+
+def problems(model: Any) -> list[str]:
+    """What onnxruntime-web cannot run, each naming what and why."""
+    onnx = onnx_module()
+    found = []
+    for opset in model.opset_import:
+        if opset.domain in ("", "ai.onnx") and opset.version > MAX_OPSET:
+            found.append(f"opset {opset.version} is newer than onnxruntime-web supports ({MAX_OPSET}): "
+                         f"export with opset_version={MAX_OPSET} or lower")
+    external = [t.name for t in model.graph.initializer if t.data_location == onnx.TensorProto.EXTERNAL]
+    if external:
+        found.append(f"weights stored as external data ({', '.join(external[:3])}…): the page loads one "
+                     "file; save the model with all its tensors inside (onnx.save(..., save_as_external_data=False))")
+    size = model.ByteSize()
+    if size > MAX_BYTES:
+        found.append(f"the model is {size / 1e9:.1f} GB; browsers cap one buffer near 2 GB")
+    for kind, values in (("input", real_inputs(model)), ("output", model.graph.output)):
+        for v in values:
+            which = v.type.WhichOneof("value")
+            if which != "tensor_type":
+                what = {"sequence_type": "a sequence", "map_type": "a map",
+                        "optional_type": "an optional"}.get(which, which)
+                hint = " (scikit-learn's ZipMap: convert with options={'zipmap': False})" \
+                    if which == "sequence_type" else ""
+                found.append(f"{kind} {v.name!r} is {what}; onnxruntime-web only takes and gives tensors{hint}")
+                continue
+            dtype = ELEMENT_TYPES.get(v.type.tensor_type.elem_type)
+            if dtype is None or (kind == "input" and dtype not in FEEDABLE):
+                name = onnx.TensorProto.DataType.Name(v.type.tensor_type.elem_type).lower()
+                found.append(f"{kind} {v.name!r} is a {name} tensor; the page feeds float32, int32 or int64")
+    return found
+
+
+def real_inputs(model: Any) -> list[Any]:
+    """Graph inputs that are not initializers (old exporters list weights as inputs)."""
+    weights = {t.name for t in model.graph.initializer}
+    return [v for v in model.graph.input if v.name not in weights]
+
+
+def _shape(value: Any) -> list[int | None]:
+    dims = value.type.tensor_type.shape.dim
+    return [d.dim_value if d.HasField("dim_value") and d.dim_value > 0 else None for d in dims]
+
+
+def _producer_op(model: Any, name: str) -> str | None:
+    for node in model.graph.node:
+        if name in node.output:
+            return node.op_type
+    return None
+
+
+def io(model: Any, labels: Sequence[str] | None = None) -> contract.IO:
+    """The contract's inputs and outputs as the graph says (activation: its last node)."""
+    inputs = [contract.input_entry(v.name, _shape(v), ELEMENT_TYPES[v.type.tensor_type.elem_type])
+              for v in real_inputs(model)]
+    image_in = contract.the_image_input(inputs)
+    outputs = []
+    for i, v in enumerate(model.graph.output):
+        op = _producer_op(model, v.name)
+        activation = {"Softmax": "softmax", "Sigmoid": "sigmoid"}.get(op or "")
+        shape = _shape(v)
+        outputs.append(contract.output_entry(v.name, shape, activation, labels if i == 0 else None,
+                                             image_in if len(shape) == 4 else None))
+    return contract.IO(inputs, outputs)
+
+
+def prepend(graph: Any, nodes: Sequence[Any], initializers: Sequence[Any] = ()) -> None:
+    """Put nodes (and their constants) in front of a graph's own, in place."""
+    old = list(graph.node)
+    del graph.node[:]
+    graph.node.extend([*nodes, *old])
+    graph.initializer.extend(initializers)
+
+
+def refusal(problems: Sequence[str]) -> str:
+    """The error when ONNX Runtime Web was asked for and cannot run the model."""
+    return "Cannot serve this model with onnxruntime-web; nothing was written:\n" + \
+        "\n".join(f"  - {p}" for p in problems)

@@ -1,0 +1,120 @@
+// A bundle's model files, for every runtime: the files its contract lists (the first is the
+// model's entry: model.json, or the .onnx file), from the browser's cache when the bundle's
+// content hash matches, else downloaded with progress, each refused unless its size and
+// sha256 are the contract's, then cached. Runtimes get them as ArrayBuffers by path.
+//   modelFiles({base, contract, post}) -> {files: Map(path -> ArrayBuffer), source: 'cache' | 'network'}
+
+// Served by the app and the static build at <page>/model/<path>.
+const FOLDER = 'model/';
+const DB = 'clientside-models';
+const STORE = 'files';
+
+function openDb() {
+  return new Promise((resolve) => {
+    let request;
+    try {
+      request = indexedDB.open(DB, 1);
+    } catch {
+      resolve(null);
+      return;
+    }
+    request.onupgradeneeded = () => request.result.createObjectStore(STORE);
+    request.onerror = () => resolve(null);
+    request.onsuccess = () => resolve(request.result);
+  });
+}
+
+function transaction(db, mode, work) {
+  return new Promise((resolve) => {
+    try {
+      const tx = db.transaction(STORE, mode);
+      const result = work(tx.objectStore(STORE));
+      tx.oncomplete = () => resolve(result.result ?? null);
+      tx.onerror = () => resolve(null);
+      tx.onabort = () => resolve(null);
+    } catch {
+      resolve(null);
+    }
+  });
+}
+
+// Keyed by bundle name and content hash: {files: {path: ArrayBuffer}}. Entries written by
+// earlier versions for ONNX bundles hold the one file's ArrayBuffer itself.
+function fromCache(entry, listed) {
+  if (!entry) return null;
+  const stored = entry instanceof ArrayBuffer ? { [listed[0].path]: entry } : entry.files;
+  if (!stored || !listed.every((f) => stored[f.path] instanceof ArrayBuffer && stored[f.path].byteLength === f.size)) {
+    return null;
+  }
+  return new Map(listed.map((f) => [f.path, stored[f.path]]));
+}
+
+// Other versions of the same bundle name are deleted.
+async function keep(db, prefix, key, files) {
+  if (!db) return false;
+  const keys = await transaction(db, 'readonly', (store) => store.getAllKeys());
+  const written = await transaction(db, 'readwrite', (store) => {
+    for (const old of keys || []) if (String(old).startsWith(prefix) && old !== key) store.delete(old);
+    return store.put({ files: Object.fromEntries(files) }, key);
+  });
+  return written !== null;
+}
+
+export async function sha256Hex(buffer) {
+  if (!self.crypto || !self.crypto.subtle) return null;  // only in secure contexts
+  const digest = await self.crypto.subtle.digest('SHA-256', buffer);
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+// One file, streamed into a buffer of the contract's size; onBytes(n) after each chunk.
+async function download(base, file, onBytes) {
+  let response;
+  try {
+    response = await fetch(new URL(FOLDER + file.path, base));
+  } catch {
+    throw new Error(`the model file ${file.path} could not be downloaded (the server cannot be reached)`);
+  }
+  if (!response.ok) throw new Error(`the model file ${file.path} could not be downloaded (HTTP ${response.status})`);
+  const buffer = new Uint8Array(file.size);
+  let received = 0;
+  const reader = response.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (received + value.length > file.size) {
+      throw new Error(`the model file ${file.path} is larger than ${file.size} bytes: `
+        + 'the server has a different version');
+    }
+    buffer.set(value, received);
+    received += value.length;
+    onBytes(value.length);
+  }
+  if (received !== file.size) {
+    throw new Error(`the model file ${file.path} is ${received} bytes, expected ${file.size}: `
+      + 'the download was cut short or the server has a different version');
+  }
+  const digest = await sha256Hex(buffer.buffer);
+  if (digest && digest !== file.sha256) throw new Error(`the model file ${file.path} is corrupt (its sha256 does not match)`);
+  return buffer.buffer;
+}
+
+export async function modelFiles({ base, contract, post }) {
+  const listed = contract.files;
+  const prefix = `${contract.name}/`;
+  const key = prefix + contract.content_hash;
+  const db = await openDb();
+  const cached = db ? fromCache(await transaction(db, 'readonly', (store) => store.get(key)), listed) : null;
+  if (cached) return { files: cached, source: 'cache' };
+  const total = listed.reduce((n, f) => n + f.size, 0);
+  let loaded = 0;
+  const onBytes = (n) => {
+    loaded += n;
+    post({ type: 'progress', phase: 'download', fraction: total ? loaded / total : 1, loaded, total });
+  };
+  const files = new Map();
+  // in parallel, as TF.js's own loader fetches shards; progress counts every file's bytes
+  const buffers = await Promise.all(listed.map((f) => download(base, f, onBytes)));
+  listed.forEach((f, i) => files.set(f.path, buffers[i]));
+  if (!(await keep(db, prefix, key, files))) post({ type: 'warning', message: 'the model could not be cached' });
+  return { files, source: 'network' };
+}

@@ -1,0 +1,192 @@
+"""scikit-learn estimators and pipelines, through skl2onnx. The whole pipeline (scalers,
+encoders, the model) runs inside the graph; the page's input is the table kind, one field
+per feature. ZipMap is off (the browser runtime reads tensors only), and a classifier gives
+its class probabilities, named by its classes_; its duplicate `label` output is dropped."""
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from ..contract import IO
+from ..errors import ExportError
+from ..runtimes.onnx.graph import onnx_module, prepend
+from .base import Say, Source, SourceModel
+
+
+def accepts(obj: Any) -> bool:
+    return type(obj).__module__.startswith("sklearn.")
+
+
+def load(estimator: Any, *, sample: Any, feature_names: Sequence[str] | None = None,
+         labels: Sequence[str] | None = None, categories: dict[str, Sequence[str]] | None = None) -> SourceModel:
+    """sample: rows as a 2-D array of numbers, or a pandas DataFrame, whose text columns
+    (categories) are fields with a choice of values: the fitted OneHotEncoder's categories,
+    else `categories[column]`, else the values in the sample. The page sends them one-hot,
+    and a front added to the graph turns them back into the strings the pipeline reads."""
+    try:
+        import sklearn
+        from skl2onnx import to_onnx
+    except ImportError:
+        raise ExportError("Exporting scikit-learn needs skl2onnx: pip install 'clientside[sklearn]'") from None
+    frame = hasattr(sample, "columns") and hasattr(sample, "dtypes")
+    if frame:
+        columns = _frame_columns(estimator, sample, categories or {})
+        example = None
+    else:
+        x = np.asarray(sample, dtype=np.float32)
+        if x.ndim != 2:
+            raise ExportError(f"Expected sample rows as a 2-D array [rows, features]. Received shape {x.shape}")
+        names = feature_names if feature_names is not None else getattr(estimator, "feature_names_in_", None)
+        names = [str(n) for n in names] if names is not None else [f"x{i}" for i in range(x.shape[1])]
+        if len(names) != x.shape[1]:
+            raise ExportError(f"{len(names)} feature names for {x.shape[1]} columns")
+        example = x[:1]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            zipmap_off = {"zipmap": False} if hasattr(estimator, "predict_proba") else None
+            model = to_onnx(estimator, None if frame else example, options=zipmap_off,
+                            initial_types=_initial_types(columns) if frame else None,
+                            target_opset={"": 21, "ai.onnx.ml": 3})
+    except Exception as exc:  # noqa: BLE001 - skl2onnx raises many types
+        raise ExportError(f"skl2onnx cannot convert this estimator: {type(exc).__name__}: {exc}") from None
+    if frame:
+        model = table_front(model, columns)
+        steps = [{"op": "one_hot", "feature": c.name, "categories": list(c.categories)} if c.categories
+                 else {"op": "pass", "feature": c.name} for c in columns]
+        x = _encode_frame(sample, steps)
+        rows = sample
+    else:
+        steps = [{"op": "pass", "feature": n} for n in names]
+        rows = x
+    outputs = [o.name for o in model.graph.output]
+    if "probabilities" in outputs and hasattr(estimator, "predict_proba"):
+        for o in [o for o in model.graph.output if o.name != "probabilities"]:
+            model.graph.output.remove(o)
+        classes = [str(c) for c in getattr(estimator, "classes_", [])]
+        out = {"name": "probabilities", "kind": "classes", "scores": "probabilities",
+               "labels": list(labels) if labels else classes}
+
+        def reference(feeds: Any) -> list[np.ndarray]:
+            return [estimator.predict_proba(rows)]
+    else:
+        out = {"name": outputs[0], "kind": "values"}
+
+        def reference(feeds: Any) -> list[np.ndarray]:
+            return [np.asarray(estimator.predict(rows)).reshape(len(rows), -1)]
+
+    known = IO([{"name": model.graph.input[0].name, "kind": "table", "steps": steps}], [out])
+
+    def graph(say: Say) -> Any:
+        return model
+
+    # the reference is the estimator on the sample's own rows: it is compared on them alone
+    return SourceModel(source="sklearn", title="scikit-learn", graphs={"onnx": graph}, reference=reference,
+                       io=known, examples=[x], examples_are="the sample", native=estimator,
+                       generated_by=f"scikit-learn {sklearn.__version__} (skl2onnx)")
+
+
+class Column(NamedTuple):
+    """One column of a DataFrame as the page sends it: a number, or one of its categories."""
+
+    name: str
+    categories: list[str] | None
+
+
+def _initial_types(columns: Sequence[Column]) -> list[tuple[str, Any]]:
+    """Numbers as float32 (what the page sends; skl2onnx mixes up int64 and double columns
+    that one transformer shares), categories as strings."""
+    from skl2onnx.common.data_types import FloatTensorType, StringTensorType
+
+    return [(c.name, StringTensorType([None, 1]) if c.categories else FloatTensorType([None, 1])) for c in columns]
+
+
+def _frame_columns(estimator: Any, frame: Any, given: dict[str, Sequence[str]]) -> list[Column]:
+    fitted = _fitted_categories(estimator)
+    columns = []
+    for name, dtype in zip(frame.columns, frame.dtypes):
+        name = str(name)
+        if dtype.kind in "fiu":
+            columns.append(Column(name, None))
+        elif dtype.kind in "OSU" or str(dtype) in ("category", "string"):
+            values = given.get(name) or fitted.get(name) or sorted({str(v) for v in frame[name]})
+            columns.append(Column(name, [str(v) for v in values]))
+        else:
+            raise ExportError(f"column {name!r} is {dtype}: the page can send numbers and text categories")
+    return columns
+
+
+def _fitted_categories(estimator: Any) -> dict[str, list[str]]:
+    """column -> categories, from every fitted OneHotEncoder a ColumnTransformer applies to
+    named columns (anywhere in the pipeline)."""
+    found: dict[str, list[str]] = {}
+
+    def visit(est: Any) -> None:
+        for _, step in getattr(est, "steps", []):
+            visit(step)
+        for _, transformer, cols in getattr(est, "transformers_", []):
+            inner = transformer.steps[-1][1] if hasattr(transformer, "steps") else transformer
+            if type(inner).__name__ == "OneHotEncoder" and hasattr(inner, "categories_") and \
+                    all(isinstance(c, str) for c in np.atleast_1d(cols)):
+                for col, cats in zip(np.atleast_1d(cols), inner.categories_):
+                    found[str(col)] = [str(c) for c in cats]
+            visit(transformer)
+
+    visit(estimator)
+    return found
+
+
+def _encode_frame(frame: Any, steps: Sequence[dict]) -> np.ndarray:
+    """The sample as the page sends it (the table steps, as in the browser)."""
+    from ..steps import table
+
+    rows = [{k: (str(v) if isinstance(v, str) else float(v)) for k, v in row.items()}
+            for row in frame.to_dict(orient="records")]
+    try:
+        return np.asarray([table.encode(row, steps) for row in rows], np.float32)
+    except Exception as exc:  # noqa: BLE001 - an InputError naming the column
+        raise ExportError(f"the sample cannot be sent as the page sends it: {exc}") from None
+
+
+def table_front(model: Any, columns: Sequence[Column], name: str = "features") -> Any:
+    """The graph with one float input [rows, width] (what the table steps make) in front of
+    its per-column inputs: a number's column sliced and cast; a category's one-hot columns
+    turned back into its string (ArgMax, then Gather from the categories)."""
+    onnx = onnx_module()
+    from onnx import helper
+
+    graph = model.graph
+    by_name = {v.name: v for v in graph.input}
+    missing = [c.name for c in columns if c.name not in by_name]
+    if missing or len(columns) != len(by_name):
+        raise ExportError(f"skl2onnx's inputs ({', '.join(by_name)}) are not the sample's columns "
+                          f"({', '.join(c.name for c in columns)})")
+    nodes, inits, start = [], [], 0
+    for i, c in enumerate(columns):
+        width = len(c.categories) if c.categories else 1
+        p = f"clientside_front_{i}"
+        inits += [helper.make_tensor(f"{p}_start", onnx.TensorProto.INT64, [1], [start]),
+                  helper.make_tensor(f"{p}_end", onnx.TensorProto.INT64, [1], [start + width]),
+                  helper.make_tensor(f"{p}_axis", onnx.TensorProto.INT64, [1], [1])]
+        nodes.append(helper.make_node("Slice", [name, f"{p}_start", f"{p}_end", f"{p}_axis"], [f"{p}_cols"]))
+        if c.categories:
+            inits.append(helper.make_tensor(f"{p}_categories", onnx.TensorProto.STRING, [width],
+                                            [v.encode() for v in c.categories]))
+            nodes += [helper.make_node("ArgMax", [f"{p}_cols"], [f"{p}_index"], axis=1, keepdims=1),
+                      helper.make_node("Gather", [f"{p}_categories", f"{p}_index"], [c.name], axis=0)]
+        else:
+            to = by_name[c.name].type.tensor_type.elem_type  # as skl2onnx typed it
+            nodes.append(helper.make_node("Cast", [f"{p}_cols"], [c.name], to=to))
+        start += width
+    features = helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, [None, start])
+    del graph.input[:]
+    graph.input.append(features)
+    prepend(graph, nodes, inits)
+    return model
+
+
+SOURCE = Source(name="sklearn", title="scikit-learn",
+                what="a fitted scikit-learn estimator or pipeline (with sample=rows)", accepts=accepts, load=load)

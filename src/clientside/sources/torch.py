@@ -1,0 +1,67 @@
+"""PyTorch modules (torch.nn.Module with example inputs), through torch.onnx.export's dynamo
+exporter: the exporter torch has made its default, which records the module with
+torch.export (the legacy TorchScript tracer is deprecated and fails on LayerNorm-style
+graphs). The batch dimension stays free."""
+from __future__ import annotations
+
+import sys
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ..errors import ExportError
+from ..verify import Feeds
+from .base import Say, Source, SourceModel
+
+
+def accepts(obj: Any) -> bool:
+    torch = sys.modules.get("torch")
+    keras = sys.modules.get("keras")
+    # a Keras model on the torch backend is a torch Module too: the Keras source takes it
+    return torch is not None and isinstance(obj, torch.nn.Module) and \
+        not (keras is not None and isinstance(obj, keras.Model))
+
+
+def reference(module: Any) -> Any:
+    """The module as the comparison runs it: NumPy feeds in, NumPy outputs out."""
+    import torch
+
+    def run(feeds: Feeds) -> Feeds:
+        with torch.no_grad():
+            out = module(*[torch.from_numpy(np.asarray(f)) for f in feeds])
+        return [o.detach().numpy() for o in (out if isinstance(out, (tuple, list)) else [out])]
+
+    return run
+
+
+def load(module: Any, *, example_inputs: Sequence[Any], input_names: Sequence[str] | None = None,
+         dynamic_batch: bool = True, labels: Sequence[str] | None = None) -> SourceModel:
+    import torch
+
+    module = module.eval()
+    examples = tuple(x if isinstance(x, torch.Tensor) else torch.as_tensor(np.asarray(x)) for x in example_inputs)
+    names = list(input_names or [f"input_{i}" if len(examples) > 1 else "input" for i in range(len(examples))])
+
+    def to_onnx(say: Say) -> Any:
+        dynamic = None
+        if dynamic_batch:
+            batch = torch.export.Dim("batch")
+            dynamic = tuple({0: batch} for _ in examples)
+        try:
+            with warnings.catch_warnings():  # torch's own deprecations, not the user's concern
+                warnings.simplefilter("ignore", (FutureWarning, DeprecationWarning, UserWarning))
+                program = torch.onnx.export(module, examples, input_names=names, dynamo=True,
+                                            dynamic_shapes=dynamic, verbose=False)
+        except Exception as exc:  # noqa: BLE001 - torch.export raises many types
+            raise ExportError(f"torch.onnx.export could not export this module: {type(exc).__name__}: {exc}") from None
+        return program.model_proto
+
+    return SourceModel(source="torch", title="torch", graphs={"onnx": to_onnx}, reference=reference(module),
+                       examples=[np.asarray(x.detach().numpy()) for x in examples], examples_are="the example inputs",
+                       generated_by=f"torch {torch.__version__} (torch.onnx.export, dynamo)", native=module)
+
+
+SOURCE = Source(name="torch", title="PyTorch", what="a torch.nn.Module (with example_inputs=[...])",
+                accepts=accepts, load=load)

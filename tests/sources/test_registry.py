@@ -1,0 +1,95 @@
+"""One sources table for the Python API and the CLI: the same things are taken, with the same
+errors; a model's options go to its source, and unknown or missing ones are said."""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+import torch  # the backends extra (make install)
+
+import clientside
+from clientside import ExportError, load_bundle
+from clientside.cli import main
+from clientside.sources import SOURCES, resolve
+
+
+class Tiny(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = torch.nn.Linear(3, 2)
+
+    def forward(self, x):
+        return self.fc(x)
+
+
+@pytest.fixture(scope="module")
+def pt2(tmp_path_factory):
+    torch.manual_seed(0)
+    module = Tiny().eval()
+    path = tmp_path_factory.mktemp("pt2") / "tiny.pt2"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        program = torch.export.export(module, (torch.rand(4, 3),), dynamic_shapes=({0: torch.export.Dim("batch")},))
+        torch.export.save(program, path)
+    return module, path
+
+
+def test_a_pt2_archive_exports_from_python_as_from_the_cli(pt2, tmp_path, runner):
+    """It worked on the CLI only ("Expected a .keras or .h5 file" from clientside.export)."""
+    module, path = pt2
+    out = clientside.export(path, tmp_path / "api")
+    bundle = load_bundle(out)
+    assert bundle.runtime == "onnx" and bundle.inputs[0]["shape"] == [None, 3]
+    from clientside.runtimes.onnx.run import run_onnxruntime
+
+    x = np.random.default_rng(1).random((5, 3), dtype=np.float32)
+    got = run_onnxruntime((out / bundle.files[0].path).read_bytes(), [bundle.inputs[0]["name"]], [x])[0]
+    np.testing.assert_allclose(got, module(torch.from_numpy(x)).detach().numpy(), atol=1e-6)
+    result = runner.invoke(main, ["export", str(path), str(tmp_path / "cli")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "cli" / bundle.files[0].path).read_bytes() == (out / bundle.files[0].path).read_bytes()
+
+
+@pytest.mark.parametrize("name, content", [("model.pt", b"x"), ("model.txt", b"x")])
+def test_the_api_and_the_cli_refuse_a_wrong_file_alike(tmp_path, runner, name, content):
+    (tmp_path / name).write_bytes(content)
+    with pytest.raises(ExportError) as api:
+        clientside.export(tmp_path / name, tmp_path / "a")
+    result = runner.invoke(main, ["export", str(tmp_path / name), str(tmp_path / "b")])
+    assert result.exit_code == 1 and api.value.message in result.output
+    assert api.value.message.startswith("Expected a .keras or .h5 file")
+    for source in SOURCES:
+        assert source.what in api.value.message
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
+@pytest.mark.parametrize("suffix", [".keras", ".pt2", ".onnx"])
+def test_a_missing_file_is_said_by_every_source(tmp_path, suffix):
+    with pytest.raises(ExportError, match="No model file at"):
+        clientside.export(tmp_path / f"nope{suffix}", tmp_path / "out")
+
+
+def test_objects_go_to_their_source():
+    import keras
+    from onnx import helper
+    from sklearn.linear_model import LinearRegression
+
+    names = {"keras": keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)]), "torch": Tiny(),
+             "sklearn": LinearRegression(), "onnx": helper.make_model(helper.make_graph([], "g", [], []))}
+    assert {name: resolve(obj).name for name, obj in names.items()} == {name: name for name in names}
+    with pytest.raises(ExportError, match=r"Received: a builtins\.dict"):
+        resolve({"not": "a model"})
+
+
+def test_a_sources_options_are_checked_by_name(tmp_path):
+    with pytest.raises(ExportError, match="PyTorch models need example_inputs="):
+        clientside.export(Tiny(), tmp_path / "a")
+    with pytest.raises(ExportError, match="PyTorch models take no option 'exmaple_inputs'"):
+        clientside.export(Tiny(), tmp_path / "b", exmaple_inputs=[torch.rand(2, 3)])
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
+def test_a_torch_module_cannot_ask_for_tfjs(tmp_path):
+    with pytest.raises(ExportError, match=r"torch models run in ONNX Runtime Web only \(runtime='onnx'\)"):
+        clientside.export(Tiny(), tmp_path / "a", example_inputs=[torch.rand(2, 3)], runtime="tfjs")

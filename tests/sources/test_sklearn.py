@@ -1,0 +1,95 @@
+"""scikit-learn estimators and pipelines (sources/sklearn.py): exact against predict_proba and
+predict, in onnxruntime and in onnxruntime-web, from arrays and from DataFrames with text categories."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from clientside import ExportError
+from clientside import export as export_any
+from clientside.runtimes.onnx.run import run_onnxruntime
+
+
+@pytest.mark.parametrize("make", ["logistic pipeline", "random forest", "gradient boosting regressor"])
+def test_scikit_learn_estimators_export_exactly(tmp_path, make):
+    from sklearn.datasets import load_iris
+    from sklearn.ensemble import GradientBoostingRegressor, RandomForestClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    data = load_iris()
+    x, y = data.data.astype(np.float32), data.target
+    if make == "logistic pipeline":
+        estimator = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(x, y)
+    elif make == "random forest":
+        estimator = RandomForestClassifier(20, random_state=0).fit(x, y)
+    else:
+        estimator = GradientBoostingRegressor(random_state=0).fit(x[:, :3], x[:, 3])
+        x = x[:, :3]
+    names = data.feature_names[: x.shape[1]]
+    out = export_any(estimator, tmp_path / "b", sample=x, feature_names=names)
+    doc = json.loads((out / "clientside.json").read_text())
+    assert doc["runtime"] == "onnx" and doc["inputs"][0]["kind"] == "table"
+    assert [s["feature"] for s in doc["inputs"][0]["steps"]] == list(names)
+    [output] = doc["outputs"]
+    model = (out / doc["files"][0]["path"]).read_bytes()
+    got = run_onnxruntime(model, [doc["inputs"][0]["name"]], [x])
+    if make == "gradient boosting regressor":
+        assert output["kind"] == "values"
+        np.testing.assert_allclose(got[0].ravel(), estimator.predict(x), rtol=1e-5, atol=1e-5)
+    else:
+        assert output == {"name": "probabilities", "shape": [None, 3], "kind": "classes", "scores": "probabilities",
+                          "labels": ["0", "1", "2"]}
+        assert len(got) == 1  # the duplicate label output is gone
+        np.testing.assert_allclose(got[0], estimator.predict_proba(x), atol=1e-5)
+
+
+def people(n: int, seed: int):
+    """A DataFrame of numbers and text categories, and a target that depends on both."""
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({"age": rng.integers(18, 90, n), "colour": rng.choice(["red", "green", "blue"], n),
+                          "city": rng.choice(["Oslo", "Lyon", "Köln", "São Paulo"], n), "score": rng.random(n)})
+    target = (frame.age > 50).astype(int) + (frame.colour == "red") + (frame.city == "Lyon")
+    return frame, target
+
+
+def test_a_pipeline_with_a_scaler_and_a_one_hot_encoder_on_text_columns(tmp_path):
+    """A DataFrame with text categories: the page sends the categories one-hot, the front
+    added to the graph turns them back into the strings the encoder reads. Exact against
+    predict_proba on the DataFrame, in onnxruntime and in onnxruntime-web (Node)."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    from clientside.runtimes.onnx.node import predict
+    from clientside.steps import table
+
+    frame, target = people(300, seed=0)
+    pipeline = make_pipeline(
+        ColumnTransformer([("numbers", StandardScaler(), ["age", "score"]),
+                           ("categories", OneHotEncoder(handle_unknown="ignore"), ["colour", "city"])]),
+        LogisticRegression(max_iter=500)).fit(frame, target)
+    out = export_any(pipeline, tmp_path / "people", sample=frame.iloc[:5])  # categories from the fitted encoder
+    doc = json.loads((out / "clientside.json").read_text())
+    [spec] = doc["inputs"]
+    assert spec["kind"] == "table" and spec["dtype"] == "float32"
+    assert spec["steps"] == [{"op": "pass", "feature": "age"},
+                             {"op": "one_hot", "feature": "colour", "categories": ["blue", "green", "red"]},
+                             {"op": "one_hot", "feature": "city", "categories": ["Köln", "Lyon", "Oslo", "São Paulo"]},
+                             {"op": "pass", "feature": "score"}]
+    new, _ = people(40, seed=1)  # rows the export never saw
+    rows = [{k: (v if isinstance(v, str) else f"{v}") for k, v in row.items()} for row in new.to_dict("records")]
+    x = table.prepare(spec, rows)
+    path = out / doc["files"][0]["path"]
+    want = pipeline.predict_proba(new)
+    np.testing.assert_allclose(run_onnxruntime(path.read_bytes(), [spec["name"]], [x])[0], want, atol=1e-5)
+    np.testing.assert_allclose(predict(path, [spec["name"]], [x], ["float32"])[0], want, atol=1e-5)
+    with pytest.raises(ExportError, match="column 'when' is datetime64"):
+        frame["when"] = np.datetime64("2026-01-01")
+        export_any(pipeline, tmp_path / "dates", sample=frame)
