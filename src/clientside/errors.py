@@ -37,7 +37,7 @@ class InstallError(ClientsideError):
 
 
 class ExportError(ClientsideError):
-    """A Keras model that cannot be written to TF.js exactly."""
+    """A model that cannot be exported exactly (for its runtime, or at all): nothing was written."""
 
 
 def error_body(status: int, message: str, **extra: Any) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""TF.js files from npm (package-lock.json), served by the app itself: never a CDN.
+"""The page's files from npm (package-lock.json: TF.js, ONNX Runtime Web, Papa Parse), served
+by the app itself: never a CDN.
 
 They are found, in this order: in $CLIENTSIDE_NODE_MODULES; in the installed package
 (`vendored/`, which wheels and sdists carry, checked against the lock when they are built:
@@ -31,7 +32,8 @@ def find_vendor_root() -> Path:
         if all((root / rel).is_file() for rel in VENDOR_FILES.values()):
             return root
     raise InstallError(
-        "TF.js is not installed, so the page could not load it. A clientside wheel carries it; in a "
+        "The page's JavaScript runtimes (TF.js, ONNX Runtime Web) are not installed, so the page could not "
+        "load them. A clientside wheel carries them; in a "
         f"development checkout run `npm ci`, or set {VENDOR_ENV} to a node_modules folder holding "
         + ", ".join(sorted({rel.split('/dist/')[0] for rel in VENDOR_FILES.values()}))
     )

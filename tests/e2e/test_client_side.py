@@ -164,3 +164,54 @@ def test_two_models_in_one_server_each_page_uses_its_own(context, mnist_bundle, 
         assert predict_files(page, [SEVEN]) == ["7"]
         open_page(page, f"{server.url}models/words/")
         assert predict_files(page, [SEVEN]) == ["seven"]
+
+
+# Earlier versions kept a TF.js model in TF.js's own database (tf.io.browserIndexedDB), under
+# clientside/<name>/<hash>: a page of this version forgets those copies, and only those.
+SEED_LEGACY_COPIES = """(name) => new Promise((resolve, reject) => {
+  const open = indexedDB.open('tensorflowjs', 1);
+  open.onupgradeneeded = () => {
+    for (const store of ['models_store', 'model_info_store']) {
+      open.result.createObjectStore(store, { keyPath: 'modelPath' });
+    }
+  };
+  open.onerror = () => reject(open.error);
+  open.onsuccess = () => {
+    const db = open.result;
+    const tx = db.transaction(['models_store', 'model_info_store'], 'readwrite');
+    for (const store of ['models_store', 'model_info_store']) {
+      for (const modelPath of [`clientside/${name}/0123456789abcdef`, 'another-app/model']) {
+        tx.objectStore(store).put({ modelPath });
+      }
+    }
+    tx.oncomplete = () => { db.close(); resolve(); };
+    tx.onerror = () => reject(tx.error);
+  };
+})"""
+LEGACY_KEYS = """() => new Promise((resolve) => {
+  const open = indexedDB.open('tensorflowjs', 1);
+  open.onsuccess = () => {
+    const db = open.result;
+    const keys = (store) => new Promise((done) => {
+      const req = db.transaction(store).objectStore(store).getAllKeys();
+      req.onsuccess = () => done(req.result.sort());
+    });
+    Promise.all([keys('models_store'), keys('model_info_store')]).then((all) => { db.close(); resolve(all); });
+  };
+})"""
+
+
+def test_copies_cached_by_an_earlier_version_are_forgotten(context, live_mnist, mnist_bundle):
+    import time
+
+    page = context.new_page()
+    page.goto(f"{live_mnist.url}healthz")  # the app's origin, before the page ever ran
+    page.evaluate(SEED_LEGACY_COPIES, "mnist")
+    open_page(page, live_mnist.url)
+    assert page.evaluate("document.body.dataset.modelSource") == "network"
+    deadline = time.monotonic() + 10
+    while page.evaluate(LEGACY_KEYS) != [["another-app/model"]] * 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert page.evaluate(LEGACY_KEYS) == [["another-app/model"]] * 2
+    assert page.evaluate(STORED_MODELS) == [f"mnist/{load_bundle(mnist_bundle).content_hash}"]
+    assert predict_files(page, [SEVEN]) == ["7"]

@@ -27,12 +27,12 @@ def upgrade(stored: Contract) -> Contract:
     return stored
 
 
-def from_v1(meta: Contract, inferred: IO, runtime: str) -> Contract:
+def from_v1(stored: Contract, inferred: IO, runtime: str) -> Contract:
     """A format-1 clientside.json as a format-2 contract (before `files`, which the
     loader measures). Format 1 knew one input, image steps (`preprocess`) and labels;
     inferred: what the model file itself says."""
     inferred_in, inferred_out = inferred
-    inputs = [dict(e) for e in meta.get("inputs") or inferred_in]
+    inputs = [dict(e) for e in stored.get("inputs") or inferred_in]
     for e in inputs:
         e["shape"] = list(e["shape"])
         e.update(dtype="int32" if "int" in str(e.get("dtype", "float32")) else "float32")
@@ -40,23 +40,23 @@ def from_v1(meta: Contract, inferred: IO, runtime: str) -> Contract:
         e.setdefault("steps", [])
         if e["kind"] == "image":
             e.setdefault("widgets", ["upload", "paste"])
-    if meta.get("preprocess"):
-        preset = resolve_preset(meta["preprocess"]) if isinstance(meta["preprocess"], str) else \
-            {"kind": "image", "steps": meta["preprocess"]}
+    if stored.get("preprocess"):
+        preset = resolve_preset(stored["preprocess"]) if isinstance(stored["preprocess"], str) else \
+            {"kind": "image", "steps": stored["preprocess"]}
         inputs[0].update(preset, widgets=["upload", "paste", "draw"])
     for e in inputs:
         if e["kind"] == "image" and not e["steps"]:
             e["steps"] = image_fit_steps(e["shape"])
     outputs = []
-    for i, e in enumerate(meta.get("outputs") or inferred_out):
+    for i, e in enumerate(stored.get("outputs") or inferred_out):
         guess = inferred_out[i] if i < len(inferred_out) else {}
-        labels = meta.get("labels") if i == 0 else None
+        labels = stored.get("labels") if i == 0 else None
         outputs.append(output_entry(e["name"], e.get("shape"), _guess_activation(guess), labels))
-    contract = {"format": FORMAT, "name": meta.get("name"), "runtime": runtime,
-                "content_hash": meta.get("content_hash"), "inputs": inputs, "outputs": outputs}
+    contract = {"format": FORMAT, "name": stored.get("name"), "runtime": runtime,
+                "content_hash": stored.get("content_hash"), "inputs": inputs, "outputs": outputs}
     for key in ("prepare", "params", "quantization"):
-        if meta.get(key) is not None:
-            contract[key] = meta[key]
+        if stored.get(key) is not None:
+            contract[key] = stored[key]
     return contract
 
 

@@ -18,11 +18,11 @@ def make_blueprint(bundle: Bundle) -> Blueprint:
 
     @bp.get("/model/<path:name>")
     def model_file(name: str):
-        info = bundle.file(name)
-        if info is None:
+        file = bundle.file(name)
+        if file is None:
             abort(404, description=f"No model file named {name!r} in this model.")
         mimetype = MIMETYPES.get(name[name.rfind("."):], OCTET)
-        return file_response(bundle.root / info.path, mimetype, etag=info.sha256, immutable=info.hashed_name)
+        return file_response(bundle.root / file.path, mimetype, etag=file.sha256, immutable=file.hashed_name)
 
     for i, (url, body) in enumerate(get(bundle.runtime).aliases(bundle.as_read()).items()):
         bp.add_url_rule(f"/{url}", f"alias_{i}", _alias(body))
