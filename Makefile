@@ -26,9 +26,10 @@ install: $(VENV)/.stamp node_modules/.stamp
 demo: install
 	$(BIN)/clientside demo --host $(HOST) --port $(PORT) $(DEMO_ARGS)
 
-# Python (ruff, configured in pyproject.toml) and the page's JavaScript (ESLint, eslint.config.mjs).
+# Python (ruff and mypy, configured in pyproject.toml) and the page's JavaScript (ESLint, eslint.config.mjs).
 lint: install
 	$(BIN)/ruff check src tests bench setup.py
+	$(BIN)/mypy
 	npm run lint --silent
 
 test: install lint

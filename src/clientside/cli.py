@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -191,8 +191,8 @@ def serve(bundles: tuple[str, ...], host: str, port: int, labels: str | None, pr
         raise click.UsageError("--meta describes one model: serve that bundle alone, or write its "
                                "clientside.json with `clientside export --meta`.")
     where = bundles[0] if len(bundles) == 1 else f"{len(bundles)} models"
-    options = dict(labels=_labels(labels), preprocess=preprocess, meta=meta, prepare=prepare, isolate=isolate,
-                   cors=cors)
+    options: dict[str, Any] = dict(labels=_labels(labels), preprocess=preprocess, meta=meta, prepare=prepare,
+                                   isolate=isolate, cors=cors)
     if get_path is not None:
         from .server import create_app
 

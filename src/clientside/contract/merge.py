@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -39,11 +40,13 @@ def resolve_preset(value: str | Sequence[Doc] | None) -> Doc | None:
         if not path.is_file():
             raise BundleError(f"Unknown preprocessing {value!r}: expected one of "
                               f"{', '.join(PRESETS)} or a JSON file of steps.")
-        value = _load_json(path, "--preprocess")
-    return {"kind": "image", "steps": [dict(s) for s in value]}
+        steps: Any = _load_json(path, "--preprocess")
+    else:
+        steps = value
+    return {"kind": "image", "steps": [dict(s) for s in steps]}
 
 
-def load_meta(value: str | Path | Mapping[str, Any] | None) -> Doc | None:
+def load_meta(value: str | os.PathLike | Mapping[str, Any] | None) -> Doc | None:
     """--meta FILE: {"inputs": [...], "outputs": [...]} (and "prepare", "name")."""
     if value is None:
         return None

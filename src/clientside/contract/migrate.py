@@ -43,7 +43,7 @@ def from_v1(stored: Contract, inferred: IO, runtime: str) -> Contract:
     if stored.get("preprocess"):
         preset = resolve_preset(stored["preprocess"]) if isinstance(stored["preprocess"], str) else \
             {"kind": "image", "steps": stored["preprocess"]}
-        inputs[0].update(preset, widgets=["upload", "paste", "draw"])
+        inputs[0].update(preset or {}, widgets=["upload", "paste", "draw"])
     for e in inputs:
         if e["kind"] == "image" and not e["steps"]:
             e["steps"] = image_fit_steps(e["shape"])
@@ -62,4 +62,4 @@ def from_v1(stored: Contract, inferred: IO, runtime: str) -> Contract:
 
 def _guess_activation(entry: Contract) -> str | None:
     return {"classes": "softmax" if entry.get("scores") == "probabilities" else None,
-            "multilabel": "sigmoid"}.get(entry.get("kind"))
+            "multilabel": "sigmoid"}.get(str(entry.get("kind")))

@@ -108,7 +108,7 @@ def load(npz: str | os.PathLike | None = None, *, allow_download: bool = True) -
     """The first source that works, and why the ones before it did not."""
     if npz is not None:
         return load_npz(npz), []
-    skipped = []
+    skipped: list[str] = []
     if allow_download:
         try:
             return load_keras(), skipped

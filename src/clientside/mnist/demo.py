@@ -42,7 +42,7 @@ def demo_bundle(*, folder: Path | None = None, epochs: int | None = None, retrai
     if epochs:
         command += ["--epochs", str(epochs)]
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as child:
-        for line in child.stdout:
+        for line in child.stdout or ():
             say(line.rstrip("\n"))
     if child.returncode != 0:
         raise BundleError(f"Training the demo failed (exit status {child.returncode}); see the lines above.")

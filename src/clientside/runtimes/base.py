@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, Protocol
 
 from ..contract import BUNDLE_JSON, Contract
 from ..files import ModelFile
@@ -55,12 +55,12 @@ class Runtime(Protocol):
     #: The page's adapter for it, under server/static/.
     page_module: str
     #: The vendored files (vendor.json names) its page may load, and those kept offline.
-    page_files: tuple[str, ...]
-    offline_files: tuple[str, ...]
+    page_files: ClassVar[tuple[str, ...]]
+    offline_files: ClassVar[tuple[str, ...]]
     #: Keyword options its writer takes beyond the common ones, with their defaults.
-    options: dict[str, Any]
+    options: ClassVar[dict[str, Any]]
     #: Values of `quantize` its bundles can store.
-    quantize: tuple[str, ...]
+    quantize: ClassVar[tuple[str, ...]]
 
     # --- read side ---
     def recognizes(self, path: Path) -> bool:

@@ -103,7 +103,7 @@ def create_app(bundle_dir: BundleSpec | Sequence[BundleSpec] | Mapping[str, str 
     if test_config:
         app.config.update(test_config)
     metrics = health.Metrics()
-    options = dict(prepare=prepare, isolate=isolate, cors=cors, limits=limits, metrics=metrics)
+    options: dict[str, Any] = dict(prepare=prepare, isolate=isolate, cors=cors, limits=limits, metrics=metrics)
     if len(bundles) == 1:
         app.register_blueprint(make_blueprint(bundles[0], **options))
     else:

@@ -161,7 +161,8 @@ class Asset:
         if self.compressible:
             response.vary.add("Accept-Encoding")
         response.headers["Cache-Control"] = IMMUTABLE if immutable else REVALIDATE
-        return response.make_conditional(request)
+        response.make_conditional(request)  # in place
+        return response
 
 
 _CACHE: dict[tuple[str, int, int], Asset] = {}

@@ -43,6 +43,7 @@ class Metrics:
 def make_blueprint(bundles: list[Bundle], metrics: Metrics) -> Blueprint:
     """/healthz and /metrics for one model (its own routes) or several (the app's index)."""
     bp = Blueprint("health", __name__)
+    status: dict[str, object]
     if len(bundles) == 1:
         status = {"status": "ok", "model": bundles[0].name, "content_hash": bundles[0].content_hash}
     else:

@@ -14,7 +14,8 @@ REVALIDATE = "no-cache"
 
 def _finish(response: Response, immutable: bool) -> Response:
     response.headers["Cache-Control"] = IMMUTABLE if immutable else REVALIDATE
-    return response.make_conditional(request)
+    response.make_conditional(request)  # in place
+    return response
 
 
 def etag_of(body: bytes) -> str:
@@ -39,7 +40,8 @@ def file_response(path: Path, mimetype: str, *, etag: str, immutable: bool = Fal
     response.set_etag(etag)
     response.headers["Cache-Control"] = IMMUTABLE if immutable else REVALIDATE
     if request.if_none_match.contains(etag):
-        return response.make_conditional(request)
+        response.make_conditional(request)  # in place
+        return response
     try:
         file = open(path, "rb")  # noqa: SIM115 - closed by the response
     except FileNotFoundError:

@@ -3,7 +3,9 @@ sha256 as ETag (immutable when the name carries it), plus any other URL the runt
 are known by (TF.js: the article's <page>/model)."""
 from __future__ import annotations
 
-from flask import Blueprint, abort
+from collections.abc import Callable
+
+from flask import Blueprint, Response, abort
 
 from ..bundle import Bundle
 from ..runtimes import get
@@ -29,6 +31,6 @@ def make_blueprint(bundle: Bundle) -> Blueprint:
     return bp
 
 
-def _alias(body: bytes):  # type: ignore[no-untyped-def]
+def _alias(body: bytes) -> Callable[[], Response]:
     etag = etag_of(body)
     return lambda: bytes_response(body, "application/json", etag=etag)

@@ -113,7 +113,7 @@ def _child(keras_path: str, onnx_path: str, feeds_path: str, names: dict) -> dic
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                program = torch.onnx.export(wrapped, xs, input_names=names["inputs"],
+                program: Any = torch.onnx.export(wrapped, xs, input_names=names["inputs"],
                                             output_names=names["outputs"], dynamo=True,
                                             dynamic_shapes=(_dims(axes),), verbose=False)
         except Exception as exc:  # noqa: BLE001 - torch.export raises many types
@@ -172,7 +172,7 @@ def _dims(axes: list[dict[int, str]]) -> tuple[dict, ...]:
                  for entry in axes)
 
 
-def _forward_class():  # type: ignore[no-untyped-def]
+def _forward_class() -> Any:
     import torch
 
     class Forward(torch.nn.Module):

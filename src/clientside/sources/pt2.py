@@ -38,7 +38,8 @@ def load(source: Any, *, inputs: Any = None) -> SourceModel:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                return torch.onnx.export(program, dynamo=True, verbose=False).model_proto
+                exported: Any = torch.onnx.export(program, dynamo=True, verbose=False)
+                return exported.model_proto
         except Exception as exc:  # noqa: BLE001 - torch.export raises many types
             raise ExportError(f"torch.onnx.export could not export {path.name}: {type(exc).__name__}: {exc}") from None
 

@@ -39,7 +39,7 @@ def load(estimator: Any, *, sample: Any, feature_names: Sequence[str] | None = N
         x = np.asarray(sample, dtype=np.float32)
         if x.ndim != 2:
             raise ExportError(f"Expected sample rows as a 2-D array [rows, features]. Received shape {x.shape}")
-        names = feature_names if feature_names is not None else getattr(estimator, "feature_names_in_", None)
+        names: Any = feature_names if feature_names is not None else getattr(estimator, "feature_names_in_", None)
         names = [str(n) for n in names] if names is not None else [f"x{i}" for i in range(x.shape[1])]
         if len(names) != x.shape[1]:
             raise ExportError(f"{len(names)} feature names for {x.shape[1]} columns")
@@ -174,7 +174,7 @@ def table_front(model: Any, columns: Sequence[Column], name: str = "features") -
         nodes.append(helper.make_node("Slice", [name, f"{p}_start", f"{p}_end", f"{p}_axis"], [f"{p}_cols"]))
         if c.categories:
             inits.append(helper.make_tensor(f"{p}_categories", onnx.TensorProto.STRING, [width],
-                                            [v.encode() for v in c.categories]))
+                                            [v.encode() for v in c.categories]))  # type: ignore[misc]
             nodes += [helper.make_node("ArgMax", [f"{p}_cols"], [f"{p}_index"], axis=1, keepdims=1),
                       helper.make_node("Gather", [f"{p}_categories", f"{p}_index"], [c.name], axis=0)]
         else:

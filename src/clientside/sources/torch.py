@@ -52,7 +52,7 @@ def load(module: Any, *, example_inputs: Sequence[Any], input_names: Sequence[st
         try:
             with warnings.catch_warnings():  # torch's own deprecations, not the user's concern
                 warnings.simplefilter("ignore", (FutureWarning, DeprecationWarning, UserWarning))
-                program = torch.onnx.export(module, examples, input_names=names, dynamo=True,
+                program: Any = torch.onnx.export(module, examples, input_names=names, dynamo=True,
                                             dynamic_shapes=dynamic, verbose=False)
         except Exception as exc:  # noqa: BLE001 - torch.export raises many types
             raise ExportError(f"torch.onnx.export could not export this module: {type(exc).__name__}: {exc}") from None

@@ -21,7 +21,7 @@ from PIL import Image, ImageOps
 from ..errors import InputError
 
 Step = dict[str, Any]
-StepFn = Callable[..., np.ndarray]
+StepFn = Callable[..., Any]  # an array [h, w, c] (or a Pillow image for takes_decoded steps)
 
 ALLOWED_FORMATS = frozenset({"PNG", "JPEG", "GIF", "WEBP", "BMP"})
 DEFAULT_MAX_PIXELS = 40_000_000
@@ -150,7 +150,7 @@ def decode(data: bytes, filename: str = "upload", limits: Limits = Limits()) -> 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            img = Image.open(io.BytesIO(data))
+            img: Image.Image = Image.open(io.BytesIO(data))
             if img.format not in ALLOWED_FORMATS:
                 raise InputError(
                     f"{filename} is a {img.format} image; expected PNG, JPEG, GIF, WebP or BMP.",

@@ -52,8 +52,8 @@ def _show(value: Any) -> str:
 
 def number(row: dict[str, Any], feature: str) -> float:
     value = _field(row, feature)
-    number = isinstance(value, (int, float)) and not isinstance(value, bool)
-    if (isinstance(value, str) and NUMBER.fullmatch(value)) or number:
+    numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if (isinstance(value, str) and NUMBER.fullmatch(value)) or numeric:
         number = float(value)
     else:
         raise FieldError(feature, f"expected a number, got {_show(value)}")

@@ -27,10 +27,11 @@ class OnnxRuntime:
     title = "ONNX Runtime Web"
     infers_from = "its graph"
     page_module = "runtimes/onnx.js"
-    page_files = ("ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm")
-    offline_files = page_files
+    page_files: ClassVar[tuple[str, ...]] = (
+        "ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm")
+    offline_files: ClassVar[tuple[str, ...]] = page_files
     options: ClassVar[dict[str, Any]] = {}
-    quantize = ("uint8",)
+    quantize: ClassVar[tuple[str, ...]] = ("uint8",)
 
     def recognizes(self, path: Path) -> bool:
         return path.is_file() and path.suffix == ".onnx"

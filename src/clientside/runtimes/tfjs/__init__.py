@@ -44,15 +44,17 @@ class TfjsRuntime:
     title = "TensorFlow.js"
     infers_from = "model.json"
     page_module = "runtimes/tfjs.js"
-    page_files = ("tf-backend-cpu.min.js", "tf-backend-wasm.min.js", "tf-backend-webgl.min.js", "tf-core.min.js",
-                  "tf-layers.min.js", "tfjs-backend-wasm-simd.wasm", "tfjs-backend-wasm-threaded-simd.wasm",
-                  "tfjs-backend-wasm.wasm")
+    page_files: ClassVar[tuple[str, ...]] = (
+        "tf-backend-cpu.min.js", "tf-backend-wasm.min.js", "tf-backend-webgl.min.js", "tf-core.min.js",
+        "tf-layers.min.js", "tfjs-backend-wasm-simd.wasm", "tfjs-backend-wasm-threaded-simd.wasm",
+        "tfjs-backend-wasm.wasm")
     #: Only the SIMD wasm binary, the one browsers use without cross-origin isolation; the
     #: service worker keeps another one (threads, no SIMD) once a visit has fetched it.
-    offline_files = ("tf-core.min.js", "tf-layers.min.js", "tf-backend-wasm.min.js", "tfjs-backend-wasm-simd.wasm")
+    offline_files: ClassVar[tuple[str, ...]] = (
+        "tf-core.min.js", "tf-layers.min.js", "tf-backend-wasm.min.js", "tfjs-backend-wasm-simd.wasm")
     options: ClassVar[dict[str, Any]] = {"shard_bytes": DEFAULT_SHARD_BYTES, "allow_unknown": (),
                                          "quantize_patterns": ("*",)}
-    quantize = QUANTIZE_DTYPES
+    quantize: ClassVar[tuple[str, ...]] = QUANTIZE_DTYPES
 
     def recognizes(self, path: Path) -> bool:
         return path.is_dir() and (path / MODEL_JSON).is_file()

@@ -12,7 +12,7 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -92,30 +92,31 @@ class _ShardWriter:
         self.folder, self.shard_bytes = folder, shard_bytes
         self.count = max(1, math.ceil(total / shard_bytes))
         self.shards: list[ModelFile] = []
-        self._file = None
+        self._file: BinaryIO | None = None
         self._hash = hashlib.sha256()
         self._written = 0
 
     def write(self, data: bytes) -> None:
         view = memoryview(data)
         while view:
-            if self._file is None:
-                self._open()
+            file = self._file or self._open()
             room = self.shard_bytes - self._written
             chunk, view = view[:room], view[room:]
-            self._file.write(chunk)
+            file.write(chunk)
             self._hash.update(chunk)
             self._written += len(chunk)
             if self._written == self.shard_bytes:
                 self._close()
 
-    def _open(self) -> None:
+    def _open(self) -> BinaryIO:
         self._tmp = self.folder / f".shard{len(self.shards) + 1}.part"
         self._file = open(self._tmp, "wb")  # noqa: SIM115 - open across write() calls, closed by _close
         self._hash, self._written = hashlib.sha256(), 0
+        return self._file
 
     def _close(self) -> None:
-        self._file.close()
+        if self._file is not None:
+            self._file.close()
         self._file = None
         digest = self._hash.hexdigest()
         name = hashed_name(f"group1-shard{len(self.shards) + 1}of{self.count}", digest)

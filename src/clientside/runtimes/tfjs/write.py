@@ -38,7 +38,7 @@ def write(graph: Any, out_dir: str | os.PathLike, model: SourceModel, *, labels:
     import keras
 
     conversion = convert_model(graph, frozenset(allow_unknown))
-    if conversion.problems:
+    if conversion.problems or conversion.topology is None:
         raise ExportError(refusal(conversion.problems))
     quantization = None
     if quantize is not None:

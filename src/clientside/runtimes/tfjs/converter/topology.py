@@ -179,7 +179,7 @@ def _mask_only_ops(config: Config) -> set[str]:
     argument of the layers that use it. TF.js computes masks in its layers instead, so these
     are left out of the topology: an operation whose outputs reach only `mask` arguments."""
     def name_of(entry: Config) -> str:
-        return entry["config"].get("name") or entry.get("name")
+        return str(entry["config"].get("name") or entry.get("name"))
 
     entries = config.get("layers", [])
     ops = {name_of(e) for e in entries if (e.get("module") or "").startswith("keras.src.ops")}
