@@ -51,6 +51,7 @@ def export_bundle(model: Any, out_dir: str | os.PathLike, *, runtime: str = AUTO
     source = sources.resolve(model)
     source_options, runtime_options = _split(source, options, labels=labels, inputs=inputs, say=say)
     loaded = source.load(model, **source_options)
+    loaded.origin = source.title
     if inputs is not None:
         loaded.examples = [_array(x) for x in inputs]
         loaded.examples_are = "the given inputs"

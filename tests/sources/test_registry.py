@@ -91,5 +91,5 @@ def test_a_sources_options_are_checked_by_name(tmp_path):
 
 
 def test_a_torch_module_cannot_ask_for_tfjs(tmp_path):
-    with pytest.raises(ExportError, match=r"torch models run in ONNX Runtime Web only \(runtime='onnx'\)"):
+    with pytest.raises(ExportError, match=r"This model \(PyTorch\) runs in ONNX Runtime Web only \(runtime='onnx'\)"):
         clientside.export(Tiny(), tmp_path / "a", example_inputs=[torch.rand(2, 3)], runtime="tfjs")

@@ -28,7 +28,7 @@ def choose(model: SourceModel, requested: str, options: Mapping[str, Any], say: 
         if requested not in model.graphs:
             titles = " or ".join(RUNTIMES[n].title for n in model.graphs)
             names = " or ".join(repr(n) for n in model.graphs)
-            raise ExportError(f"{model.title} models run in {titles} only (runtime={names}). "
+            raise ExportError(f"This model ({model.origin or model.title}) runs in {titles} only (runtime={names}). "
                               f"Received: runtime={requested!r}")
         runtime = RUNTIMES[requested]
         graph = model.graphs[requested](say)

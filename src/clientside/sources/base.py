@@ -38,6 +38,7 @@ class SourceModel:
     hints: Mapping[str, Hint] = field(default_factory=dict)
     native: Any = None                           # the user's own model object
     via: Mapping[str, str] = field(default_factory=dict)  # runtime -> how the graph reached it
+    origin: str = ""                              # the source's title ("PyTorch"), set by the pipeline
 
 
 @dataclass(frozen=True)
