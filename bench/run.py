@@ -177,7 +177,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         # the demo exactly as `make demo` makes it (uint8 weights)
         result = timed("training the MNIST demo", lambda: train(Path(tmp) / "mnist", allow_download=False,
-                                                                log=lambda line: None))
+                                                                say=lambda line: None))
         keras_file = Path(tmp) / "mnist.keras"
         result.model.save(keras_file)
         seven = ROOT / "tests" / "data" / "upload-seven.png"
