@@ -37,7 +37,7 @@ def reference(module: Any) -> Any:
 
 
 def load(module: Any, *, example_inputs: Sequence[Any], input_names: Sequence[str] | None = None,
-         dynamic_batch: bool = True, labels: Sequence[str] | None = None) -> SourceModel:
+         dynamic_batch: bool = True) -> SourceModel:
     import torch
 
     module = module.eval()
