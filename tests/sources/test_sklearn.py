@@ -93,3 +93,56 @@ def test_a_pipeline_with_a_scaler_and_a_one_hot_encoder_on_text_columns(tmp_path
     with pytest.raises(ExportError, match="column 'when' is datetime64"):
         frame["when"] = np.datetime64("2026-01-01")
         export_any(pipeline, tmp_path / "dates", sample=frame)
+
+
+def test_a_stock_dataset_keeps_its_own_column_names(tmp_path):
+    """load_wine's `od280/od315_of_diluted_wines`: skl2onnx makes it an identifier, the page
+    and the CSVs keep the DataFrame's name. Exact on rows sent by that name."""
+    from sklearn.datasets import load_wine
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from clientside.steps import table
+
+    x, y = load_wine(as_frame=True, return_X_y=True)
+    assert "od280/od315_of_diluted_wines" in x.columns
+    pipeline = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)).fit(x, y)
+    out = export_any(pipeline, tmp_path / "wine", sample=x)
+    doc = json.loads((out / "clientside.json").read_text())
+    [spec] = doc["inputs"]
+    assert [s["feature"] for s in spec["steps"]] == list(x.columns)
+    rows = [{k: f"{v}" for k, v in row.items()} for row in x.iloc[::7].to_dict("records")]
+    got = run_onnxruntime((out / doc["files"][0]["path"]).read_bytes(), [spec["name"]], [table.prepare(spec, rows)])
+    np.testing.assert_allclose(got[0], pipeline.predict_proba(x.iloc[::7]), atol=1e-5)
+
+
+def test_any_column_name_a_data_frame_allows(tmp_path):
+    """Slashes, spaces, a leading digit, punctuation, non-Latin letters, and two names that
+    become the same identifier, selected by name in a ColumnTransformer, numbers and text."""
+    import pandas as pd
+    from sklearn.compose import ColumnTransformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    from clientside.steps import table
+
+    rng = np.random.default_rng(3)
+    n = 200
+    frame = pd.DataFrame({"weight (kg)": rng.random(n) * 90, "a/b": rng.random(n), "a_b": rng.random(n),
+                          "2nd-dose?": rng.random(n), "città": rng.choice(["Roma", "Milano"], n),
+                          "colour/hue": rng.choice(["red", "blue", "green"], n)})
+    target = (frame["weight (kg)"] > 45).astype(int) ^ (frame["città"] == "Roma") ^ (frame["a/b"] > frame["a_b"])
+    numbers = ["weight (kg)", "a/b", "a_b", "2nd-dose?"]
+    pipeline = make_pipeline(
+        ColumnTransformer([("numbers", StandardScaler(), numbers),
+                           ("categories", OneHotEncoder(handle_unknown="ignore"), ["città", "colour/hue"])]),
+        LogisticRegression(max_iter=500)).fit(frame, target)
+    out = export_any(pipeline, tmp_path / "names", sample=frame.iloc[:20])
+    doc = json.loads((out / "clientside.json").read_text())
+    [spec] = doc["inputs"]
+    assert [s["feature"] for s in spec["steps"]] == list(frame.columns)
+    rows = [{k: f"{v}" for k, v in row.items()} for row in frame.iloc[100:].to_dict("records")]
+    got = run_onnxruntime((out / doc["files"][0]["path"]).read_bytes(), [spec["name"]], [table.prepare(spec, rows)])
+    np.testing.assert_allclose(got[0], pipeline.predict_proba(frame.iloc[100:]), atol=1e-5)

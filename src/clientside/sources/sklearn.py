@@ -159,13 +159,15 @@ def table_front(model: Any, columns: Sequence[Column], name: str = "features") -
     from onnx import helper
 
     graph = model.graph
-    by_name = {v.name: v for v in graph.input}
-    missing = [c.name for c in columns if c.name not in by_name]
-    if missing or len(columns) != len(by_name):
-        raise ExportError(f"skl2onnx's inputs ({', '.join(by_name)}) are not the sample's columns "
-                          f"({', '.join(c.name for c in columns)})")
+    # skl2onnx names its inputs after the columns but makes them C identifiers
+    # ("od280/od315" -> "od280_od315", "2nd" -> "_2nd", clashes numbered): they are matched
+    # by position, in the order of initial_types, and the page keeps the user's names
+    given = list(graph.input)
+    if len(given) != len(columns):
+        raise ExportError(f"skl2onnx made {len(given)} inputs ({', '.join(v.name for v in given)}) for the "
+                          f"sample's {len(columns)} columns ({', '.join(c.name for c in columns)})")
     nodes, inits, start = [], [], 0
-    for i, c in enumerate(columns):
+    for i, (c, graph_input) in enumerate(zip(columns, given)):
         width = len(c.categories) if c.categories else 1
         p = f"clientside_front_{i}"
         inits += [helper.make_tensor(f"{p}_start", onnx.TensorProto.INT64, [1], [start]),
@@ -176,10 +178,10 @@ def table_front(model: Any, columns: Sequence[Column], name: str = "features") -
             inits.append(helper.make_tensor(f"{p}_categories", onnx.TensorProto.STRING, [width],
                                             [v.encode() for v in c.categories]))  # type: ignore[misc]
             nodes += [helper.make_node("ArgMax", [f"{p}_cols"], [f"{p}_index"], axis=1, keepdims=1),
-                      helper.make_node("Gather", [f"{p}_categories", f"{p}_index"], [c.name], axis=0)]
+                      helper.make_node("Gather", [f"{p}_categories", f"{p}_index"], [graph_input.name], axis=0)]
         else:
-            to = by_name[c.name].type.tensor_type.elem_type  # as skl2onnx typed it
-            nodes.append(helper.make_node("Cast", [f"{p}_cols"], [c.name], to=to))
+            to = graph_input.type.tensor_type.elem_type  # as skl2onnx typed it
+            nodes.append(helper.make_node("Cast", [f"{p}_cols"], [graph_input.name], to=to))
         start += width
     features = helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, [None, start])
     del graph.input[:]
