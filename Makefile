@@ -20,7 +20,12 @@ node_modules/.stamp: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-install: $(VENV)/.stamp node_modules/.stamp
+# Their brotli and gzip copies, made once (about 40 s), so no server sends them raw.
+node_modules/.compressed: node_modules/.stamp $(VENV)/.stamp src/clientside/vendor.json
+	$(BIN)/python -m clientside.precompressed node_modules
+	touch $@
+
+install: $(VENV)/.stamp node_modules/.stamp node_modules/.compressed
 
 # Trains the demo into the user cache folder on first use (it says where), then serves it.
 demo: install

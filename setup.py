@@ -6,13 +6,18 @@ as clientside/vendored/. They are copied from node_modules only after checking
 them against the lock: for each npm package, `npm pack` fetches its tarball (from npm's
 cache when `npm ci` put it there), whose sha512 must be the lock's `integrity`, and each
 file in node_modules must be byte-identical to the tarball's. Any mismatch stops the
-build. A wheel built from an sdist re-checks the files against the sdist's manifest.
+build. Each file worth compressing gets its brotli and gzip copies beside it (taken from
+node_modules when `make install` made them there and they decompress to the file, else made
+here: clientside/precompressed.py), listed in the manifest too, so no server built from the
+wheel ever sends ONNX Runtime's 14 MB wasm raw. A wheel built from an sdist re-checks the
+files against the sdist's manifest.
 Editable installs (`pip install -e`, the development set-up) read node_modules directly.
 """
 from __future__ import annotations
 
 import base64
 import hashlib
+import importlib.util
 import json
 import shutil
 import subprocess
@@ -28,6 +33,17 @@ ROOT = Path(__file__).resolve().parent
 VENDOR_TABLE = ROOT / "src" / "clientside" / "vendor.json"
 PACKAGED = Path("clientside") / "vendored"  # inside the package (see clientside/vendor.py)
 MANIFEST = "MANIFEST.json"
+
+
+def _precompressed():
+    """clientside/precompressed.py, loaded by path: the package's dependencies are not
+    installed in the build's environment."""
+    spec = importlib.util.spec_from_file_location("clientside_precompressed",
+                                                  Path(__file__).resolve().parent / "src" / "clientside" /
+                                                  "precompressed.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 class VendorError(SystemExit):
@@ -62,6 +78,7 @@ def collect(dest: Path) -> None:
     for rel in files.values():
         packages.setdefault(_package(rel)[0], []).append(rel)
     manifest = {"packages": {}, "files": {}}
+    compressing = _precompressed()
     with tempfile.TemporaryDirectory(prefix="clientside-vendor-") as tmp:
         for name, rels in sorted(packages.items()):
             entry = lock.get(f"node_modules/{name}")
@@ -86,8 +103,19 @@ def collect(dest: Path) -> None:
                     target.parent.mkdir(parents=True, exist_ok=True)
                     target.write_bytes(packed)
                     manifest["files"][rel] = hashlib.sha256(packed).hexdigest()
+                    if compressing.worth_compressing(target, len(packed)):
+                        for encoding, copy in _copies(compressing, installed, target, packed).items():
+                            copy_rel = compressing.copy_path(Path(rel), encoding).as_posix()
+                            manifest["files"][copy_rel] = hashlib.sha256(copy).hexdigest()
             manifest["packages"][name] = {"version": entry["version"], "integrity": entry["integrity"]}
     (dest / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+
+
+def _copies(compressing, installed: Path, target: Path, body: bytes) -> dict[str, bytes]:
+    """target's copies: node_modules' if they are right, else made now."""
+    for encoding, copy in compressing.read_beside(installed, body).items():
+        compressing.copy_path(target, encoding).write_bytes(copy)
+    return compressing.write_beside(target, body)
 
 
 def copy_checked(source: Path, dest: Path) -> None:

@@ -73,22 +73,41 @@ def test_other_versions_and_names_are_404(client):
     assert client.get(good.replace("static/app.js", "static/sw.js")).status_code == 404
 
 
-def test_a_large_file_is_compressed_in_the_background_not_at_start_up(client):
-    """onnxruntime-web's 14 MB wasm: gzipping it at load would cost every process about 1 s."""
-    from clientside.server.assets import LAZY_BYTES, Asset
+@pytest.mark.parametrize("encoding", ["br", "gzip"])
+def test_the_runtime_wasm_is_never_sent_raw(client, encoding):
+    """onnxruntime-web's 14 MB wasm goes out compressed from the first request: its copies
+    are made ahead (`make install` after `npm ci`; the wheel's build), not after start-up."""
+    import brotli
+
     from clientside.vendor import VENDOR_FILES, find_vendor_root
 
     path = find_vendor_root() / VENDOR_FILES["ort-wasm-simd-threaded.wasm"]
-    assert path.stat().st_size > LAZY_BYTES and Asset.load(path).gzip is None
-    url = _asset_url(client, "vendor/ort-wasm-simd-threaded.wasm")
-    deadline = time.monotonic() + 60
-    while True:  # sent as it is until the background gzip is ready, then gzip
-        packed = client.get(url, headers={"Accept-Encoding": "gzip"}, buffered=True)
-        if packed.headers.get("Content-Encoding") == "gzip" or time.monotonic() > deadline:
-            break
-        assert "Content-Encoding" not in packed.headers and packed.data == path.read_bytes()
-        time.sleep(0.1)
-    assert packed.headers["Content-Encoding"] == "gzip" and len(packed.data) < path.stat().st_size / 3
+    raw = path.read_bytes()
+    assert len(raw) > 10_000_000
+    packed = client.get(_asset_url(client, "vendor/ort-wasm-simd-threaded.wasm"),
+                        headers={"Accept-Encoding": encoding}, buffered=True)
+    assert packed.headers["Content-Encoding"] == encoding
+    assert len(packed.data) < len(raw) / 3
+    assert (brotli.decompress if encoding == "br" else gzip.decompress)(packed.data) == raw
+
+
+def test_without_copies_made_ahead_gzip_comes_at_once_and_a_stale_copy_is_remade(tmp_path):
+    """A node_modules made by `npm ci` alone: gzipped when loaded (never sent raw), brotli
+    later. A copy that does not decompress to its file is not served, and write_beside remakes it."""
+    from clientside import precompressed
+    from clientside.server.assets import Asset
+
+    path = tmp_path / "lib.js"
+    path.write_text("export const a = 1;\n" * 400)
+    assert precompressed.read_beside(path) == {}
+    asset = Asset.load(path)
+    assert gzip.decompress(asset.gzipped()) == path.read_bytes()
+    precompressed.copy_path(path, "br").write_bytes(precompressed.compress(b"something else", "br"))
+    precompressed.copy_path(path, "gzip").write_bytes(b"not gzip at all")
+    assert precompressed.read_beside(path) == {}
+    copies = precompressed.write_beside(path)
+    assert set(copies) == {"br", "gzip"} and precompressed.read_beside(path) == copies
+    assert Asset.load(path).brotli() == copies["br"]  # read from beside it, not remade
 
 
 @pytest.mark.parametrize("encoding", ["gzip", "br"])

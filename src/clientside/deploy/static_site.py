@@ -12,7 +12,6 @@ bundles whose preprocessing runs in the browser can be built: nothing answers /a
 """
 from __future__ import annotations
 
-import gzip
 import json
 import os
 import shutil
@@ -21,7 +20,7 @@ from pathlib import Path
 
 from flask import Flask, render_template
 
-from .. import runtimes
+from .. import precompressed, runtimes
 from ..bundle import Bundle, BundleSpec, load_bundles
 from ..errors import BundleError
 from ..files import new_folder
@@ -79,7 +78,10 @@ def build(bundle_dirs: Sequence[BundleSpec] | Mapping[str, str | os.PathLike], o
     with new_folder(out, ours=lambda path: (path / "_headers").exists(), what="clientside build",
                     error=BundleError) as tmp:
         for name, path in all_files(vendor_root, sorted({b.runtime for b in bundles})).items():
-            _write(tmp / "assets" / version / name, path.read_bytes())  # with the fallback backends
+            data = path.read_bytes()
+            _write(tmp / "assets" / version / name, data)  # with the fallback backends
+            for encoding, copy in precompressed.read_beside(path, data).items():  # made ahead: no 30 s brotli
+                _write(precompressed.copy_path(tmp / "assets" / version / name, encoding), copy)
         if len(bundles) == 1:
             _model_page(bundles[0], tmp, f"assets/{version}/", vendor_root, version)
         else:
@@ -111,15 +113,11 @@ def headers_file(multi: bool = False) -> str:
 
 def precompress(folder: Path) -> None:
     """Write .gz and .br copies of text assets (and wasm) worth compressing."""
-    import brotli
-
     for path in sorted(folder.rglob("*")):
         if not path.is_file() or path.suffix in (".gz", ".br", ".bin") or path.name == "_headers":
             continue
         if path.suffix not in COMPRESS_SUFFIXES:
             continue
         data = path.read_bytes()
-        if len(data) < MIN_COMPRESS_BYTES:
-            continue
-        path.with_name(path.name + ".gz").write_bytes(gzip.compress(data, 9, mtime=0))
-        path.with_name(path.name + ".br").write_bytes(brotli.compress(data, quality=11))
+        if len(data) >= MIN_COMPRESS_BYTES:
+            precompressed.write_beside(path, data)  # keeps the copies already there if they are right

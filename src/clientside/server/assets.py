@@ -1,16 +1,18 @@
-"""The page's own files and TF.js, held in memory with their compressed forms.
+"""The page's own files and the runtimes' (TF.js, ONNX Runtime Web), held in memory with their
+compressed forms.
 
 Each file is served twice: under `assets/<version>/...`, where the version is the hash of
 every file of the page, with `immutable` caching (a returning visitor asks for nothing),
-and under its plain name, revalidated by ETag, for people who link to it. Like WhiteNoise:
-gzip is made once per process when the file is first loaded (in the background for the few
-files over 4 MB); brotli (smaller, but about half a second per TF.js file to make) in a
-background thread the first time a client asks for it, which gets gzip meanwhile rather
-than waiting.
+and under its plain name, revalidated by ETag, for people who link to it. The runtimes' files
+come with their brotli and gzip copies made ahead (clientside/precompressed.py: in the wheel,
+and beside node_modules after `make install`), checked against the file when loaded. A file
+without them (the page's own small modules; a node_modules that only `npm ci` made) is
+gzipped when first loaded, so nothing worth compressing is ever sent raw, and its brotli form
+(slow to make: about 30 s for ONNX Runtime's wasm) is made in a background thread the first
+time a client asks for it, which gets gzip meanwhile.
 """
 from __future__ import annotations
 
-import gzip
 import hashlib
 import os
 import threading
@@ -20,7 +22,7 @@ from pathlib import Path
 
 from flask import Response, request
 
-from .. import runtimes
+from .. import precompressed, runtimes
 from ..vendor import VENDOR_FILES
 from .http_cache import IMMUTABLE, REVALIDATE, etag_of
 
@@ -88,11 +90,6 @@ def _version(assets: dict[str, Asset]) -> str:
     return h.hexdigest()[:16]
 
 
-#: Files this large (onnxruntime-web's 14 MB wasm) are gzipped in the background too, not
-#: at start-up (about 1 s each): until then they are sent as they are.
-LAZY_BYTES = 4 * 1024 * 1024
-
-
 @dataclass
 class Asset:
     body: bytes
@@ -109,8 +106,11 @@ class Asset:
         body = path.read_bytes()
         mimetype = MIMETYPES.get(path.suffix, "application/octet-stream")
         compressible = len(body) >= MIN_COMPRESS_BYTES
-        eager = compressible and len(body) < LAZY_BYTES
-        return cls(body, mimetype, etag_of(body), gzip.compress(body, 9, mtime=0) if eager else None, compressible)
+        if not compressible:
+            return cls(body, mimetype, etag_of(body), None)
+        made = precompressed.read_beside(path, body)
+        return cls(body, mimetype, etag_of(body), made.get("gzip") or precompressed.compress(body, "gzip"),
+                   compressible, _brotli=made.get("br"))
 
     def brotli(self) -> bytes | None:
         """The brotli body; None while it is being made, or if not worth making."""
@@ -118,8 +118,7 @@ class Asset:
         return self._brotli
 
     def gzipped(self) -> bytes | None:
-        """The gzip body; None while a large file's is being made, or if not worth making."""
-        self._compress_in_background()
+        """The gzip body; None if not worth making."""
         return self.gzip
 
     def _compress_in_background(self) -> None:
@@ -127,21 +126,14 @@ class Asset:
             return
         with self._lock:
             # a thread started before gunicorn forked its workers does not exist in them
-            if (self._brotli is None or self.gzip is None) and self._worker_pid != os.getpid():
+            if self._brotli is None and self._worker_pid != os.getpid():
                 self._worker_pid = os.getpid()
                 threading.Thread(target=self._compress, daemon=True, name="clientside-compress").start()
 
     def _compress(self) -> None:
-        import brotli
-
-        if self.gzip is None:
-            packed = gzip.compress(self.body, 9, mtime=0)
-            with self._lock:
-                self.gzip = packed
-        if self._brotli is None:
-            body = brotli.compress(self.body, quality=11)
-            with self._lock:
-                self._brotli = body
+        body = precompressed.compress(self.body, "br")
+        with self._lock:
+            self._brotli = body
 
     def response(self, *, immutable: bool) -> Response:
         """The best encoding the client accepts (and that is ready), with an ETag per encoding."""
