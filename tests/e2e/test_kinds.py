@@ -42,7 +42,7 @@ TABLE_FEATURES = [{"name": "age", "min": 18, "max": 99, "step": 1, "unit": "year
 
 
 #: What the page says it runs on, per runtime (document.body.dataset.backend starts so).
-BACKENDS = {"tfjs": ("wasm", "webgl", "cpu"), "onnx": ("wasm (onnxruntime-web",)}
+BACKENDS = {"tfjs": ("wasm", "webgl", "cpu"), "onnx": ("wasm",)}
 #: url -> the runtime its bundle was exported for, checked when a test opens the page.
 SERVED: dict[str, str] = {}
 
@@ -81,6 +81,7 @@ def open_page(page, url, expect="ready"):
     if runtime is not None:
         backend = page.evaluate("() => document.body.dataset.backend || ''")
         assert backend.startswith(BACKENDS[runtime]), (runtime, backend)
+        assert page.evaluate("document.body.dataset.runtime") == runtime
     return page
 
 

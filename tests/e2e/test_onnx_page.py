@@ -62,7 +62,7 @@ def test_upload_predicts_as_pytorch(page, torch_mnist):
     requests = []
     page.on("request", lambda r: requests.append(r.url))
     open_page(page, server.url)
-    assert page.evaluate("document.body.dataset.backend").startswith("wasm (onnxruntime-web")
+    assert page.evaluate("[document.body.dataset.runtime, document.body.dataset.backend]") == ["onnx", "wasm"]
     page.set_input_files("#files", str(SEVEN))
     page.click("#predict")
     page.wait_for_selector(".result")
@@ -206,7 +206,7 @@ def test_a_keras_text_model_with_a_default_gru(page, tmp_path):
     lines = [CORPUS[i] for i in LINES if CORPUS[i].strip() and "\n" not in CORPUS[i] and "\r" not in CORPUS[i]]
     with LiveServer(create_app(out)) as server:
         open_page(page, server.url)
-        assert page.evaluate("document.body.dataset.backend").startswith("wasm (onnxruntime-web")
+        assert page.evaluate("[document.body.dataset.runtime, document.body.dataset.backend]") == ["onnx", "wasm"]
         page.fill("#text", "\n".join(lines))
         page.click("#predict")
         page.wait_for_function(f"() => document.querySelectorAll('.result').length === {len(lines)}")
@@ -250,3 +250,33 @@ def test_a_keras_model_with_multi_head_attention(page, tmp_path):
         want = model.predict(np.asarray(fed, np.float32).reshape(1, 28, 28, 1), verbose=0)[0]
         np.testing.assert_allclose(got, want, atol=1e-5)
     assert page.errors == []
+
+
+def test_a_first_visit_on_a_slow_line_says_what_it_downloads(page, torch_mnist):
+    """At about 8 Mbit/s: the status line names ONNX Runtime and the model with their bytes
+    (the network's, so compressed), the progress bar shows, the wasm comes compressed, and
+    the status line once ready speaks plainly while the details name the runtime."""
+    _, server = torch_mnist
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 20,
+                                                   "downloadThroughput": 1_000_000, "uploadThroughput": 1_000_000})
+    encodings = []
+    page.on("response", lambda r: encodings.append(r.headers.get("content-encoding"))
+            if r.url.endswith("ort-wasm-simd-threaded.wasm") else None)
+    page.add_init_script("""window.seen = []; new MutationObserver(() => {
+        const s = document.getElementById('status'), p = document.getElementById('progress');
+        if (s && p) window.seen.push([s.textContent, !p.hidden, p.value, p.max]);
+      }).observe(document, {subtree: true, childList: true, characterData: true, attributes: true});""")
+    open_page(page, server.url + "?sw=off")
+    seen = page.evaluate("window.seen")
+    downloading = [s for s in seen if s[0].startswith("Downloading")]
+    assert any("ONNX Runtime" in s[0] and " MB of " in s[0] and "model" in s[0] for s in downloading), seen[:20]
+    assert any(shown and 0 < value < top for _, shown, value, top in downloading), downloading[:20]
+    last = downloading[-1][0]
+    assert "ONNX Runtime 2." in last or "ONNX Runtime 3." in last, last  # 2.4 MB brotli, 3.7 MB gzip: never 14 MB
+    assert encodings and encodings[0] in ("br", "gzip")
+    status = page.inner_text("#status")
+    assert status.startswith("Ready") and "wasm" not in status and "onnxruntime" not in status
+    page.click("#details summary")
+    assert "ONNX Runtime Web" in page.inner_text("#details") and "WebAssembly" in page.inner_text("#details")

@@ -24,7 +24,7 @@ from .. import precompressed, runtimes
 from ..bundle import Bundle, BundleSpec, load_bundles
 from ..errors import BundleError
 from ..files import new_folder
-from ..server.assets import PAGE_MODULES, all_files, assets_version, shell_files
+from ..server.assets import PAGE_MODULES, all_files, assets_version, runtime_file_sizes, shell_files
 from ..server.headers import SECURITY_HEADERS
 from ..server.http_cache import IMMUTABLE, REVALIDATE
 from ..server.pages import service_worker
@@ -54,7 +54,8 @@ def _model_page(bundle: Bundle, out: Path, assets: str, vendor_root: Path, versi
     built = runtimes.get(bundle.runtime).static_files(bundle.as_read())
     contract = {**built.contract, "prepare": "browser"}
     _write(out / "index.html", _render("index.html", title=f"clientside: {bundle.name}",
-                                       contract=contract, static=f"{assets}static/", modules=PAGE_MODULES))
+                                       contract=contract, static=f"{assets}static/", modules=PAGE_MODULES,
+                                       runtime_files=runtime_file_sizes(vendor_root, bundle.runtime)))
     _write(out / "api" / "model", json.dumps(contract))
     for name, content in built.files.items():
         target = out / "model" / name

@@ -72,6 +72,12 @@ def all_files(vendor_root: Path, runtime_names: Sequence[str] | None = None) -> 
     return files
 
 
+def runtime_file_sizes(vendor_root: Path, runtime: str) -> dict[str, int]:
+    """The runtime's page files and their sizes uncompressed: the page counts its download
+    progress in them (the network may carry them compressed)."""
+    return {n: (vendor_root / VENDOR_FILES[n]).stat().st_size for n in runtimes.get(runtime).page_files}
+
+
 def assets_version(vendor_root: Path) -> str:
     """Changes whenever any file of the page does (content hash)."""
     return _version(_load_all(vendor_root))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import Blueprint, abort, render_template
 
-from .assets import PAGE_MODULES, STATIC, AssetStore
+from .assets import PAGE_MODULES, STATIC, AssetStore, runtime_file_sizes
 from .http_cache import bytes_response, etag_of
 
 
@@ -30,7 +30,8 @@ def make_blueprint(vendor_root: Path, title: str, contract: dict) -> Blueprint:
         # Every URL in the page is relative, so the app works under any prefix.
         if not page:
             html = render_template("index.html", title=title, contract=contract, static=f"{store.prefix}static/",
-                                   modules=PAGE_MODULES)
+                                   modules=PAGE_MODULES,
+                                   runtime_files=runtime_file_sizes(vendor_root, contract["runtime"]))
             page.append((html.encode(), etag_of(html.encode())))
         body, etag = page[0]
         return bytes_response(body, "text/html", etag=etag)

@@ -10,9 +10,9 @@ import { renderCards, renderTable } from './results.js';
 const $ = (id) => document.getElementById(id);
 const ui = {
   status: $('status'), error: $('error'), results: $('results'), predict: $('predict'),
-  inputs: $('inputs'), progress: $('progress'), tables: $('tables'), live: $('live'),
+  inputs: $('inputs'), progress: $('progress'), tables: $('tables'), live: $('live'), details: $('details'),
 };
-const state = { predictor: null, contract: null, widgets: [], busy: false, lastTimings: null, last: null };
+const state = { predictor: null, contract: null, widgets: [], busy: false, lastTimings: null, last: null, loadDetails: [] };
 const params = new URLSearchParams(location.search);
 
 function setState(name) { document.body.dataset.state = name; }
@@ -26,6 +26,29 @@ function showProgress(done, total) {
   ui.progress.hidden = done >= total;
   ui.progress.max = total;
   ui.progress.value = done;
+}
+
+// 4800 -> "4.8 KB", 2355011 -> "2.4 MB"
+function bytes(n) {
+  if (n < 1000) return `${n} bytes`;
+  if (n < 1e6) return `${(n / 1e3).toFixed(1)} KB`;
+  return `${(n / 1e6).toFixed(1)} MB`;
+}
+
+function seconds(ms) { return ms < 1000 ? `${ms.toFixed(0)} ms` : `${(ms / 1000).toFixed(1)} s`; }
+
+// The status line is for the visitor; what a developer wants to know goes behind "Details".
+function showDetails(rows) {
+  const list = document.createElement('dl');
+  for (const [term, value] of rows) {
+    const dt = document.createElement('dt');
+    const dd = document.createElement('dd');
+    dt.textContent = term;
+    dd.textContent = value;
+    list.append(dt, dd);
+  }
+  ui.details.querySelector('dl').replaceWith(list);
+  ui.details.hidden = false;
 }
 
 function updateButton() {
@@ -77,12 +100,13 @@ async function predict() {
     }
     performance.mark('clientside:shown');
     state.lastTimings = ms;
-    ui.status.textContent = `Predicted ${n} in ${ms.predict.toFixed(1)} ms on ${state.predictor.backend} `
-      + `(prepared in the ${state.contract.prepare} in ${ms.prepare.toFixed(0)} ms).`;
+    ui.status.textContent = `Predicted ${n === 1 ? 'it' : `all ${n}`} in ${seconds(ms.prepare + ms.predict)}, on this device.`;
+    showDetails([...state.loadDetails, ['last prediction', `${n} item${n > 1 ? 's' : ''}: prepared in the `
+      + `${state.contract.prepare} in ${ms.prepare.toFixed(1)} ms, predicted in ${ms.predict.toFixed(1)} ms`]]);
     state.widgets.forEach((w) => w.done());
   } catch (err) {
     showError(err.message);
-    ui.status.textContent = `Ready (${state.predictor.backend}).`;
+    ui.status.textContent = 'Ready.';
   } finally {
     showProgress(1, 1);
     state.busy = false;
@@ -152,21 +176,34 @@ async function start() {
     const predictor = new Predictor({ backend: params.get('backend') || undefined, boot });
     predictor.onProgress = (p) => {
       if (p.phase === 'download') {
-        ui.status.textContent = `Downloading the model… ${Math.round(p.fraction * 100)}%`;
-        showProgress(p.fraction, 1);
+        const parts = p.parts.map((part) => (part.loaded >= part.total ? `${part.label} ${bytes(part.total)}`
+          : `${part.label} ${bytes(part.loaded)} of ${bytes(part.total)}`));
+        ui.status.textContent = `Downloading ${parts.join(' · ')}…`;
+        showProgress(p.loaded, p.total || 1);
       } else if (p.phase === 'prepare') {
         ui.status.textContent = `Preparing ${p.done} of ${p.total}…`;
         showProgress(p.done, p.total);
       }
     };
     predictor.onWarning = (message) => console.warn(message);
-    const ready = await predictor.load({ contract: state.contract });
+    const ready = await predictor.load({ contract: state.contract, sizes: JSON.parse($('runtime-files').textContent) });
     state.predictor = predictor;  // from now on Predict is enabled
     performance.mark('clientside:ready');
     showProgress(1, 1);
-    ui.status.textContent = `Model ready (${ready.source === 'cache' ? 'from the browser cache' : 'downloaded'}, `
-      + `${ready.ms.toFixed(0)} ms). Backend: ${ready.backend}.`;
-    Object.assign(document.body.dataset, { backend: ready.backend, modelSource: ready.source, prepare: state.contract.prepare });
+    ui.status.textContent = ready.source === 'cache'
+      ? `Ready: the model was already in this browser (${seconds(ready.ms)}).`
+      : `Ready in ${seconds(ready.ms)}. Next time it loads from this browser, and works offline.`;
+    state.loadDetails = [
+      ['runs on', ready.detail || ready.backend],
+      ['model', `${state.contract.files.length} file${state.contract.files.length > 1 ? 's' : ''}, `
+        + `${bytes(state.contract.files.reduce((n, f) => n + f.size, 0))}, `
+        + `${ready.source === 'cache' ? "from this browser's cache" : 'downloaded'}; ready in ${ready.ms.toFixed(0)} ms`],
+      ['inputs prepared', state.contract.prepare === 'server' ? 'by the server (/api/prepare)' : 'in this browser'],
+    ];
+    showDetails(state.loadDetails);
+    Object.assign(document.body.dataset, {
+      backend: ready.backend, runtime: state.contract.runtime, modelSource: ready.source, prepare: state.contract.prepare,
+    });
     setState('ready');
     if ('serviceWorker' in navigator && params.get('sw') !== 'off') {
       // Registered once the model is loaded, so its downloads hit the HTTP cache instead of

@@ -6,6 +6,7 @@
 (() => {
   if (!('Worker' in window)) return;  // app.js says what is missing
   const contract = JSON.parse(document.getElementById('contract').textContent);
+  const sizes = JSON.parse(document.getElementById('runtime-files').textContent);
   const backend = new URLSearchParams(window.location.search).get('backend') || undefined;
   const worker = new Worker(new URL('worker.js', document.currentScript.src));
   const buffered = [];
@@ -13,6 +14,6 @@
   worker.onerror = (event) => buffered.push({
     type: 'error', id: 0, message: `the prediction worker failed: ${event.message || 'unknown error'}`,
   });
-  worker.postMessage({ type: 'init', id: 0, baseUrl: document.baseURI, contract, backend });
+  worker.postMessage({ type: 'init', id: 0, baseUrl: document.baseURI, contract, backend, sizes });
   window.clientsideBoot = { worker, buffered, contract, backend };
 })();

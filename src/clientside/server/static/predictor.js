@@ -54,9 +54,9 @@ export class Predictor {
   }
 
   // Loads the runtime, picks its backend and loads the model (cache first). id 0 is the init call.
-  async load({ contract }) {
+  async load({ contract, sizes = {} }) {
     const ready = await (this.booted ? this.#initAnswer()
-      : this.#call({ type: 'init', baseUrl: document.baseURI, contract, backend: this.preferred }, 0));
+      : this.#call({ type: 'init', baseUrl: document.baseURI, contract, backend: this.preferred, sizes }, 0));
     this.backend = ready.backend;
     this.source = ready.source;
     return ready;

@@ -4,8 +4,9 @@
 // runtime can importScripts its UMD files; the modules are imported dynamically.
 'use strict';
 
-// The contract's runtime name -> its adapter: load({base, contract, backend, post}) ->
-// {backend, source, predict(feeds), warm(), numTensors()}. Python's table is
+// The contract's runtime name -> its adapter: load({base, contract, backend, post, sizes}) ->
+// {backend, detail, source, predict(feeds), warm(), numTensors()} (sizes: the runtime's files,
+// uncompressed, for progress; detail: what runs the model, in words). Python's table is
 // clientside/runtimes/__init__.py; a test keeps the two equal.
 const RUNTIMES = { tfjs: './runtimes/tfjs.js', onnx: './runtimes/onnx.js' };
 
@@ -16,7 +17,7 @@ let kinds = null;
 
 const post = (msg, transfer = []) => self.postMessage(msg, transfer);
 
-async function init({ baseUrl, contract: given, backend }) {
+async function init({ baseUrl, contract: given, backend, sizes }) {
   base = baseUrl;
   contract = given;
   const started = performance.now();
@@ -26,9 +27,9 @@ async function init({ baseUrl, contract: given, backend }) {
   const module = await import(adapter);
   kinds = await steps;
   const warming = warmPreprocessing();  // runs while IndexedDB or the network answers
-  runtime = await module.load({ base, contract, backend, post });
+  runtime = await module.load({ base, contract, backend, post, sizes });
   await warming;
-  post({ type: 'ready', backend: runtime.backend, source: runtime.source, ms: performance.now() - started });
+  post({ type: 'ready', backend: runtime.backend, detail: runtime.detail, source: runtime.source, ms: performance.now() - started });
   // A visitor needs longer than this to choose a file; a prediction asked for meanwhile waits.
   runtime.warm();
 }

@@ -2,7 +2,8 @@
 // model's entry: model.json, or the .onnx file), from the browser's cache when the bundle's
 // content hash matches, else downloaded with progress, each refused unless its size and
 // sha256 are the contract's, then cached. Runtimes get them as ArrayBuffers by path.
-//   modelFiles({base, contract, post}) -> {files: Map(path -> ArrayBuffer), source: 'cache' | 'network'}
+//   modelFiles({base, contract, post, downloads}) -> {files: Map(path -> ArrayBuffer), source: 'cache' | 'network'}
+// (downloads: a Downloads of downloads.js; the model is its part 'model')
 
 // Served by the app and the static build at <page>/model/<path>.
 const FOLDER = 'model/';
@@ -98,19 +99,14 @@ async function download(base, file, onBytes) {
   return buffer.buffer;
 }
 
-export async function modelFiles({ base, contract, post }) {
+export async function modelFiles({ base, contract, post, downloads }) {
   const listed = contract.files;
   const prefix = `${contract.name}/`;
   const key = prefix + contract.content_hash;
   const db = await openDb();
   const cached = db ? fromCache(await transaction(db, 'readonly', (store) => store.get(key)), listed) : null;
   if (cached) return { files: cached, source: 'cache' };
-  const total = listed.reduce((n, f) => n + f.size, 0);
-  let loaded = 0;
-  const onBytes = (n) => {
-    loaded += n;
-    post({ type: 'progress', phase: 'download', fraction: total ? loaded / total : 1, loaded, total });
-  };
+  const onBytes = downloads.part('model', listed.reduce((n, f) => n + f.size, 0));
   const files = new Map();
   // in parallel, as TF.js's own loader fetches shards; progress counts every file's bytes
   const buffers = await Promise.all(listed.map((f) => download(base, f, onBytes)));

@@ -1,11 +1,14 @@
 // The ONNX runtime (runtime "onnx"): ONNX Runtime Web's wasm build, from the app itself, and
 // the model file through model-files.js (the browser's cache, else the server, checked).
-//   load({base, contract, backend, post}) -> {backend, source, predict(feeds), warm()}
+//   load({base, contract, backend, post, sizes}) -> {backend, source, detail, predict(feeds), warm()}
+// (sizes: the runtime files' sizes, uncompressed, which the page carries: for progress)
 //   predict({inputName: {data, shape}}) -> {outputName: {data: Float32Array, shape}}
 
+import { Downloads, fetchRuntimeFile } from './downloads.js';
 import { modelFiles } from './model-files.js';
 
 const VENDOR = new URL('../../vendor/', import.meta.url).href;
+const WASM = 'ort-wasm-simd-threaded.wasm';
 const DTYPES = { float32: 'float32', int32: 'int32', int64: 'int64' };
 
 function tensor(ort, spec, { data, shape }) {
@@ -42,10 +45,15 @@ function concat(parts) {
   return out;
 }
 
-export async function load({ base, contract, post }) {
-  const loading = modelFiles({ base, contract, post });  // while ONNX Runtime loads
+export async function load({ base, contract, post, sizes = {} }) {
+  const downloads = new Downloads(post);
+  // ONNX Runtime's wasm (2.4 MB brotli, most of a first visit's bytes) is fetched here, with
+  // progress, while the model loads; ORT is handed the bytes
+  const wasm = fetchRuntimeFile(VENDOR + WASM, { size: sizes[WASM] || 0, downloads, label: 'ONNX Runtime' });
+  const loading = modelFiles({ base, contract, post, downloads });
   const ort = await import(`${VENDOR}ort.wasm.min.mjs`);
   ort.env.wasm.wasmPaths = VENDOR;
+  ort.env.wasm.wasmBinary = await wasm;
   // threads need cross-origin isolation (clientside serve --isolate); on 2 cores, 2 threads
   ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
   const { files, source } = await loading;
@@ -81,7 +89,9 @@ export async function load({ base, contract, post }) {
   }
 
   return {
-    backend: `wasm (onnxruntime-web, ${threads} thread${threads > 1 ? 's' : ''})`,
+    backend: 'wasm',
+    detail: `ONNX Runtime Web ${ort.env.versions?.web ?? ''} on WebAssembly, ${threads} thread${threads > 1 ? 's' : ''}`
+      + (self.crossOriginIsolated ? '' : ' (more need a cross-origin isolated page: clientside serve --isolate)'),
     source,
     warm() {
       const feeds = {};

@@ -3,6 +3,7 @@
 //   load({base, contract, backend, post}) -> {backend, source, predict(feeds), warm()}
 //   predict({inputName: {data, shape}}) -> {outputName: {data: Float32Array, shape}}
 /* global tf */
+import { Downloads } from './downloads.js';
 import { modelFiles } from './model-files.js';
 
 const VENDOR = new URL('../../vendor/', import.meta.url).href;
@@ -90,8 +91,9 @@ function order(names, entries) {
 }
 
 export async function load({ base, contract, backend, post }) {
-  // The cache is read (or the download started) while TF.js's scripts are evaluated.
-  const loading = modelFiles({ base, contract, post });
+  // The cache is read (or the download started) while TF.js's scripts are evaluated. TF.js's
+  // own files are small (its wasm is 0.1 MB brotli): the progress is the model's.
+  const loading = modelFiles({ base, contract, post, downloads: new Downloads(post) });
   self.importScripts(...TFJS.map((name) => VENDOR + name));
   const chosen = await pickBackend(backend);
   const { files, source } = await loading;
@@ -111,6 +113,7 @@ export async function load({ base, contract, backend, post }) {
 
   return {
     backend: chosen,
+    detail: `TensorFlow.js ${tf.version_core} on ${{ wasm: 'WebAssembly', webgl: 'WebGL', cpu: 'plain JavaScript' }[chosen] || chosen}`,
     source,
     // Compile the kernels now, not on the first prediction.
     warm() {
