@@ -246,10 +246,23 @@ def test_table_classifier_from_a_csv_of_200_rows(page, table_page, tmp_path):
     with page.expect_download() as download:
         page.click("#download-csv")  # as a visitor saves it
     assert download.value.suggested_filename == "people-predictions.csv"
-    table = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8"))))
+    text = Path(download.value.path()).read_text(encoding="utf-8")
+    table = list(csv.DictReader(io.StringIO(text)))
     assert len(table) == 200 and [r["id"] for r in table] == [r["id"] for r in rows]
-    output = page.evaluate("window.clientside.state.contract.outputs[0].name")
-    assert [r[output] for r in table] == [["low", "mid", "high"][k] for k in want.argmax(axis=1)]
+    # the predictions first, labelled by the output's kind; numbers as numbers, every class
+    classes = ["low", "mid", "high"]
+    assert next(csv.reader(io.StringIO(text))) == ["predicted class", "probability", *(f"probability of {c}" for c in classes),
+                                                   *rows[0].keys()]
+    assert [r["predicted class"] for r in table] == [classes[k] for k in want.argmax(axis=1)]
+    got = np.asarray([[float(r[f"probability of {c}"]) for c in classes] for r in table])
+    np.testing.assert_allclose(got, want, atol=1e-6)
+    np.testing.assert_allclose([float(r["probability"]) for r in table], want.max(axis=1), atol=1e-6)
+    assert "%" not in text
+    # and the page's table shows them first, in words and percentages
+    headers = page.eval_on_selector_all(".results-table th", "ths => ths.map(t => t.textContent)")
+    assert headers[:2] == ["predicted class", "probability"]
+    first = page.eval_on_selector_all(".results-table tr:nth-child(2) td", "tds => tds.map(t => t.textContent)")
+    assert first[0] == classes[int(want[0].argmax())] and first[1].endswith("%")
 
 
 def test_table_prepared_by_the_server(page, serve, tmp_path):

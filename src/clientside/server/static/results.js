@@ -98,34 +98,46 @@ export function renderCards({ contract, items, outputs, feeds, n, ms }) {
   return cards;
 }
 
-// Many table rows: the input columns, then each output's, and the same as a CSV file.
+// A number in the CSV: as the model gave it (float32: 7 significant digits), never "97.3%".
+const csvValue = (v) => (typeof v === 'number' ? String(Number(v.toPrecision(7))) : v);
+
+// Many table rows: each output's columns first (what the visitor came for: the predicted
+// class, its probability, then one column per class or value), then the row's own columns;
+// the CSV has the same columns, with numbers as numbers.
 export function renderTable({ contract, table, outputs, n }) {
-  const header = [...table.columns];
-  const rows = [];
+  const several = contract.outputs.length > 1;
+  const header = [];
+  const csvRows = [];
+  const shownRows = [];
   for (let i = 0; i < n; i += 1) {
-    const cells = table.columns.map((c) => table.rows[i][c]);
-    for (const spec of contract.outputs) {
-      const cols = renderer(spec.kind).columns(spec, outputs[spec.name], i);
-      if (i === 0) header.push(...cols.map(([h]) => h));
-      cells.push(...cols.map(([, v]) => v));
-    }
-    rows.push(cells);
+    const cols = contract.outputs.flatMap((spec) => renderer(spec.kind).columns(spec, outputs[spec.name], i)
+      .map((c) => ({ ...c, header: several ? `${spec.label || spec.name}: ${c.header}` : c.header })));
+    if (i === 0) header.push(...cols.map((c) => c.header), ...table.columns);
+    const own = table.columns.map((c) => table.rows[i][c]);
+    csvRows.push([...cols.map((c) => csvValue(c.value)), ...own]);
+    shownRows.push([...cols.map((c) => c.shown), ...own]);
   }
-  const wrap = el('div', 'table-result');
+  const predictions = header.length - table.columns.length;
+  const cell = (tag, k, text) => el(tag, k < predictions ? 'prediction' : '', String(text));
   const grid = el('table', 'results-table');
   const thead = el('tr');
-  header.forEach((h) => thead.append(el('th', '', h)));
+  header.forEach((h, k) => thead.append(Object.assign(cell('th', k, h), { scope: 'col' })));
   grid.append(thead);
-  for (const cells of rows) {
+  for (const texts of shownRows) {
     const tr = el('tr');
-    cells.forEach((v) => tr.append(el('td', '', String(v))));
+    texts.forEach((v, k) => tr.append(cell('td', k, v)));
     grid.append(tr);
   }
-  const csv = window.Papa.unparse({ fields: header, data: rows });
+  const wrap = el('div', 'table-result');
+  const scroller = el('div', 'table-scroll');
+  scroller.tabIndex = 0;  // scrolls with the keyboard
+  scroller.setAttribute('aria-label', `${table.name}: predictions`);
+  scroller.append(grid);
+  const csv = window.Papa.unparse({ fields: header, data: csvRows });
   const link = el('a', 'download', `Download ${n} predictions as CSV`);
   link.href = URL.createObjectURL(new Blob([csv], { type: 'text/csv' }));
   link.download = table.name.replace(/\.csv$/i, '') + '-predictions.csv';
   link.id = 'download-csv';
-  wrap.append(el('div', 'name', `${table.name}: ${n} rows`), link, grid);
+  wrap.append(el('div', 'name', `${table.name}: ${n} rows`), link, scroller);
   return wrap;
 }

@@ -19,8 +19,13 @@ export function render(spec, output, i) {
   return node;
 }
 
+// The table's and the CSV's columns: the class, its probability, then every class's.
 export function columns(spec, output, i) {
   const probs = scores(spec, row(output, i));
   const [[best, p]] = topK(probs, 1);
-  return [[spec.label || spec.name, name(spec, best)], [`${spec.label || spec.name} probability`, percent(p)]];
+  return [
+    { header: 'predicted class', shown: name(spec, best), value: name(spec, best) },
+    { header: 'probability', shown: percent(p), value: p },
+    ...probs.map((q, k) => ({ header: `probability of ${name(spec, k)}`, shown: percent(q), value: q })),
+  ];
 }

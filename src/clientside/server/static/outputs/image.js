@@ -60,5 +60,6 @@ export function render(spec, output, i, context = {}) {
 }
 
 export function columns(spec, output) {
-  return [[spec.name, `image ${output.shape.slice(1, 3).join('×')}`]];
+  const text = `image ${output.shape.slice(1, 3).join('×')}`;
+  return [{ header: spec.name, shown: text, value: text }];
 }

@@ -1,5 +1,5 @@
 // multilabel: an independent probability per label (sigmoid), on at or above the threshold.
-import { bar, el, row, sigmoid } from './common.js';
+import { bar, el, percent, row, sigmoid } from './common.js';
 
 export function scores(spec, values) {
   return Array.from(values, (v) => (spec.scores === 'logits' ? sigmoid(v) : v));
@@ -28,6 +28,12 @@ export function render(spec, output, i) {
   return node;
 }
 
+// The table's and the CSV's columns: the labels on, then every label's probability.
 export function columns(spec, output, i) {
-  return [[spec.label || spec.name, on(spec, scores(spec, row(output, i))).join('; ')]];
+  const probs = scores(spec, row(output, i));
+  const chosen = on(spec, probs).join('; ');
+  return [
+    { header: 'labels', shown: chosen || 'none', value: chosen },
+    ...probs.map((q, k) => ({ header: `probability of ${name(spec, k)}`, shown: percent(q), value: q })),
+  ];
 }

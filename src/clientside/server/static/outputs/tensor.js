@@ -20,5 +20,6 @@ export function render(spec, output, i) {
 }
 
 export function columns(spec, output, i) {
-  return [[spec.name, JSON.stringify(Array.from(row(output, i)))]];
+  const text = JSON.stringify(Array.from(row(output, i)));
+  return [{ header: spec.name, shown: text.length > 80 ? `${text.slice(0, 80)}…` : text, value: text }];
 }

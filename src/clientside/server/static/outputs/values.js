@@ -19,5 +19,5 @@ export function render(spec, output, i) {
 
 export function columns(spec, output, i) {
   const values = row(output, i);
-  return Array.from(values, (v, k) => [name(spec, k, values.length) + unit(spec, k), formatNumber(v)]);
+  return Array.from(values, (v, k) => ({ header: name(spec, k, values.length) + unit(spec, k), shown: formatNumber(v), value: v }));
 }
