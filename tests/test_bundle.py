@@ -117,7 +117,7 @@ def test_broken_bundles_are_refused(small_bundle, tmp_path, how, words):
 
 
 def test_not_a_folder(tmp_path):
-    with pytest.raises(BundleError, match="is not a folder"):
+    with pytest.raises(BundleError, match="nope does not exist"):
         load_bundle(tmp_path / "nope")
 
 

@@ -20,8 +20,8 @@ def test_serve_get_non_200_exits_non_zero(runner, small_bundle):
 def test_serve_missing_bundle_is_a_message_not_a_traceback(runner, tmp_path):
     result = runner.invoke(main, ["serve", str(tmp_path / "nothing")])
     assert result.exit_code == 1
-    assert "Error: " in result.output and "is not a folder" in result.output
-    assert "Traceback" not in result.output
+    assert "Error: " in result.output and "nothing does not exist" in result.output
+    assert "Traceback" not in result.output and "Serving" not in result.output
 
 
 def test_serve_plain_folder_with_labels_option(runner, small_bundle, tmp_path):
@@ -53,9 +53,66 @@ def test_export_refuses_a_wrong_file(runner, tmp_path):
     (tmp_path / "model.pt").write_bytes(b"x")
     result = runner.invoke(main, ["export", str(tmp_path / "model.pt"), str(tmp_path / "out")])
     assert result.exit_code == 1
+    assert "model.pt is PyTorch weights or a pickled module" in result.output
+    assert "clientside export model.pt2 OUT" in result.output  # the next command
     assert "Expected a .keras or .h5 file or a keras.Model (Keras 3), a torch.nn.Module" in result.output
-    assert "an .onnx file or an onnx.ModelProto. Received: path=" in result.output
     assert not (tmp_path / "out").exists()
+
+
+def _run(runner, *args, cwd):
+    import os
+
+    here = os.getcwd()
+    os.chdir(cwd)
+    try:
+        return runner.invoke(main, list(args))
+    finally:
+        os.chdir(here)
+
+
+def test_each_wrong_path_is_named_with_what_to_run_next(runner, tmp_path):
+    """What was given, what is accepted, the next command; before any framework is imported."""
+    import subprocess
+    import sys
+
+    (tmp_path / "model.joblib").write_bytes(b"\x80\x04 pickle")
+    (tmp_path / "hf").mkdir()
+    (tmp_path / "hf" / "config.json").write_text("{}")
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "bad.keras").write_text("not a zip")
+    (tmp_path / "bad.h5").write_text("not hdf5")
+    (tmp_path / "zero.onnx").write_bytes(b"")
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "m.keras").write_bytes(b"PK")
+    cases = {
+        ("export", "model.joblib", "out"): ["model.joblib is a pickled model", "an .onnx file",
+                                            "clientside.export(model, 'OUT', sample=rows)"],
+        ("export", "hf", "out"): ["hf looks like a Hugging Face model folder", "optimum-cli export onnx --model hf",
+                                  "clientside export onnx/model.onnx OUT"],
+        ("export", "empty", "out"): ["empty is a folder, not a model file", "Expected a .keras or .h5 file"],
+        ("export", "nope.keras", "out"): ["nope.keras does not exist"],
+        ("export", "bad.keras", "out"): ["bad.keras is not a Keras 3 file", "model.save('model.keras')"],
+        ("export", "bad.h5", "out"): ["bad.h5 is not an HDF5 file"],
+        ("export", "zero.onnx", "out"): ["zero.onnx is empty (0 bytes)"],
+        ("serve", "empty"): ["empty is empty", "clientside export MODEL"],
+        ("serve", "nope"): ["nope does not exist", "a bundle folder (from `clientside export`)", ".onnx file"],
+        ("serve", "models"): ["holds m.keras but no bundle", "clientside export", "clientside serve models-bundle"],
+        ("serve", "models/m.keras"): ["is a model, not a bundle", "clientside serve m-bundle"],
+        ("serve", "hf"): ["no clientside.json or model.json", "clientside export MODEL"],
+    }
+    for args, words in cases.items():
+        result = _run(runner, *args, cwd=tmp_path)
+        assert result.exit_code == 1, (args, result.output)
+        for w in words:
+            assert w in result.output, (args, w, result.output)
+        assert "Traceback" not in result.output and "Serving" not in result.output, result.output
+    assert not (tmp_path / "out").exists()
+    # the file type is checked before Keras (or any framework) is imported
+    code = ("import sys; from click.testing import CliRunner; from clientside.cli import main; "
+            "r = CliRunner().invoke(main, ['export', 'model.joblib', 'out']); "
+            "print(r.exit_code, [m for m in ('keras', 'torch', 'jax', 'onnx', 'sklearn') if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert out.stdout.split(None, 1) == ["1", "[]\n"], out.stdout + out.stderr
 
 
 def test_serve_a_relative_path_from_its_parent_folder(runner, small_bundle, monkeypatch):

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from . import contract
+from .advice import not_servable
 from .contract.migrate import runtime_name, upgrade
 from .errors import BundleError
 from .files import NAME_PATTERN, ModelFile
@@ -134,11 +135,7 @@ def _recognize(root: Path) -> Runtime:
     for runtime in RUNTIMES.values():
         if runtime.recognizes(root):
             return runtime
-    if not root.is_dir():
-        raise BundleError(f"{root} is not a folder: expected a bundle folder, a TF.js layers folder "
-                          "(model.json) or an .onnx file.")
-    raise BundleError(f"{root / BUNDLE_JSON} not found: a bundle holds its contract (clientside.json), "
-                      "or is a TF.js layers folder (model.json).")
+    raise BundleError(not_servable(root))
 
 
 #: One bundle to serve: its folder, or (name, folder).

@@ -72,7 +72,7 @@ META_HELP = ("A JSON file of inputs and/or outputs entries (the bundle contract'
 
 
 @main.command("export")
-@click.argument("model", type=click.Path(dir_okay=False))
+@click.argument("model", type=click.Path())  # a folder gets advice from sources.resolve
 @click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--labels", help="Class labels: comma-separated, or a file with one per line.")
 @click.option("--preprocess", help="Preprocessing preset (mnist, imagenet) or a JSON file of image steps.")
@@ -160,7 +160,8 @@ BUNDLES_HELP = "Each of BUNDLES is a folder, or NAME=DIR to choose the name it i
 @click.option("--preprocess", help="Preprocessing preset (mnist, imagenet) or a JSON file of image steps.")
 @click.option("--meta", type=click.Path(dir_okay=False), help=META_HELP + " With one bundle only.")
 @click.option("--prepare", type=click.Choice(["browser", "server"]),
-              help="Where the page prepares images (default: the browser, unless the bundle says).")
+              help="Where the page prepares the inputs (images, text, table rows): in the browser, or by the "
+                   "server's /api/prepare (default: the browser, unless the bundle says).")
 @click.option("--isolate", is_flag=True,
               help="Send COOP/COEP headers: cross-origin isolation lets TF.js's wasm use threads.")
 @click.option("--cors", multiple=True, metavar="ORIGIN",
@@ -179,7 +180,8 @@ BUNDLES_HELP = "Each of BUNDLES is a folder, or NAME=DIR to choose the name it i
 def serve(bundles: tuple[str, ...], host: str, port: int, labels: str | None, preprocess: str | None,
           meta: str | None, prepare: str | None, isolate: bool, cors: tuple[str, ...], workers: int, threads: int,
           client_timeout: int, max_connections: int, dev: bool, get_path: str | None) -> None:
-    """Serve BUNDLES (clientside bundles or TF.js layers folders) with their pages.
+    """Serve BUNDLES (bundle folders from `clientside export`, TF.js layers folders, or .onnx
+    files) with their pages.
 
     One bundle is served at /; several at /models/<name>/ each, with an index at /.
     Runs gunicorn's worker processes with waitress as their HTTP front (whole requests are
@@ -220,20 +222,22 @@ def _serve(specs: list, where: str, *, host: str, port: int, workers: int, threa
         metrics_dir = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="clientside-metrics-")
     from .server import create_app
 
+    server = "development server" if dev else f"gunicorn, {workers} workers"
+
     def make_app():
         try:
-            return create_app(specs, **options)
+            app = create_app(specs, **options)
         except ClientsideError as exc:
             raise click.ClickException(str(exc)) from None
+        click.echo(f"Serving {where} at http://{host}:{port}/ ({server})")  # once the bundles are read
+        return app
 
     if dev:
-        click.echo(f"Serving {where} at http://{host}:{port}/ (development server)")
         make_app().run(host=host, port=port, debug=True, use_reloader=True, threaded=True)
         return
     from .server import wsgi
 
     try:
-        click.echo(f"Serving {where} at http://{host}:{port}/ (gunicorn, {workers} workers)")
         wsgi.run(make_app, host=host, port=port, workers=workers, threads=threads,
                  limits=wsgi.Limits(**(limits or {})))
     finally:

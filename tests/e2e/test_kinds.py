@@ -251,8 +251,8 @@ def test_table_classifier_from_a_csv_of_200_rows(page, table_page, tmp_path):
     assert len(table) == 200 and [r["id"] for r in table] == [r["id"] for r in rows]
     # the predictions first, labelled by the output's kind; numbers as numbers, every class
     classes = ["low", "mid", "high"]
-    assert next(csv.reader(io.StringIO(text))) == ["predicted class", "probability", *(f"probability of {c}" for c in classes),
-                                                   *rows[0].keys()]
+    per_class = [f"probability of {c}" for c in classes]
+    assert next(csv.reader(io.StringIO(text))) == ["predicted class", "probability", *per_class, *rows[0].keys()]
     assert [r["predicted class"] for r in table] == [classes[k] for k in want.argmax(axis=1)]
     got = np.asarray([[float(r[f"probability of {c}"]) for c in classes] for r in table])
     np.testing.assert_allclose(got, want, atol=1e-6)

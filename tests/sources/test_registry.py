@@ -58,7 +58,7 @@ def test_the_api_and_the_cli_refuse_a_wrong_file_alike(tmp_path, runner, name, c
         clientside.export(tmp_path / name, tmp_path / "a")
     result = runner.invoke(main, ["export", str(tmp_path / name), str(tmp_path / "b")])
     assert result.exit_code == 1 and api.value.message in result.output
-    assert api.value.message.startswith("Expected a .keras or .h5 file")
+    assert "Expected a .keras or .h5 file" in api.value.message
     for source in SOURCES:
         assert source.what in api.value.message
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
@@ -66,7 +66,7 @@ def test_the_api_and_the_cli_refuse_a_wrong_file_alike(tmp_path, runner, name, c
 
 @pytest.mark.parametrize("suffix", [".keras", ".pt2", ".onnx"])
 def test_a_missing_file_is_said_by_every_source(tmp_path, suffix):
-    with pytest.raises(ExportError, match="No model file at"):
+    with pytest.raises(ExportError, match=f"nope{suffix} does not exist"):
         clientside.export(tmp_path / f"nope{suffix}", tmp_path / "out")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..advice import check_model_file, not_a_model
 from ..errors import ExportError
 from . import keras, onnx_file, pt2, sklearn, torch
 from .base import Source, SourceModel, as_path
@@ -20,17 +21,22 @@ SOURCES: list[Source] = [keras.SOURCE, torch.SOURCE, pt2.SOURCE, sklearn.SOURCE,
 
 
 def resolve(obj: Any) -> Source:
-    """The source that takes obj (a path or an object), or an error listing what does."""
+    """The source that takes obj (a path or an object), or an error listing what does. A
+    path is checked (it exists, is a file, starts as its suffix says) before any framework
+    is imported."""
+    path = as_path(obj)
+    wanted = ", ".join(s.what for s in SOURCES[:-1]) + f" or {SOURCES[-1].what}"
+    if path is not None and not path.is_file():
+        raise ExportError(not_a_model(path, wanted))
     for source in SOURCES:
         if source.accepts(obj):
-            path = as_path(obj)
-            if path is not None and not path.is_file():
-                raise ExportError(f"No model file at {path}.")
+            problem = check_model_file(path) if path is not None else None
+            if problem:
+                raise ExportError(problem)
             return source
-    wanted = ", ".join(s.what for s in SOURCES[:-1]) + f" or {SOURCES[-1].what}"
-    path = as_path(obj)
-    received = f"path='{path}'" if path is not None else f"a {type(obj).__module__}.{type(obj).__qualname__}"
-    raise ExportError(f"Expected {wanted}. Received: {received}")
+    if path is not None:
+        raise ExportError(not_a_model(path, wanted))
+    raise ExportError(f"Expected {wanted}. Received: a {type(obj).__module__}.{type(obj).__qualname__}")
 
 
 def suffixes() -> list[str]:
