@@ -30,12 +30,18 @@ def run(*args, **kwargs) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory):
-    """(venv python, an empty working folder): the wheel installed as a user would."""
+def wheel(tmp_path_factory) -> Path:
+    """The wheel built from this checkout, as the README builds it."""
     dist = tmp_path_factory.mktemp("dist")
     run(sys.executable, "-m", "pip", "wheel", REPO, "--no-deps", "--quiet", "-w", dist)
-    [wheel] = dist.glob("clientside-*.whl")
-    print(f"\nwheel: {wheel.name}, {wheel.stat().st_size / 1e6:.2f} MB")
+    [built] = dist.glob("clientside-*.whl")
+    print(f"\nwheel: {built.name}, {built.stat().st_size / 1e6:.2f} MB")
+    return built
+
+
+@pytest.fixture(scope="module")
+def installed(wheel, tmp_path_factory):
+    """(venv python, an empty working folder): the wheel installed as a user would."""
     home = tmp_path_factory.mktemp("user")
     assert not any((p / "node_modules").exists() for p in [home, *home.parents])
     run(sys.executable, "-m", "venv", home / "venv")
@@ -77,6 +83,34 @@ def test_the_wheel_carries_the_page_and_the_schema(installed):
     assert len(wanted) > 30
     for rel in wanted:
         assert (package / rel).read_bytes() == (source / rel).read_bytes(), rel
+
+
+def readme_install_block() -> list[str]:
+    """The README's "Installing it elsewhere" commands, line by line, comments dropped."""
+    readme = (REPO / "README.md").read_text()
+    block = readme.split("**Installing it elsewhere.**", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    return [line.split("  #")[0].strip() for line in block.splitlines() if line.strip() and not line.startswith(" ")]
+
+
+def test_the_readme_install_lines_run_as_written(installed, wheel, tmp_path):
+    """Each `pip install` line of the README, run by bash from a folder holding dist/ (the
+    wheel), as written. pip is the test venv's, with --no-deps so that no extra is downloaded:
+    the line's own wheel name and extra are what is checked (a quoted `*` never expands).
+    The torch line's own index and pin are left out (no index here)."""
+    python, _ = installed
+    lines = readme_install_block()
+    assert lines[0].startswith("pip wheel . --no-deps -w dist/"), lines  # what the fixture ran
+    (tmp_path / "dist").mkdir()
+    shutil.copy(wheel, tmp_path / "dist")
+    installs = lines[1:]
+    assert sum(line.startswith("pip install") for line in installs) >= 3, installs
+    script = "set -euo pipefail\npip() { command pip \"$@\" --no-deps --quiet --disable-pip-version-check; }\n"
+    script += "\n".join(line.replace("torch==2.13.0", "").replace(
+        "--extra-index-url https://download.pytorch.org/whl/cpu", "") for line in installs)
+    env = {**user_env(python), "PIP_NO_INDEX": "1"}
+    result = subprocess.run(["bash", "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "not a valid wheel filename" not in result.stderr
 
 
 def test_the_wheel_carries_the_runtime_files_compressed(installed, small_bundle):
