@@ -40,6 +40,22 @@ class ExportError(ClientsideError):
     """A model that cannot be exported exactly (for its runtime, or at all): nothing was written."""
 
 
+def size_in_words(n: int) -> str:
+    """33554432 -> "32 MB", 2000000 -> "1.9 MB", 4800 -> "4.7 KB": for messages (MB = 2**20 bytes)."""
+    if n >= 1 << 20:
+        return f"{n / (1 << 20):.3g} MB"
+    if n >= 1 << 10:
+        return f"{n / (1 << 10):.3g} KB"
+    return f"{n} bytes"
+
+
+def too_large(size: int | None, limit: int) -> str:
+    """The 413's words, the same from the app and from the HTTP front."""
+    sent = f" ({size_in_words(size)})" if size else ""
+    return (f"The upload{sent} is larger than the server's limit of {size_in_words(limit)}: send fewer or smaller "
+            "files at a time.")
+
+
 def error_body(status: int, message: str, **extra: Any) -> dict[str, Any]:
     """The single JSON error shape of every endpoint."""
     error: dict[str, Any] = {"status": status, "message": message}

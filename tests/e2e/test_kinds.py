@@ -285,8 +285,11 @@ def test_table_prepared_by_the_server(page, serve, tmp_path):
 
 @pytest.mark.parametrize("breakage, message", [
     ("drop income", "people.csv: no column 'income'"),
-    ("age abc at 7", "people.csv, row 7: column 'age': expected a number, got 'abc'"),
-    ("colour purple at 3", "people.csv, row 3: column 'colour': unknown category 'purple'"),
+    ("age abc at 7", "people.csv, line 8 (row 7): column 'age': expected a number, got 'abc'"),
+    ("colour purple at 3", "people.csv, line 4 (row 3): column 'colour': unknown category 'purple'"),
+    # the line an editor shows, past a blank line and a quoted cell over two lines
+    ("purple at 5, after a blank line and a cell of two lines",
+     "people.csv, line 8 (row 5): column 'colour': unknown category 'purple'"),
 ])
 def test_a_bad_csv_names_the_row_and_column(page, table_page, tmp_path, breakage, message):
     _, url = table_page
@@ -295,10 +298,17 @@ def test_a_bad_csv_names_the_row_and_column(page, table_page, tmp_path, breakage
         rows = [{k: v for k, v in r.items() if k != "income"} for r in rows]
     elif breakage == "age abc at 7":
         rows[6]["age"] = "abc"
-    else:
+    elif breakage == "colour purple at 3":
         rows[2]["colour"] = "purple"
+    else:
+        rows[1]["id"] = "two\nlines"
+        rows[4]["colour"] = "purple"
+    path = write_csv(rows, tmp_path / "people.csv")
+    if breakage.startswith("purple at 5"):
+        lines = path.read_bytes().split(b"\r\n")  # header, row 1, row 2 (over lines 3 and 4), row 3, ...
+        path.write_bytes(b"\r\n".join([*lines[:5], b"", *lines[5:]]))  # a blank line 7, after row 4 (line 6)
     open_page(page, url)
-    page.set_input_files("#csv", str(write_csv(rows, tmp_path / "people.csv")))
+    page.set_input_files("#csv", str(path))
     page.click("#predict")
     page.wait_for_selector("#error:not([hidden])")
     assert message in page.inner_text("#error")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import shutil
 
+import numpy as np
 import pytest
 
 from clientside import create_app
@@ -181,3 +182,22 @@ def test_a_file_chosen_while_the_model_loads_waits_for_it(context, mnist_bundle)
         page.click("#predict")
         page.wait_for_selector(".result")
         assert labels(page) == ["7"]
+
+
+def test_an_upload_over_the_server_limit_names_the_file_and_the_limit(page, small_bundle, tmp_path):
+    """Server preparation, a 40 KB limit, a 60 KB photo: the 413 says the limit in MB or KB
+    and the page names the file, not a byte count."""
+    from PIL import Image
+
+    big = tmp_path / "big-photo.png"
+    rng = np.random.default_rng(0)
+    Image.fromarray(rng.integers(0, 255, (160, 160, 3), dtype=np.uint8)).save(big)
+    assert big.stat().st_size > 60_000
+    with LiveServer(create_app(small_bundle, prepare="server", max_bytes=40_000)) as server:
+        open_page(page, server.url)
+        page.set_input_files("#files", str(big))
+        page.click("#predict")
+        page.wait_for_selector("#error:not([hidden])")
+        error = page.inner_text("#error")
+    assert "larger than the server's limit of 39.1 KB" in error, error
+    assert "big-photo.png" in error and "bytes" not in error, error

@@ -283,7 +283,7 @@ def test_too_large_a_request_is_a_413(client):
     response = client.post("/api/prepare", data=body,
                            content_type=f"multipart/form-data; boundary={boundary}")
     assert response.status_code == 413
-    assert "larger than the limit of 2,000,000 bytes" in response.get_json()["error"]["message"]
+    assert "The upload (2 MB) is larger than the server's limit of 1.91 MB" in response.get_json()["error"]["message"]
 
 
 @pytest.mark.parametrize("method, url", [

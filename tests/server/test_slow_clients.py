@@ -84,4 +84,4 @@ def test_an_oversized_body_is_refused_from_its_content_length(serve):
         answer += chunk
     sock.close()
     assert answer.startswith(b"HTTP/1.1 413")
-    assert b"application/json" in answer and b"The upload is larger than the limit" in answer
+    assert b"application/json" in answer and b"The upload is larger than the server's limit of" in answer

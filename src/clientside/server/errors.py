@@ -4,14 +4,16 @@ from __future__ import annotations
 from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from ..errors import ClientsideError, error_body
+from ..errors import ClientsideError, error_body, too_large
 
 
 def register_error_handlers(app: Flask, max_bytes: int | None) -> None:
     def http_error(exc: HTTPException):
         message = exc.description or exc.name
         if isinstance(exc, RequestEntityTooLarge) and max_bytes:
-            message = f"The upload is larger than the limit of {max_bytes:,} bytes."
+            from flask import request
+
+            message = too_large(request.content_length, max_bytes)
         return jsonify(error_body(exc.code or 500, message)), exc.code or 500
 
     def clientside_error(exc: ClientsideError):

@@ -28,7 +28,7 @@ from typing import Any
 
 from flask import Flask
 
-from ..errors import error_body
+from ..errors import error_body, too_large
 from .headers import SECURITY_HEADERS
 
 METRICS_PREFIX = "clientside-metrics-"
@@ -104,8 +104,7 @@ def waitress_worker(limits: Limits) -> type:
             error = self.request.error
             message = f"{error.reason}: {error.body}."
             if error.code == 413:  # the same words as the app's own 413
-                message = (f"The upload is larger than the limit of "
-                           f"{self.channel.server.adj.max_request_body_size:,} bytes.")
+                message = too_large(None, self.channel.server.adj.max_request_body_size)
             body = json.dumps(error_body(error.code, message)).encode()
             self.status = f"{error.code} {error.reason}"
             self.response_headers.append(("Content-Type", "application/json"))

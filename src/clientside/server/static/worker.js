@@ -68,11 +68,23 @@ async function serverPost(body, headers = {}) {
   return response;
 }
 
+const megabytes = (n) => `${(n / 2 ** 20).toFixed(1)} MB`;
+
 async function serverPrepareImages(spec, files) {
   const form = new FormData();
   form.append('input', spec.name);
   for (const { blob, name } of files) form.append('file', blob, name);
-  const response = await serverPost(form, { Accept: 'application/octet-stream' });
+  let response;
+  try {
+    response = await serverPost(form, { Accept: 'application/octet-stream' });
+  } catch (err) {
+    if (!/larger than the server's limit/.test(err.message)) throw err;
+    // the server cannot name the files of a request it refused to read: the page can
+    const largest = files.reduce((a, b) => (b.blob.size > a.blob.size ? b : a));
+    const total = files.reduce((n, f) => n + f.blob.size, 0);
+    throw new Error(`${err.message} (${files.length > 1 ? `${files.length} files, ${megabytes(total)}; the largest is ` : ''}`
+      + `${largest.name}, ${megabytes(largest.blob.size)})`, { cause: err });
+  }
   const shape = response.headers.get('X-Tensor-Shape').split(',').map(Number);
   return { data: new Float32Array(await response.arrayBuffer()), shape };
 }

@@ -19,23 +19,44 @@ function loadPapa() {
   return papa;
 }
 
+// The rows, and the line of the file each ends on (a row's cells may span lines when quoted),
+// so that an error says "line 4 (row 3)": the line an editor shows, and the row under the header.
+function parseCsv(Papa, text) {
+  const rows = [];
+  const lines = [];
+  const errors = [];
+  let counted = 0;
+  let line = 1;
+  Papa.parse(text, {
+    header: true,
+    skipEmptyLines: 'greedy',
+    step: ({ data, errors: found, meta }) => {
+      for (; counted < meta.cursor; counted += 1) if (text.charCodeAt(counted) === 10) line += 1;
+      const ends = text.charCodeAt(meta.cursor - 1) === 10 ? line - 1 : line;
+      for (const e of found) if (e.type !== 'Delimiter') errors.push({ ...e, index: rows.length });
+      rows.push(data);
+      lines.push(ends);
+    },
+  });
+  return { rows, lines, errors };
+}
+
 async function readCsv(file, spec) {
   const Papa = await loadPapa();
   const text = await file.text();
-  const parsed = Papa.parse(text, { header: true, skipEmptyLines: 'greedy' });
-  const bad = parsed.errors.find((e) => e.type !== 'Delimiter');
-  if (bad) {
-    throw new InputMissing(`${file.name}, row ${bad.row + 1}: ${bad.message}.`);
-  }
-  const columns = parsed.meta.fields || [];
+  const header = Papa.parse(text, { preview: 1 }).data[0] || [];
+  const { rows, lines, errors } = parseCsv(Papa, text);
+  const where = (i) => `${file.name}, line ${lines[i]} (row ${i + 1})`;
+  if (errors.length) throw new InputMissing(`${where(errors[0].index)}: ${errors[0].message}.`);
+  const columns = header.map(String);
   for (const f of features(spec)) {
     if (!columns.includes(f.name)) {
       throw new InputMissing(`${file.name}: no column '${f.name}' (its columns: ${columns.join(', ') || 'none'}).`);
     }
   }
-  if (!parsed.data.length) throw new InputMissing(`${file.name}: no rows under the header.`);
-  prepare(spec, parsed.data, (i) => `${file.name}, row ${i + 1}`);  // throws with row and column
-  return { rows: parsed.data, columns };
+  if (!rows.length) throw new InputMissing(`${file.name}: no rows under the header.`);
+  prepare(spec, rows, where);  // throws with the line, the row and the column
+  return { rows, columns };
 }
 
 function field(f, id) {
