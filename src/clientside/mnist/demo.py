@@ -24,7 +24,7 @@ def cache_dir() -> Path:
 
 
 def demo_bundle(*, folder: Path | None = None, epochs: int | None = None, retrain: bool = False,
-                say: Callable[[str], None] = print) -> Path:
+                data: str | os.PathLike | None = None, say: Callable[[str], None] = print) -> Path:
     """The demo bundle's folder: the cached one if it loads, else trained now (once)."""
     folder = (folder or cache_dir() / DEMO_FOLDER).expanduser().resolve()
     if not retrain and (folder / BUNDLE_JSON).exists():
@@ -41,9 +41,11 @@ def demo_bundle(*, folder: Path | None = None, epochs: int | None = None, retrai
     command = [sys.executable, "-m", "clientside.cli", "mnist", "train", str(folder)]
     if epochs:
         command += ["--epochs", str(epochs)]
+    if data:
+        command += ["--data", str(Path(data).expanduser().resolve())]
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as child:
         for line in child.stdout or ():
             say(line.rstrip("\n"))
     if child.returncode != 0:
-        raise BundleError(f"Training the demo failed (exit status {child.returncode}); see the lines above.")
+        raise BundleError(f"Training the demo failed (exit status {child.returncode}): the lines above say why.")
     return folder
