@@ -187,6 +187,33 @@ def test_text_classifier(page, serve, style):
     assert feeds == ids.ravel().tolist()
 
 
+def test_a_long_text_is_said_truncated_and_shown_short(page, serve):
+    """A 205-word line for a model of 12 tokens says which words were used; a 1 MB line
+    leaves a page of normal height, its whole text a click away."""
+    golden = GOLDEN["text_vectorization"]
+    length = golden["output_sequence_length"]
+    model = text_model(len(golden["vocabulary"]), length, mask_zero=True)
+    url, _ = serve(model, "long_text", labels=["negative", "neutral", "positive"],
+                   meta={"inputs": [{"kind": "text", "multiline": True, "steps": vectorization_steps()}]})
+    words = " ".join(f"word{i}" for i in range(205))
+    huge = "lorem ipsum " * 90_000
+    open_page(page, url)
+    page.fill("#text", f"{words}\n{huge}\nshort one")
+    click_predict(page)
+    cards = page.query_selector_all(".result")
+    assert len(cards) == 3
+    notes = page.eval_on_selector_all(".result", "cs => cs.map(c => c.querySelector('[data-testid=truncated]')"
+                                      "?.textContent ?? null)")
+    assert notes[0] == f"Only the first {length} of its 205 words were used: the model reads {length} at most."
+    assert notes[1].startswith(f"Only the first {length} of its 180,000 words")
+    assert notes[2] is None
+    assert page.evaluate("document.documentElement.scrollHeight") < 4000
+    page.click(".result:nth-child(2) details.text-item summary")
+    assert page.evaluate("document.querySelector('.result:nth-child(2) details.text-item blockquote')"
+                         ".textContent.length") == len(huge)
+    assert page.errors == []
+
+
 def table_model():
     keras.utils.set_random_seed(5)
     return randomize(keras.Sequential([keras.Input((6,)), keras.layers.Dense(8, activation="relu"),

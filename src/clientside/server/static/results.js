@@ -4,6 +4,34 @@
 import { renderer } from './outputs/index.js';
 import { el, row } from './outputs/common.js';
 import { canvasOf } from './outputs/image.js';
+import { truncation } from './steps/text.js';
+
+// Longer texts show their start, with a toggle for the rest: a 1 MB line must not make the
+// page a kilometre long.
+const SHOWN_CHARACTERS = 280;
+
+function longText(text) {
+  if (text.length <= SHOWN_CHARACTERS * 1.5) return el('blockquote', 'text-item', text);
+  const box = el('details', 'text-item long');
+  const summary = el('summary', '', `${text.slice(0, SHOWN_CHARACTERS)}… `);
+  summary.append(el('span', 'more', `(show all ${text.length.toLocaleString('en')} characters)`));
+  const rest = el('blockquote', 'text-item');
+  box.append(summary, rest);
+  box.addEventListener('toggle', () => { if (box.open && !rest.textContent) rest.textContent = text; });
+  return box;
+}
+
+function textPreview(spec, text) {
+  const nodes = [longText(text)];
+  const cut = truncation(text, spec.steps || []);
+  if (cut) {
+    const note = el('p', 'note truncated', `Only the ${cut.kept} ${cut.used} of its ${cut.total.toLocaleString('en')} words were used: `
+      + `the model reads ${cut.used} at most.`);
+    note.dataset.testid = 'truncated';
+    nodes.push(note);
+  }
+  return nodes;
+}
 
 // The prepared image as a picture: undo the final normalize step if there is one, else
 // read 0..1 or 0..255; one channel grey, three colour.
@@ -53,7 +81,7 @@ function preview(spec, item, feed, i) {
     }
     return nodes;
   }
-  if (spec.kind === 'text') return [el('blockquote', 'text-item', item)];
+  if (spec.kind === 'text') return textPreview(spec, item);
   if (spec.kind === 'table') {
     const list = el('dl', 'row-item');
     for (const [k, v] of Object.entries(item)) list.append(el('dt', '', k), el('dd', '', String(v)));

@@ -93,6 +93,18 @@ export function run(text, steps) {
   return steps.reduce((value, step) => runStep(STEPS, value, step), text);
 }
 
+// Whether the pad step cut this text to the model's length: {used, total, kept: 'first' |
+// 'last'} (the words it kept), or null. The page says so, rather than predicting on part
+// of a text without a word.
+export function truncation(text, steps) {
+  const at = steps.map((s) => s.op).lastIndexOf('pad');
+  const length = at < 0 ? null : steps[at].length ?? null;
+  if (length === null) return null;
+  const total = run(text, steps.slice(0, at)).length;
+  if (total <= length) return null;
+  return { used: length, total, kept: (steps[at].truncating ?? 'post') === 'post' ? 'first' : 'last' };
+}
+
 // Texts -> one batch of ids; rows padded at the end with 0 when the model takes any length.
 export function prepare(spec, texts) {
   const rows = texts.map((t, i) => {
