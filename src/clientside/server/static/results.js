@@ -8,7 +8,7 @@ import { truncation } from './steps/text.js';
 
 // Longer texts show their start, with a toggle for the rest: a 1 MB line must not make the
 // page a kilometre long.
-const SHOWN_CHARACTERS = 280;
+const SHOWN_CHARACTERS = 160;
 
 function longText(text) {
   if (text.length <= SHOWN_CHARACTERS * 1.5) return el('blockquote', 'text-item', text);
