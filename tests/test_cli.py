@@ -47,6 +47,9 @@ def test_export_command(runner, tmp_path):
     meta = json.loads((tmp_path / "out" / "clientside.json").read_text())
     assert meta["outputs"][0]["labels"] == ["no", "yes"] and meta["inputs"][0]["shape"] == [None, 3]
     assert "output dense" in result.output and "classes (logits), 2 labels" in result.output
+    # progress, stage by stage, before the result
+    assert result.output.index("loading m.keras (Keras)…") < result.output.index("writing the TensorFlow.js bundle")
+    assert result.output.index("writing the TensorFlow.js bundle") < result.output.index("bundle written to")
 
 
 def test_export_refuses_a_wrong_file(runner, tmp_path):
@@ -149,3 +152,13 @@ def test_demo_serves_the_cached_demo_without_training(small_bundle, tmp_path, mo
     lines: list[str] = []
     assert demo.demo_bundle(say=lines.append) == tmp_path / "cache" / demo.DEMO_FOLDER
     assert "Using the MNIST demo trained earlier in" in lines[0]
+
+
+def test_build_says_each_stage(runner, small_bundle, tmp_path):
+    result = runner.invoke(main, ["build", str(small_bundle), str(tmp_path / "site")])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "reading 1 bundle(s) and checking their files…"
+    assert lines[1].startswith("copying the page and its runtime files (TensorFlow.js")
+    assert lines[-2].endswith(" s") and " files, " in lines[-2] and " MB, in " in lines[-2]
+    assert lines[-1] == f"static site written to {tmp_path / 'site'}"

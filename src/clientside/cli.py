@@ -108,7 +108,8 @@ def export_command(model: str, out_dir: Path, labels: str | None, preprocess: st
     try:
         exported = export_bundle(model, out_dir, runtime=runtime, labels=_labels(labels), preprocess=preprocess,
                                  meta=meta, inputs=_load_inputs(inputs_path), tolerance=tolerance,
-                                 quantize=quantize, say=_say, shard_bytes=shard_size, allow_unknown=allow_unknown,
+                                 quantize=quantize, say=_say, progress=_say, shard_bytes=shard_size,
+                                 allow_unknown=allow_unknown,
                                  quantize_patterns=quantize_patterns or ("*",))
         written = load_bundle(out_dir)
     except ClientsideError as exc:
@@ -274,7 +275,7 @@ def build(bundles: tuple[str, ...], out_dir: Path) -> None:
     from .deploy.static_site import build as build_site
 
     try:
-        build_site([parse_bundle_arg(arg) for arg in bundles], out_dir)
+        build_site([parse_bundle_arg(arg) for arg in bundles], out_dir, say=_say)
     except ClientsideError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"static site written to {out_dir}")

@@ -44,19 +44,27 @@ def export_bundle(model: Any, out_dir: str | os.PathLike, *, runtime: str = AUTO
                   labels: Sequence[str] | None = None, preprocess: str | Sequence[dict[str, Any]] | None = None,
                   meta: str | os.PathLike | dict[str, Any] | None = None, name: str | None = None,
                   inputs: Feeds | None = None, tolerance: float = DEFAULT_TOLERANCE, quantize: str | None = None,
-                  say: Callable[[str], None] | None = None, **options: Any) -> Exported:
+                  say: Callable[[str], None] | None = None, progress: Callable[[str], None] | None = None,
+                  **options: Any) -> Exported:
     """Stages 1 to 3 (see the module's docstring); options: the source's own (see its
-    load()) and the runtimes' own (e.g. TF.js's shard_bytes, allow_unknown, quantize_patterns)."""
+    load()) and the runtimes' own (e.g. TF.js's shard_bytes, allow_unknown, quantize_patterns).
+    progress: told each stage as it starts (the CLI prints them: an export can take a minute)."""
     say = say or log.warning
+    progress = progress or (lambda _: None)
     source = sources.resolve(model)
     source_options, runtime_options = _split(source, options, labels=labels, inputs=inputs, say=say)
+    what = f"{Path(model).name}" if isinstance(model, (str, os.PathLike)) else "the model"
+    progress(f"loading {what} ({source.title})…")
     loaded = source.load(model, **source_options)
     loaded.origin = source.title
     if inputs is not None:
         loaded.examples = [_array(x) for x in inputs]
         loaded.examples_are = "the given inputs"
+    progress("choosing the browser runtime" + (" (a Keras model bound for ONNX is converted in a child process: "
+                                               "about 20 s)…" if source.name == "keras" else "…"))
     chosen, graph = choose(loaded, runtime, runtime_options, say)
     taken = settle_options(chosen, runtime_options, quantize)
+    progress(f"writing the {chosen.title} bundle and checking it against {loaded.title}…")
     path = chosen.write(graph, Path(out_dir), loaded, labels=labels, preprocess=preprocess, meta=meta, name=name,
                         inputs=loaded.examples, tolerance=tolerance, quantize=quantize, say=say, **taken)
     return Exported(path, chosen, loaded, loaded.examples if inputs is not None else None, _checked(chosen, loaded))

@@ -15,13 +15,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from flask import Flask, render_template
 
 from .. import precompressed, runtimes
-from ..bundle import Bundle, BundleSpec, load_bundles
+from ..bundle import Bundle, BundleSpec, load_bundles, specs_of
 from ..errors import BundleError
 from ..files import new_folder
 from ..server.assets import PAGE_MODULES, all_files, assets_version, runtime_file_sizes, shell_files
@@ -69,16 +70,22 @@ def _model_page(bundle: Bundle, out: Path, assets: str, vendor_root: Path, versi
 
 
 def build(bundle_dirs: Sequence[BundleSpec] | Mapping[str, str | os.PathLike], out_dir: str | os.PathLike,
-          vendor_root: Path | None = None) -> Path:
+          vendor_root: Path | None = None, say: Callable[[str], object] | None = None) -> Path:
     """Write the static site for one or more bundles into out_dir: built whole beside it,
-    then swapped in, so a host serving out_dir always has a complete site."""
+    then swapped in, so a host serving out_dir always has a complete site. say: told each
+    stage (the CLI prints them)."""
+    say = say or (lambda _: None)
+    started = time.monotonic()
+    say(f"reading {len(specs_of(bundle_dirs))} bundle(s) and checking their files…")
     bundles = load_bundles(bundle_dirs)
     vendor_root = vendor_root or find_vendor_root()
     out = Path(out_dir)
     version = assets_version(vendor_root)
     with new_folder(out, ours=lambda path: (path / "_headers").exists(), what="clientside build",
                     error=BundleError) as tmp:
-        for name, path in all_files(vendor_root, sorted({b.runtime for b in bundles})).items():
+        runtime_names = sorted({b.runtime for b in bundles})
+        say(f"copying the page and its runtime files ({', '.join(runtimes.get(r).title for r in runtime_names)})…")
+        for name, path in all_files(vendor_root, runtime_names).items():
             data = path.read_bytes()
             _write(tmp / "assets" / version / name, data)  # with the fallback backends
             for encoding, copy in precompressed.read_beside(path, data).items():  # made ahead: no 30 s brotli
@@ -91,7 +98,10 @@ def build(bundle_dirs: Sequence[BundleSpec] | Mapping[str, str | os.PathLike], o
             _write(tmp / "index.html", _render("models.html", static=f"assets/{version}/static/",
                                                models=[(b.name, f"models/{b.name}/") for b in bundles]))
         _write(tmp / "_headers", headers_file(multi=len(bundles) > 1))
-        precompress(tmp)
+        precompress(tmp, say)
+    files = [p for p in out.rglob("*") if p.is_file()]
+    size = sum(p.stat().st_size for p in files) / 1e6
+    say(f"{len(files)} files, {size:.1f} MB, in {time.monotonic() - started:.1f} s")
     return out
 
 
@@ -112,8 +122,9 @@ def headers_file(multi: bool = False) -> str:
     return "".join(f"{path}\n{body}" for path, body in rules)
 
 
-def precompress(folder: Path) -> None:
-    """Write .gz and .br copies of text assets (and wasm) worth compressing."""
+def precompress(folder: Path, say: Callable[[str], object] = lambda _: None) -> None:
+    """Write .gz and .br copies of text assets (and wasm) worth compressing (those copied
+    with their copies already are only checked)."""
     for path in sorted(folder.rglob("*")):
         if not path.is_file() or path.suffix in (".gz", ".br", ".bin") or path.name == "_headers":
             continue
@@ -121,4 +132,6 @@ def precompress(folder: Path) -> None:
             continue
         data = path.read_bytes()
         if len(data) >= MIN_COMPRESS_BYTES:
+            if len(precompressed.read_beside(path, data)) < len(precompressed.SUFFIX) and len(data) > 1_000_000:
+                say(f"compressing {path.relative_to(folder)} ({len(data) / 1e6:.1f} MB; brotli takes a while)…")
             precompressed.write_beside(path, data)  # keeps the copies already there if they are right
