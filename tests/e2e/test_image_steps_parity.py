@@ -61,6 +61,11 @@ def corpus(digits: np.ndarray) -> list[tuple[str, bytes]]:
     items.append(("digit.bmp", encode(paper(d[11]), "BMP")))
     wide = np.asarray(paper(d[12]).convert("L"), np.uint16) * 257  # 16-bit greyscale, as scanners write
     items.append(("16-bit.png", encode(Image.fromarray(wide), "PNG")))
+    # the lighting is not the ink: the invert step decides by the ink on both sides
+    from tests.steps.test_image import LIGHTING, lit
+
+    for k, (name, ink, sheet, bits, glare, _) in enumerate(LIGHTING):
+        items.append((f"{name}.png", lit(d[13 + k], ink, sheet, bits=bits, glare=glare)))
     return items
 
 

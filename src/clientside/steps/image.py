@@ -261,12 +261,29 @@ def grayscale(image: np.ndarray) -> np.ndarray:
 
 @step("invert")
 def invert(image: np.ndarray, when: str = "light_background") -> np.ndarray:
-    """MNIST is white ink on black: turn dark-on-light paper scans the right way round."""
-    if when == "always" or (when == "light_background" and float(_border(image).mean()) > 127.5):
-        return 255.0 - image
+    """MNIST is white ink on black: turn dark ink on lighter paper the right way round.
+    light_background decides by the ink, not the lighting: a dim photo of paper (grey, about
+    117 of 255) with black ink is dark on light too (see ink_is_dark)."""
     if when not in ("always", "never", "light_background"):
         raise ValueError(f"invert: unknown rule when={when!r}")
+    if when == "always" or (when == "light_background" and ink_is_dark(image)):
+        return 255.0 - image
     return image
+
+
+def ink_is_dark(image: np.ndarray) -> bool:
+    """Whether the ink is darker than the paper. The paper is the border's median; the ink
+    is the pixels farther from it than half the largest distance either way, and the side
+    with more of them wins. With no ink (or as much either way) the border's mean decides,
+    as the lighting rule did. In float64, as the browser computes it."""
+    g = image[..., 0].astype(np.float64)
+    paper = float(np.median(_border(image).astype(np.float64)))
+    half = max(paper - float(g.min()), float(g.max()) - paper) / 2
+    dark = int(np.count_nonzero(g < paper - half)) if half > 0 else 0
+    light = int(np.count_nonzero(g > paper + half)) if half > 0 else 0
+    if dark == light:
+        return float(_border(image).astype(np.float64).mean()) > 127.5
+    return dark > light
 
 
 @step("normalize_contrast")

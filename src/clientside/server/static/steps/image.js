@@ -179,11 +179,38 @@ registerStep('grayscale', {}, (img) => {
   return out;
 });
 
+// Whether the ink is darker than the paper, exactly as Python's ink_is_dark: the paper is the
+// border's median; the ink the pixels farther from it than half the largest distance either
+// way; the side with more of them wins; no ink (or a tie): the border's mean decides.
+function inkIsDark(img) {
+  const b = border(img);
+  const paper = median(b);
+  const { data, channels: c } = img;
+  const n = img.height * img.width;
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < n; i += 1) {
+    const v = data[i * c];
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  const half = Math.max(paper - lo, hi - paper) / 2;
+  let dark = 0;
+  let light = 0;
+  if (half > 0) {
+    for (let i = 0; i < n; i += 1) {
+      const v = data[i * c];
+      if (v < paper - half) dark += 1;
+      else if (v > paper + half) light += 1;
+    }
+  }
+  if (dark === light) return b.reduce((s, v) => s + v, 0) / b.length > 127.5;
+  return dark > light;
+}
+
 registerStep('invert', { when: 'light_background' }, (img, { when }) => {
   if (!['always', 'never', 'light_background'].includes(when)) throw new Error(`invert: unknown rule when=${when}`);
-  const b = border(img);
-  const mean = b.reduce((s, v) => s + v, 0) / b.length;
-  if (when === 'always' || (when === 'light_background' && mean > 127.5)) {
+  if (when === 'always' || (when === 'light_background' && inkIsDark(img))) {
     const data = new Float32Array(img.data.length);
     for (let i = 0; i < data.length; i += 1) data[i] = 255 - img.data[i];
     return { ...img, data };
