@@ -201,3 +201,19 @@ def test_an_upload_over_the_server_limit_names_the_file_and_the_limit(page, smal
         error = page.inner_text("#error")
     assert "larger than the server's limit of 39.1 KB" in error, error
     assert "big-photo.png" in error and "bytes" not in error, error
+
+
+def test_the_image_input_says_what_it_wants_with_one_file_control(page, live_mnist):
+    open_page(page, live_mnist.url)
+    expects = page.inner_text("#expects")
+    assert expects.startswith("The model sees a 28\u00d728 greyscale picture") and "cropped and centred" in expects
+    assert page.inner_text(".pad figcaption").startswith("Draw here with the mouse, a pen or a finger")
+    # one control to choose files: the native input is not drawn, the label's button is
+    assert not page.is_visible("#files") and page.is_visible("#drop .button-like")
+    assert page.evaluate("document.querySelectorAll('input[type=file]').length") == 1
+    page.keyboard.press("Tab")  # the keyboard still reaches the file input, inside the drop zone
+    for _ in range(6):
+        if page.evaluate("document.activeElement.id") == "files":
+            break
+        page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "files"

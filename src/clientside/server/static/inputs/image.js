@@ -35,27 +35,48 @@ function camera(spec, index, live) {
   return box;
 }
 
+// What picture the model expects, in words, from its steps: the size it sees, colour or
+// grey, and whether the steps find the mark on the paper for you.
+export function describe(spec) {
+  const steps = spec.steps || [];
+  const sized = [...steps].reverse().find((s) => ['pad', 'resize', 'fit'].includes(s.op) && s.size);
+  const [h, w] = sized ? sized.size : (spec.layout === 'nchw' ? spec.shape.slice(2, 4) : spec.shape.slice(1, 3));
+  const grey = steps.some((s) => s.op === 'grayscale') || (spec.layout === 'nchw' ? spec.shape[1] : spec.shape[3]) === 1;
+  const size = h && w ? `${w}×${h} ` : '';
+  const picture = `The model sees a ${size}${grey ? 'greyscale' : 'colour'} picture`;
+  if (steps.some((s) => s.op === 'crop_to_ink')) {
+    return `${picture}: one mark (a digit, a letter) on plain paper, dark or light ink; it is found, cropped and `
+      + 'centred for you, so any photo or scan of it will do.';
+  }
+  return `${picture}: any ${grey ? 'image' : 'photo'} is ${sized && sized.op === 'fit' ? 'fitted' : 'resized'} to it.`;
+}
+
 export function create(spec, { index, showTitle, onChange, live }) {
   const widgets = spec.widgets || ['upload', 'paste'];
   const root = el('div', { class: 'widget image', 'data-input': spec.name });
   if (showTitle) root.append(el('h2', { text: title(spec) }));
   const state = { files: [], pad: null };
   const row = el('div', { class: 'row' });
-  root.append(row);
+  const expects = el('p', { class: 'expects', id: idFor('expects', index), text: describe(spec) });
+  root.append(expects, row);
 
   if (widgets.includes('draw')) {
     const canvas = el('canvas', { id: idFor('pad', index), width: 280, height: 280, class: 'pad-canvas',
-      'aria-label': 'Drawing area' });
+      'aria-label': 'Drawing area: draw with the mouse, a pen or a finger', 'aria-describedby': expects.id });
     const clear = el('button', { type: 'button', id: idFor('clear', index), text: 'Clear drawing' });
-    row.append(el('div', { class: 'pad' }, canvas, clear));
+    const caption = el('figcaption', { text: 'Draw here with the mouse, a pen or a finger, then press Predict.' });
+    row.append(el('figure', { class: 'pad' }, canvas, caption, clear));
     state.pad = new DrawingPad(canvas, { onChange: () => { if (state.files.length === 0) onChange(); } });
     clear.addEventListener('click', () => state.pad.clear());
   }
-  const files = el('input', { id: idFor('files', index), type: 'file', accept: 'image/*', multiple: true });
-  const chosen = el('span', { id: idFor('chosen', index), class: 'chosen' });
+  // one file control: the native input is kept (the keyboard and screen readers reach it) but
+  // drawn as the drop zone's "Choose files" button
+  const files = el('input', { id: idFor('files', index), type: 'file', accept: 'image/*', multiple: true,
+    class: 'visually-hidden', 'aria-describedby': expects.id });
+  const chosen = el('span', { id: idFor('chosen', index), class: 'chosen', 'aria-live': 'polite' });
   const hint = widgets.includes('paste') ? 'Drop or paste images here, or ' : 'Drop images here, or ';
   const drop = el('label', { id: idFor('drop', index), class: 'drop', for: files.id },
-    el('span', {}, hint, el('u', { text: 'choose files' })), files, chosen);
+    el('span', {}, hint, el('span', { class: 'button-like', text: 'choose files' })), files, chosen);
   if (widgets.includes('upload') || widgets.includes('paste') || !widgets.includes('draw')) row.append(drop);
   if (widgets.includes('camera') && live && navigator.mediaDevices) row.append(camera(spec, index, live));
 
