@@ -99,6 +99,14 @@ async function download(base, file, onBytes) {
   return buffer.buffer;
 }
 
+// Whether this browser has the bundle's files already (a returning visitor), without loading them.
+export async function isCached(contract) {
+  const db = await openDb();
+  if (!db) return false;
+  const entry = await transaction(db, 'readonly', (store) => store.get(`${contract.name}/${contract.content_hash}`));
+  return fromCache(entry, contract.files) !== null;
+}
+
 export async function modelFiles({ base, contract, post, downloads }) {
   const listed = contract.files;
   const prefix = `${contract.name}/`;

@@ -5,7 +5,7 @@
 //   predict({inputName: {data, shape}}) -> {outputName: {data: Float32Array, shape}}
 
 import { Downloads, fetchRuntimeFile } from './downloads.js';
-import { modelFiles } from './model-files.js';
+import { isCached, modelFiles } from './model-files.js';
 
 const VENDOR = new URL('../../vendor/', import.meta.url).href;
 const WASM = 'ort-wasm-simd-threaded.wasm';
@@ -47,13 +47,16 @@ function concat(parts) {
 
 export async function load({ base, contract, post, sizes = {} }) {
   const downloads = new Downloads(post);
-  // ONNX Runtime's wasm (2.4 MB brotli, most of a first visit's bytes) is fetched here, with
-  // progress, while the model loads; ORT is handed the bytes
-  const wasm = fetchRuntimeFile(VENDOR + WASM, { size: sizes[WASM] || 0, downloads, label: 'ONNX Runtime' });
+  // A first visit: ONNX Runtime's wasm (2.4 MB brotli, most of its bytes) is fetched here, with
+  // progress, while the model loads, and ORT is handed the bytes. A returning visitor's ORT
+  // fetches it itself, from the browser's cache: streamed, so V8 reuses its compiled code.
+  const first = !(await isCached(contract));
+  const wasm = first ? fetchRuntimeFile(VENDOR + WASM, { size: sizes[WASM] || 0, downloads, label: 'ONNX Runtime' })
+    : null;
   const loading = modelFiles({ base, contract, post, downloads });
   const ort = await import(`${VENDOR}ort.wasm.min.mjs`);
   ort.env.wasm.wasmPaths = VENDOR;
-  ort.env.wasm.wasmBinary = await wasm;
+  if (wasm) ort.env.wasm.wasmBinary = await wasm;
   // threads need cross-origin isolation (clientside serve --isolate); on 2 cores, 2 threads
   ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
   const { files, source } = await loading;
