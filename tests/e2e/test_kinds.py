@@ -209,8 +209,15 @@ def test_a_long_text_is_said_truncated_and_shown_short(page, serve):
     assert notes[2] is None
     assert page.evaluate("document.documentElement.scrollHeight") < 4000
     page.click(".result:nth-child(2) details.text-item summary")
-    assert page.evaluate("document.querySelector('.result:nth-child(2) details.text-item blockquote')"
-                         ".textContent.length") == len(huge)
+    # The whole text is put in on the details' toggle event, which the browser fires after the
+    # click returns: wait for it, then compare.
+    shown = ("document.querySelector('.result:nth-child(2) details.text-item blockquote')"
+             ".textContent.length")
+    for _ in range(100):  # the page's CSP forbids wait_for_function's eval
+        if page.evaluate(shown):
+            break
+        page.wait_for_timeout(100)
+    assert page.evaluate(shown) == len(huge)
     assert page.errors == []
 
 
