@@ -169,6 +169,15 @@ def page(browser):
     context.close()
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """Keep the call's report on the test, for fixtures that act only after a pass (the gallery)."""
+    report = yield
+    if report.when == "call":
+        item.outcome_call = report
+    return report
+
+
 #: Fixtures that make a test slow (training, building and installing a wheel) or need Chromium.
 SLOW_FIXTURES = {"trained", "installed"}
 BROWSER_FIXTURES = {"browser", "page", "context"}

@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 def export(model: Any, out_dir: str | os.PathLike, *, runtime: str = "auto",
            labels: Sequence[str] | None = None, preprocess: str | Sequence[dict[str, Any]] | None = None,
            meta: str | os.PathLike | Mapping[str, Any] | None = None, name: str | None = None,
-           inputs: Sequence[Any] | None = None, tolerance: float | None = None, quantize: str | None = None,
+           title: str | None = None, description: str | None = None, inputs: Sequence[Any] | None = None,
+           tolerance: float | None = None, quantize: str | None = None,
            say: Callable[[str], None] | None = None, **options: Any) -> Path:
     """Export a model to a bundle in out_dir, exact against the model or not written at all.
 
@@ -37,17 +38,19 @@ def export(model: Any, out_dir: str | os.PathLike, *, runtime: str = "auto",
     - an .onnx path or an onnx.ModelProto (reference=fn, the model it was made from): ONNX.
 
     labels, preprocess (an image recipe for the first input: "mnist", "imagenet", a JSON
-    file or a list of steps), meta (contract entries merged over what is inferred), name:
-    what the page shows. inputs: arrays to check on (default: random ones or the source's
-    examples). tolerance: the largest difference allowed, relative to the output scale
-    (default 1e-3). quantize: "uint8" (both runtimes), "float16" or "uint16" (TF.js). say:
-    where the choices made are told (default: warnings on the 'clientside.export' logger).
+    file or a list of steps), meta (contract entries merged over what is inferred), name,
+    title and description (Markdown, or a .md file): what the page shows. inputs: arrays
+    to check on (default: random ones or the source's examples). tolerance: the largest
+    difference allowed, relative to the output scale (default 1e-3). quantize: "uint8"
+    (both runtimes), "float16" or "uint16" (TF.js). say: where the choices made are told
+    (default: warnings on the 'clientside.export' logger).
     TF.js takes shard_bytes=, allow_unknown= and quantize_patterns= too.
     """
     from .pipeline import export as run
     from .verify import DEFAULT_TOLERANCE
 
     return run(model, out_dir, runtime=runtime, labels=labels, preprocess=preprocess, meta=meta, name=name,
+               title=title, description=description,
                inputs=inputs, tolerance=DEFAULT_TOLERANCE if tolerance is None else tolerance, quantize=quantize,
                say=say, **options)
 

@@ -68,7 +68,10 @@ def mnist_train(out_dir: Path, npz: str | None, epochs: int, seed: int, no_downl
 
 
 META_HELP = ("A JSON file of inputs and/or outputs entries (the bundle contract's fields, e.g. a "
-             "text input's steps or an output's kind), merged over what is inferred.")
+             "text input's steps or an output's kind) and the title and description, merged over what is inferred.")
+TITLE_HELP = "What the page calls the model (default: what the model's source says, else the bundle's name)."
+DESCRIPTION_HELP = ("Shown under the title: Markdown text, or a .md or .txt file to read it from "
+                    "(raw HTML is shown as text).")
 
 
 @main.command("export")
@@ -77,6 +80,8 @@ META_HELP = ("A JSON file of inputs and/or outputs entries (the bundle contract'
 @click.option("--labels", help="Class labels: comma-separated, or a file with one per line.")
 @click.option("--preprocess", help="Preprocessing preset (mnist, imagenet) or a JSON file of image steps.")
 @click.option("--meta", type=click.Path(dir_okay=False), help=META_HELP)
+@click.option("--title", help=TITLE_HELP)
+@click.option("--description", help=DESCRIPTION_HELP)
 @click.option("--shard-size", default=DEFAULT_SHARD_BYTES, show_default=True, type=click.IntRange(1024),
               help="TF.js: the largest weight file, in bytes.")
 @click.option("--allow-unknown", multiple=True, metavar="CLASS",
@@ -96,18 +101,20 @@ META_HELP = ("A JSON file of inputs and/or outputs entries (the bundle contract'
 @click.option("--tolerance", type=float, default=DEFAULT_TOLERANCE, show_default=True,
               help="Largest allowed difference from the source model, relative to the output scale.")
 def export_command(model: str, out_dir: Path, labels: str | None, preprocess: str | None,
-                   meta: str | None, shard_size: int, allow_unknown: tuple[str, ...], quantize: str | None,
+                   meta: str | None, title: str | None, description: str | None, shard_size: int,
+                   allow_unknown: tuple[str, ...], quantize: str | None,
                    quantize_patterns: tuple[str, ...], runtime: str, verify: bool, inputs_path: str | None,
                    tolerance: float) -> None:
     """Export MODEL to a bundle in OUT_DIR: a Keras 3 model (.keras or .h5), for TensorFlow.js or
     ONNX Runtime Web (--runtime); an .onnx file from any tool or a torch.export archive (.pt2),
     for ONNX Runtime Web."""
-    from .contract import describe
+    from .contract import describe, with_card
     from .pipeline import export_bundle
 
     try:
         exported = export_bundle(model, out_dir, runtime=runtime, labels=_labels(labels), preprocess=preprocess,
-                                 meta=meta, inputs=_load_inputs(inputs_path), tolerance=tolerance,
+                                 meta=with_card(meta, title=title, description=description),
+                                 inputs=_load_inputs(inputs_path), tolerance=tolerance,
                                  quantize=quantize, say=_say, progress=_say, shard_bytes=shard_size,
                                  allow_unknown=allow_unknown,
                                  quantize_patterns=quantize_patterns or ("*",))
@@ -160,6 +167,8 @@ BUNDLES_HELP = "Each of BUNDLES is a folder, or NAME=DIR to choose the name it i
 @click.option("--labels", help="Class labels (for a plain TF.js folder without metadata).")
 @click.option("--preprocess", help="Preprocessing preset (mnist, imagenet) or a JSON file of image steps.")
 @click.option("--meta", type=click.Path(dir_okay=False), help=META_HELP + " With one bundle only.")
+@click.option("--title", help=TITLE_HELP + " With one bundle only.")
+@click.option("--description", help=DESCRIPTION_HELP + " With one bundle only.")
 @click.option("--prepare", type=click.Choice(["browser", "server"]),
               help="Where the page prepares the inputs (images, text, table rows): in the browser, or by the "
                    "server's /api/prepare (default: the browser, unless the bundle says).")
@@ -179,7 +188,8 @@ BUNDLES_HELP = "Each of BUNDLES is a folder, or NAME=DIR to choose the name it i
 @click.option("--get", "get_path", metavar="PATH",
               help="Run one GET request in-process, print the response, exit non-zero unless 200.")
 def serve(bundles: tuple[str, ...], host: str, port: int, labels: str | None, preprocess: str | None,
-          meta: str | None, prepare: str | None, isolate: bool, cors: tuple[str, ...], workers: int, threads: int,
+          meta: str | None, title: str | None, description: str | None, prepare: str | None, isolate: bool,
+          cors: tuple[str, ...], workers: int, threads: int,
           client_timeout: int, max_connections: int, dev: bool, get_path: str | None) -> None:
     """Serve BUNDLES (bundle folders from `clientside export`, TF.js layers folders, or .onnx
     files) with their pages.
@@ -190,11 +200,18 @@ def serve(bundles: tuple[str, ...], host: str, port: int, labels: str | None, pr
     SIGTERM stops it gracefully.
     """
     specs = [parse_bundle_arg(arg) for arg in bundles]
-    if meta and len(specs) > 1:
-        raise click.UsageError("--meta describes one model: serve that bundle alone, or write its "
-                               "clientside.json with `clientside export --meta`.")
+    given = [o for o, v in (("--meta", meta), ("--title", title), ("--description", description)) if v]
+    if given and len(specs) > 1:
+        raise click.UsageError(f"{given[0]} describes one model: serve that bundle alone, or write its "
+                               f"clientside.json with `clientside export {given[0]}`.")
+    from .contract import with_card
+
+    try:
+        meta_doc = with_card(meta, title=title, description=description)
+    except ClientsideError as exc:
+        raise click.ClickException(str(exc)) from None
     where = bundles[0] if len(bundles) == 1 else f"{len(bundles)} models"
-    options: dict[str, Any] = dict(labels=_labels(labels), preprocess=preprocess, meta=meta, prepare=prepare,
+    options: dict[str, Any] = dict(labels=_labels(labels), preprocess=preprocess, meta=meta_doc, prepare=prepare,
                                    isolate=isolate, cors=cors)
     if get_path is not None:
         from .server import create_app

@@ -11,12 +11,12 @@ from __future__ import annotations
 import inspect
 import logging
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import sources
+from . import contract, sources
 from .errors import ExportError
 from .runtimes import Runtime
 from .runtimes.choice import AUTO, choose, settle_options
@@ -42,8 +42,9 @@ class Exported:
 
 def export_bundle(model: Any, out_dir: str | os.PathLike, *, runtime: str = AUTO,
                   labels: Sequence[str] | None = None, preprocess: str | Sequence[dict[str, Any]] | None = None,
-                  meta: str | os.PathLike | dict[str, Any] | None = None, name: str | None = None,
-                  inputs: Feeds | None = None, tolerance: float = DEFAULT_TOLERANCE, quantize: str | None = None,
+                  meta: str | os.PathLike | Mapping[str, Any] | None = None, name: str | None = None,
+                  title: str | None = None, description: str | None = None, inputs: Feeds | None = None,
+                  tolerance: float = DEFAULT_TOLERANCE, quantize: str | None = None,
                   say: Callable[[str], None] | None = None, progress: Callable[[str], None] | None = None,
                   **options: Any) -> Exported:
     """Stages 1 to 3 (see the module's docstring); options: the source's own (see its
@@ -51,6 +52,7 @@ def export_bundle(model: Any, out_dir: str | os.PathLike, *, runtime: str = AUTO
     progress: told each stage as it starts (the CLI prints them: an export can take a minute)."""
     say = say or log.warning
     progress = progress or (lambda _: None)
+    meta = contract.with_card(meta, title=title, description=description)
     source = sources.resolve(model)
     source_options, runtime_options = _split(source, options, labels=labels, inputs=inputs, say=say)
     what = f"{Path(model).name}" if isinstance(model, (str, os.PathLike)) else "the model"

@@ -101,3 +101,25 @@ def test_no_silent_guess_for_a_28x28x1_model():
     assert contract.output_entry("p", [None, 3], "sigmoid")["kind"] == "multilabel"
     assert contract.output_entry("v", [None, 2], "linear")["kind"] == "values"
     assert contract.output_entry("y", [None, 8, 8, 3], None)["kind"] == "tensor"  # no range known
+
+
+def test_meta_relabels_one_feature_and_keeps_what_the_sample_gave_it():
+    drafted = {"inputs": [{"name": "x", "kind": "table", "steps": [{"op": "pass", "feature": "a"}],
+                           "features": [{"name": "a", "label": "A", "min": 1, "max": 9, "default": 4},
+                                        {"name": "b", "label": "B"}]}], "outputs": []}
+    merged = contract.merge(drafted, meta={"inputs": [{"features": [{"name": "a", "label": "Acidity", "unit": "g/L"},
+                                                                    {"name": "c", "label": "C"}]}]})
+    assert merged["inputs"][0]["features"] == [
+        {"name": "a", "label": "Acidity", "min": 1, "max": 9, "default": 4, "unit": "g/L"},
+        {"name": "b", "label": "B"}, {"name": "c", "label": "C"}]
+    assert drafted["inputs"][0]["features"][0]["label"] == "A"  # the draft is not changed
+
+
+def test_cli_title_and_description_on_serve(runner, small_bundle, tmp_path):
+    (tmp_path / "about.md").write_text("Reads *digits*.")
+    result = runner.invoke(main, ["serve", str(small_bundle), "--title", "Digits", "--description",
+                                  str(tmp_path / "about.md"), "--get", "/"])
+    assert result.exit_code == 0, result.output
+    assert "<h1>Digits</h1>" in result.output and "<p>Reads <em>digits</em>.</p>" in result.output
+    two = runner.invoke(main, ["serve", str(small_bundle), f"b={small_bundle}", "--title", "Digits", "--get", "/"])
+    assert two.exit_code == 2 and "--title describes one model" in two.output

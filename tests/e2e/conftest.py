@@ -2,6 +2,10 @@
 browser's caches carry over), and page helpers."""
 from __future__ import annotations
 
+import os
+import re
+from pathlib import Path
+
 import pytest
 
 READY = "body[data-state=ready], body[data-state=error]"
@@ -62,3 +66,86 @@ def context(browser):
     ctx = browser.new_context()
     yield ctx
     ctx.close()
+
+
+# The gallery: every page a test in a `gallery` module leaves open is photographed at a
+# desktop's width, at a phone's (375 px) and in dark mode, into test-artefacts/gallery/
+# (CLIENTSIDE_ARTEFACTS to move it), and checked where a check can be written down: no
+# sideways scrolling on a phone, readable contrast in both schemes, a name for every control.
+ARTEFACTS = Path(os.environ.get("CLIENTSIDE_ARTEFACTS", Path(__file__).parents[2] / "test-artefacts"))
+#: Roles a screen reader announces by name: each must have one.
+NAMED_ROLES = {"button", "textbox", "spinbutton", "combobox", "checkbox", "slider", "link", "listbox", "radio"}
+
+
+def luminance(css: str) -> float:
+    """The relative luminance (WCAG 2) of a computed CSS colour, rgb() or rgba()."""
+    r, g, b = (int(v) / 255 for v in re.findall(r"[\d.]+", css)[:3])
+    return sum(w * (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4)
+               for w, c in zip((0.2126, 0.7152, 0.0722), (r, g, b)))
+
+
+def contrast(a: str, b: str) -> float:
+    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def unnamed_controls(page) -> list[str]:
+    """Controls the accessibility tree gives no name (what a screen reader would read)."""
+    cdp = page.context.new_cdp_session(page)
+    try:
+        nodes = cdp.send("Accessibility.getFullAXTree")["nodes"]
+    finally:
+        cdp.detach()
+    return [f"{n['role']['value']} #{n.get('backendDOMNodeId')}" for n in nodes
+            if not n.get("ignored") and n.get("role", {}).get("value") in NAMED_ROLES
+            and not (n.get("name", {}).get("value") or "").strip()]
+
+
+def check_page(page, name: str) -> None:
+    """Photograph the page three ways and check what can be checked (see above)."""
+    folder = ARTEFACTS / "gallery"
+    folder.mkdir(parents=True, exist_ok=True)
+    size = page.viewport_size or {"width": 1280, "height": 720}
+    try:
+        page.set_viewport_size({"width": 1280, "height": 900})
+        page.screenshot(path=folder / f"{name}-desktop.png", full_page=True)
+        assert unnamed_controls(page) == [], f"{name}: controls without a name"
+        page.set_viewport_size({"width": 375, "height": 800})
+        page.screenshot(path=folder / f"{name}-phone.png", full_page=True)
+        wide = page.evaluate("""() => [...document.querySelectorAll('body *')]
+            .filter((e) => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1
+                           && !e.closest('.table-scroll, .visually-hidden'))
+            .map((e) => `${e.tagName.toLowerCase()}.${e.className}`).slice(0, 5)""")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375 and not wide, \
+            f"{name}: wider than a phone's screen: {wide}"
+        for scheme in ("light", "dark"):
+            page.emulate_media(color_scheme=scheme)
+            colours = page.evaluate("""() => ['body', '#status', '.card dd', 'label', '.hint', '.result .time']
+                .map((s) => document.querySelector(s)).filter(Boolean)
+                .map((e) => [e.tagName, getComputedStyle(e).color])""")
+            background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+            if scheme == "dark":
+                page.set_viewport_size({"width": 1280, "height": 900})
+                page.screenshot(path=folder / f"{name}-dark.png", full_page=True)
+                assert luminance(background) < 0.05, f"{name}: dark mode keeps a light background {background}"
+            low = [(tag, colour, round(contrast(colour, background), 2)) for tag, colour in colours
+                   if contrast(colour, background) < 4.5]
+            assert not low, f"{name} ({scheme}): text below WCAG AA contrast 4.5: {low}"
+    finally:
+        page.emulate_media(color_scheme="light")
+        page.set_viewport_size(size)
+
+
+@pytest.fixture(autouse=True)
+def gallery(request):
+    """After each test of a module marked `gallery` that used `page`: check_page on what it
+    left open, if that is one of clientside's pages and the test passed."""
+    wanted = request.node.get_closest_marker("gallery") is not None and "page" in request.fixturenames
+    page = request.getfixturevalue("page") if wanted else None  # set up first: closed after this
+    yield
+    report = getattr(request.node, "outcome_call", None)
+    if page is None or report is None or not report.passed:
+        return
+    if page.is_closed() or not page.query_selector("body[data-state]"):
+        return
+    check_page(page, re.sub(r"[^A-Za-z0-9_.-]+", "-", request.node.name))

@@ -29,7 +29,7 @@ from tests.helpers import export_tfjs
 from tests.runtimes.tfjs.parity import randomize
 from tests.steps.test_text import CORPUS, GOLDEN, tokenizer_steps, vectorization_steps
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.gallery]
 
 TABLE_STEPS = [
     {"op": "standardize", "feature": "age", "mean": 40.0, "std": 12.5},

@@ -14,7 +14,7 @@ from tests.conftest import LiveServer
 from tests.e2e.conftest import draw_a_one, labels, open_page
 from tests.helpers import SEVEN
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.gallery]
 
 
 class DigitNet(torch.nn.Module):

@@ -12,7 +12,7 @@ from tests.conftest import LiveServer
 from tests.e2e.conftest import READY, draw_a_one, labels, open_page
 from tests.helpers import SEED_TESTSET, SEVEN
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.gallery]
 
 def test_upload_seven(page, live_mnist):
     open_page(page, live_mnist.url)
@@ -24,7 +24,7 @@ def test_upload_seven(page, live_mnist):
     page.wait_for_selector(".result")
     assert labels(page) == ["7"]
     card = page.inner_text(".result")
-    assert "upload-seven.png" in card and "predicted in" in card and "%" in card
+    assert "upload-seven.png" in card and "the model ran in" in card and "%" in card
     assert len(page.query_selector_all(".result .bar")) == 3  # top 3 as bars
     assert page.errors == []
     # one prediction worker: the one boot.js started before the page's modules loaded

@@ -93,3 +93,35 @@ def test_a_sources_options_are_checked_by_name(tmp_path):
 def test_a_torch_module_cannot_ask_for_tfjs(tmp_path):
     with pytest.raises(ExportError, match=r"This model \(PyTorch\) runs in ONNX Runtime Web only \(runtime='onnx'\)"):
         clientside.export(Tiny(), tmp_path / "a", example_inputs=[torch.rand(2, 3)], runtime="tfjs")
+
+
+def test_the_card_takes_what_the_source_knows_and_the_user_says_over_it(tmp_path):
+    """A Keras model's own name is the page's title (Keras's default names are not); a torch
+    module's class; an ONNX file's doc_string is the description; title= wins over all."""
+    import json
+
+    import keras
+    import onnx
+
+    from clientside.sources import keras as keras_source
+    from clientside.sources import torch as torch_source
+
+    named = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)], name="digit_reader")
+    out = clientside.export(named, tmp_path / "named", runtime="tfjs")
+    assert json.loads((out / "clientside.json").read_text())["title"] == "Digit reader"
+    out = clientside.export(named, tmp_path / "mine", runtime="tfjs", title="Mine", description="*Hi*")
+    doc = json.loads((out / "clientside.json").read_text())
+    assert (doc["title"], doc["description"]) == ("Mine", "*Hi*")
+    assert keras_source.about(keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])) == {}
+    assert torch_source.about(Tiny()) == {"title": "Tiny"}
+    assert torch_source.about(torch.nn.Sequential(torch.nn.Linear(3, 2))) == {}
+    module = Tiny().eval()
+    path = tmp_path / "tiny.onnx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(module, (torch.rand(2, 3),), path, dynamo=False, input_names=["x"])
+    model = onnx.load(path)
+    model.doc_string = "Two numbers from three.\n"
+    onnx.save(model, path)
+    out = clientside.export(path, tmp_path / "onnx")
+    assert json.loads((out / "clientside.json").read_text())["description"] == "Two numbers from three."

@@ -83,6 +83,11 @@ def test_a_pipeline_with_a_scaler_and_a_one_hot_encoder_on_text_columns(tmp_path
                              {"op": "one_hot", "feature": "colour", "categories": ["blue", "green", "red"]},
                              {"op": "one_hot", "feature": "city", "categories": ["Köln", "Lyon", "Oslo", "São Paulo"]},
                              {"op": "pass", "feature": "score"}]
+    fields = {f["name"]: f for f in spec["features"]}
+    assert fields["age"] == {"name": "age", "label": "Age", "min": int(frame.age[:5].min()),
+                             "max": int(frame.age[:5].max()), "step": 1, "default": round(frame.age[:5].median())}
+    assert fields["colour"] == {"name": "colour", "label": "Colour",
+                                "default": frame.colour[:5].value_counts().sort_index().idxmax()}
     new, _ = people(40, seed=1)  # rows the export never saw
     rows = [{k: (v if isinstance(v, str) else f"{v}") for k, v in row.items()} for row in new.to_dict("records")]
     x = table.prepare(spec, rows)
@@ -115,6 +120,18 @@ def test_a_stock_dataset_keeps_its_own_column_names(tmp_path):
     rows = [{k: f"{v}" for k, v in row.items()} for row in x.iloc[::7].to_dict("records")]
     got = run_onnxruntime((out / doc["files"][0]["path"]).read_bytes(), [spec["name"]], [table.prepare(spec, rows)])
     np.testing.assert_allclose(got[0], pipeline.predict_proba(x.iloc[::7]), atol=1e-5)
+    # the form's fields, from the sample: a readable label, its range, the step its values
+    # are written in, the median on that step as the default
+    fields = {f["name"]: f for f in spec["features"]}
+    assert fields["malic_acid"]["label"] == "Malic acid"
+    assert fields["od280/od315_of_diluted_wines"]["label"] == "Od280/od315 of diluted wines"
+    alcohol = fields["alcohol"]
+    assert (alcohol["min"], alcohol["max"], alcohol["step"]) == (x.alcohol.min(), x.alcohol.max(), 0.01)
+    assert alcohol["default"] == round(float(x.alcohol.median()), 2)
+    assert fields["magnesium"] == {"name": "magnesium", "label": "Magnesium", "min": 70, "max": 162, "step": 1,
+                                   "default": int(x.magnesium.median())}
+    assert fields["proline"]["step"] == 1 and isinstance(fields["proline"]["default"], int)
+    assert doc["description"] == "A scikit-learn pipeline: StandardScaler → LogisticRegression, over 13 features."
 
 
 def test_any_column_name_a_data_frame_allows(tmp_path):

@@ -3,6 +3,7 @@ make a picture fit (no scaling: pixels stay 0..255), anything else is a tensor; 
 what its last activation says. Every source and runtime infers through these two functions."""
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
@@ -10,6 +11,17 @@ Entry = dict[str, Any]
 
 #: The largest picture an image input of any height and width is fed at its own size.
 DYNAMIC_MAX_PIXELS = 4_000_000
+
+
+def readable(name: str) -> str:
+    """A column or model name as a person writes it: "malic_acid" -> "Malic acid",
+    "od280/od315_of_diluted_wines" -> "Od280/od315 of diluted wines". Names with capitals
+    of their own ("pH", "LSTAT", "SmallCNN") keep them."""
+    words = re.sub(r"[_\s]+", " ", name).strip()
+    if not words:
+        return name
+    first = words.split(" ", 1)[0]
+    return words[0].upper() + words[1:] if first.islower() else words
 
 
 class IO(NamedTuple):

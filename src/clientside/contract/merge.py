@@ -26,6 +26,8 @@ PRESETS: dict[str, Doc] = {
 #: What a runtime's graph says for certain of an entry, over what its source thought: a
 #: graph may have fixed a dimension the model kept free (a batch of 1 for a masked RNN).
 GRAPH_FIELDS = {"inputs": ("shape", "dtype"), "outputs": ("shape",)}
+#: The contract's own fields that --meta may set.
+TOP_FIELDS = ("title", "description", "prepare", "name")
 
 
 def resolve_preset(value: str | Sequence[Doc] | None) -> Doc | None:
@@ -47,19 +49,40 @@ def resolve_preset(value: str | Sequence[Doc] | None) -> Doc | None:
 
 
 def load_meta(value: str | os.PathLike | Mapping[str, Any] | None) -> Doc | None:
-    """--meta FILE: {"inputs": [...], "outputs": [...]} (and "prepare", "name")."""
+    """--meta FILE: {"inputs": [...], "outputs": [...]} (and "title", "description", "prepare", "name")."""
     if value is None:
         return None
     meta = dict(value) if isinstance(value, Mapping) else _load_json(Path(value), "--meta")
     if not isinstance(meta, dict):
         raise BundleError("--meta: expected a JSON object with 'inputs' and/or 'outputs'")
-    unknown = set(meta) - {"inputs", "outputs", "prepare", "name"}
+    unknown = set(meta) - {"inputs", "outputs", *TOP_FIELDS}
     if unknown:
-        raise BundleError(f"--meta: unknown field {sorted(unknown)[0]!r}; expected inputs, outputs, prepare or name")
+        raise BundleError(f"--meta: unknown field {sorted(unknown)[0]!r}; expected inputs, outputs, "
+                          f"{', '.join(TOP_FIELDS)}")
     for key in ("inputs", "outputs"):
         if key in meta and not (isinstance(meta[key], list) and all(isinstance(e, dict) for e in meta[key])):
             raise BundleError(f"--meta: {key}: expected a list of objects")
     return meta
+
+
+def with_card(meta: str | os.PathLike | Mapping[str, Any] | None, *, title: str | None = None,
+              description: str | None = None) -> str | os.PathLike | Mapping[str, Any] | None:
+    """--meta with --title and --description over it (a description naming a .md or .txt
+    file is that file's text)."""
+    if title is None and description is None:
+        return meta
+    doc = dict(load_meta(meta) or {})
+    if title is not None:
+        doc["title"] = title
+    if description is not None:
+        path = Path(description)
+        if path.suffix.lower() in (".md", ".markdown", ".txt") and path.is_file():
+            try:
+                description = path.read_text()
+            except (OSError, UnicodeDecodeError) as exc:
+                raise BundleError(f"--description: cannot read {path} ({exc})") from None
+        doc["description"] = description
+    return doc
 
 
 def _load_json(path: Path, what: str) -> Any:
@@ -86,11 +109,27 @@ def merge(contract: Contract, *, meta: Doc | None = None, labels: Sequence[str] 
     for key in ("inputs", "outputs"):
         for i, entry in enumerate((meta or {}).get(key, [])):
             target = _match(contract[key], entry, i, key)
-            target.update(copy.deepcopy(entry))
-    for key in ("prepare", "name"):
+            _update(target, copy.deepcopy(entry))
+    for key in TOP_FIELDS:
         if meta and key in meta:
             contract[key] = meta[key]
     return contract
+
+
+def _update(target: Doc, entry: Doc) -> None:
+    """entry over target; a table's features are matched by name, so --meta can relabel
+    one feature and keep the range the sample gave it."""
+    features = entry.pop("features", None)
+    target.update(entry)
+    if features is None:
+        return
+    if not isinstance(features, list) or not all(isinstance(f, dict) for f in features):
+        target["features"] = features  # validation names what is wrong
+        return
+    merged = {f.get("name"): dict(f) for f in target.get("features", [])}
+    for f in features:
+        merged[f.get("name")] = {**merged.get(f.get("name"), {}), **f}
+    target["features"] = list(merged.values())
 
 
 def _match(entries: list[Doc], entry: Doc, i: int, key: str) -> Doc:

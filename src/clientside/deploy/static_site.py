@@ -26,6 +26,7 @@ from ..bundle import Bundle, BundleSpec, load_bundles, specs_of
 from ..errors import BundleError
 from ..files import new_folder
 from ..server.assets import PAGE_MODULES, all_files, assets_version, runtime_file_sizes, shell_files
+from ..server.card import model_card, title_of
 from ..server.headers import SECURITY_HEADERS
 from ..server.http_cache import IMMUTABLE, REVALIDATE
 from ..server.pages import service_worker
@@ -54,7 +55,7 @@ def _model_page(bundle: Bundle, out: Path, assets: str, vendor_root: Path, versi
                           "static site cannot run: serve it with `clientside serve` instead.")
     built = runtimes.get(bundle.runtime).static_files(bundle.as_read())
     contract = {**built.contract, "prepare": "browser"}
-    _write(out / "index.html", _render("index.html", title=f"clientside: {bundle.name}",
+    _write(out / "index.html", _render("index.html", card=model_card(contract, vendor_root),
                                        contract=contract, static=f"{assets}static/", modules=PAGE_MODULES,
                                        runtime_files=runtime_file_sizes(vendor_root, bundle.runtime)))
     _write(out / "api" / "model", json.dumps(contract))
@@ -96,7 +97,7 @@ def build(bundle_dirs: Sequence[BundleSpec] | Mapping[str, str | os.PathLike], o
             for bundle in bundles:
                 _model_page(bundle, tmp / "models" / bundle.name, f"../../assets/{version}/", vendor_root, version)
             _write(tmp / "index.html", _render("models.html", static=f"assets/{version}/static/",
-                                               models=[(b.name, f"models/{b.name}/") for b in bundles]))
+                                               models=[(title_of(b.contract), f"models/{b.name}/") for b in bundles]))
         _write(tmp / "_headers", headers_file(multi=len(bundles) > 1))
         precompress(tmp, say)
     files = [p for p in out.rglob("*") if p.is_file()]

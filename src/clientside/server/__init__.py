@@ -19,6 +19,7 @@ from ..errors import BundleError
 from ..vendor import find_vendor_root
 from . import api, headers, health, model_files, pages
 from .assets import assets_version
+from .card import title_of
 from .errors import register_error_handlers
 
 PREPARE_MODES = ("browser", "server")
@@ -58,8 +59,7 @@ def make_blueprint(bundle: Bundle | str | os.PathLike, *, name: str = "clientsid
     prepare_fn = custom or api.default_prepare(bundle, limits)
     bp = Blueprint(name, __name__)
     contract = {**bundle.contract, "prepare": mode}  # what the page and GET /api/model say
-    bp.register_blueprint(pages.make_blueprint(vendor_root or find_vendor_root(),
-                                               title or f"clientside: {bundle.name}", contract))
+    bp.register_blueprint(pages.make_blueprint(vendor_root or find_vendor_root(), contract, title))
     bp.register_blueprint(model_files.make_blueprint(bundle))
     metrics = metrics or health.Metrics()
     bp.register_blueprint(api.make_blueprint(bundle, prepare_fn, limits, contract,
@@ -128,7 +128,7 @@ def _register_index(app: Flask, bundles: list[Bundle], metrics: health.Metrics) 
 
     @app.get("/")
     def index():
-        html = render_template("models.html", models=[(b.name, f"models/{b.name}/") for b in bundles],
+        html = render_template("models.html", models=[(title_of(b.contract), f"models/{b.name}/") for b in bundles],
                                static=static)
         return Response(html, mimetype="text/html", headers={"Cache-Control": "no-cache"})
 

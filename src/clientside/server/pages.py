@@ -7,6 +7,7 @@ from pathlib import Path
 from flask import Blueprint, abort, render_template
 
 from .assets import PAGE_MODULES, STATIC, AssetStore, runtime_file_sizes
+from .card import model_card
 from .http_cache import bytes_response, etag_of
 
 
@@ -17,8 +18,9 @@ def service_worker(assets: list[str], version: str) -> bytes:
             .replace("__ASSETS__", json.dumps(assets))).encode()
 
 
-def make_blueprint(vendor_root: Path, title: str, contract: dict) -> Blueprint:
-    """contract: what GET /api/model says (the page carries it, saving a round trip)."""
+def make_blueprint(vendor_root: Path, contract: dict, title: str | None = None) -> Blueprint:
+    """contract: what GET /api/model says (the page carries it, saving a round trip);
+    title: over the contract's own."""
     bp = Blueprint("pages", __name__, template_folder="templates")
     store = AssetStore(vendor_root)
     sw_body = service_worker(["./", *store.shell_urls(contract["runtime"])], store.version)
@@ -29,7 +31,8 @@ def make_blueprint(vendor_root: Path, title: str, contract: dict) -> Blueprint:
     def index():
         # Every URL in the page is relative, so the app works under any prefix.
         if not page:
-            html = render_template("index.html", title=title, contract=contract, static=f"{store.prefix}static/",
+            card = model_card(contract, vendor_root) | ({"title": title} if title else {})
+            html = render_template("index.html", card=card, contract=contract, static=f"{store.prefix}static/",
                                    modules=PAGE_MODULES,
                                    runtime_files=runtime_file_sizes(vendor_root, contract["runtime"]))
             page.append((html.encode(), etag_of(html.encode())))

@@ -24,6 +24,7 @@ class SourceModel:
     reference: the original model, feeds -> outputs, that the written model must reproduce.
     io: what the source knows of the inputs and outputs (kinds, labels, steps, shapes).
     examples: inputs to compare on, when the source has them (else they are sampled).
+    about: what the source knows for the model card (a Keras model's own name as title).
     hints: per input name, what the sampler should know of its values (vocabularies).
     """
 
@@ -39,6 +40,7 @@ class SourceModel:
     native: Any = None                           # the user's own model object
     via: Mapping[str, str] = field(default_factory=dict)  # runtime -> how the graph reached it
     origin: str = ""                              # the source's title ("PyTorch"), set by the pipeline
+    about: Mapping[str, str] = field(default_factory=dict)  # the card's title, description, if it knows them
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@ converter translates every layer exactly; ONNX Runtime Web runs the rest (source
 makes the ONNX graph without TensorFlow)."""
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -54,7 +55,7 @@ def load(model: Any, *, labels: Sequence[str] | None = None, say: Say | None = N
         reference=lambda feeds: outputs(model, feeds),
         examples=sample(found.inputs, hints, batch=EXAMPLE_BATCH) if found else None,
         generated_by=f"keras {keras.__version__} ({keras.backend.backend()} backend)",
-        via={"onnx": "through Keras's torch backend and torch.onnx (dynamo)"})
+        via={"onnx": "through Keras's torch backend and torch.onnx (dynamo)"}, about=about(model))
 
     def to_onnx(say: Say) -> bytes:
         from .keras_onnx import convert
@@ -67,6 +68,16 @@ def load(model: Any, *, labels: Sequence[str] | None = None, say: Say | None = N
 
     loaded.graphs.update(tfjs=lambda say: model, onnx=to_onnx)
     return loaded
+
+
+#: The names Keras gives a model its user did not name.
+DEFAULT_NAMES = re.compile(r"(sequential|functional|model)(_\d+)?")
+
+
+def about(model: Any) -> dict[str, str]:
+    """The model's own name as the card's title, if its user gave it one."""
+    name = str(getattr(model, "name", "") or "")
+    return {"title": contract.readable(name)} if name and not DEFAULT_NAMES.fullmatch(name) else {}
 
 
 def outputs(model: Any, feeds: Feeds) -> Feeds:

@@ -28,7 +28,8 @@ def load(source: Any, *, reference: Callable[[Feeds], Feeds] | None = None,
         return model
 
     return SourceModel(source="onnx", title="the reference", graphs={"onnx": graph}, reference=reference,
-                       generated_by=generated_by or (path.name if path else "an ONNX file"))
+                       generated_by=generated_by or (path.name if path else "an ONNX file"),
+                       about={"description": model.doc_string.strip()} if model.doc_string.strip() else {})
 
 
 SOURCE = Source(name="onnx", title="ONNX file", what="an .onnx file or an onnx.ModelProto",

@@ -13,6 +13,7 @@ import numpy as np
 from ..contract import IO
 from ..errors import ExportError
 from ..runtimes.onnx.graph import onnx_module, prepend
+from ..steps import table
 from .base import Say, Source, SourceModel
 
 
@@ -59,9 +60,12 @@ def load(estimator: Any, *, sample: Any, feature_names: Sequence[str] | None = N
                  else {"op": "pass", "feature": c.name} for c in columns]
         x = _encode_frame(sample, steps)
         rows = sample
+        fields = table.fields_from_sample([(c.name, sample[c.name].tolist()) for c in columns])
     else:
         steps = [{"op": "pass", "feature": n} for n in names]
         rows = x
+        given = np.asarray(sample, dtype=np.float64)  # the sample as written, not float32's 14.229999
+        fields = table.fields_from_sample([(n, list(given[:, i])) for i, n in enumerate(names)])
     outputs = [o.name for o in model.graph.output]
     if "probabilities" in outputs and hasattr(estimator, "predict_proba"):
         for o in [o for o in model.graph.output if o.name != "probabilities"]:
@@ -78,7 +82,7 @@ def load(estimator: Any, *, sample: Any, feature_names: Sequence[str] | None = N
         def reference(feeds: Any) -> list[np.ndarray]:
             return [np.asarray(estimator.predict(rows)).reshape(len(rows), -1)]
 
-    known = IO([{"name": model.graph.input[0].name, "kind": "table", "steps": steps}], [out])
+    known = IO([{"name": model.graph.input[0].name, "kind": "table", "steps": steps, "features": fields}], [out])
 
     def graph(say: Say) -> Any:
         return model
@@ -86,7 +90,17 @@ def load(estimator: Any, *, sample: Any, feature_names: Sequence[str] | None = N
     # the reference is the estimator on the sample's own rows: it is compared on them alone
     return SourceModel(source="sklearn", title="scikit-learn", graphs={"onnx": graph}, reference=reference,
                        io=known, examples=[x], examples_are="the sample", native=estimator,
+                       about={"description": describe(estimator, len(steps))},
                        generated_by=f"scikit-learn {sklearn.__version__} (skl2onnx)")
+
+
+def describe(estimator: Any, features: int) -> str:
+    """The card's description: "A scikit-learn pipeline: StandardScaler → LogisticRegression, over 13 features"."""
+    steps = getattr(estimator, "steps", None)
+    if steps:
+        chain = " → ".join(type(step).__name__ for _, step in steps if step not in (None, "passthrough"))
+        return f"A scikit-learn pipeline: {chain}, over {features} features."
+    return f"A scikit-learn {type(estimator).__name__}, over {features} features."
 
 
 class Column(NamedTuple):
@@ -141,8 +155,6 @@ def _fitted_categories(estimator: Any) -> dict[str, list[str]]:
 
 def _encode_frame(frame: Any, steps: Sequence[dict]) -> np.ndarray:
     """The sample as the page sends it (the table steps, as in the browser)."""
-    from ..steps import table
-
     rows = [{k: (str(v) if isinstance(v, str) else float(v)) for k, v in row.items()}
             for row in frame.to_dict(orient="records")]
     try:

@@ -60,7 +60,14 @@ def load(module: Any, *, example_inputs: Sequence[Any], input_names: Sequence[st
 
     return SourceModel(source="torch", title="torch", graphs={"onnx": to_onnx}, reference=reference(module),
                        examples=[np.asarray(x.detach().numpy()) for x in examples], examples_are="the example inputs",
-                       generated_by=f"torch {torch.__version__} (torch.onnx.export, dynamo)", native=module)
+                       generated_by=f"torch {torch.__version__} (torch.onnx.export, dynamo)", native=module,
+                       about=about(module))
+
+
+def about(module: Any) -> dict[str, str]:
+    """The module's class name as the card's title, unless it is torch's own container."""
+    name = type(module).__name__
+    return {} if type(module).__module__.startswith("torch.") else {"title": name}
 
 
 SOURCE = Source(name="torch", title="PyTorch", what="a torch.nn.Module (with example_inputs=[...])",

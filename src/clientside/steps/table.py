@@ -158,3 +158,54 @@ def prepare(spec: dict[str, Any], items: Sequence[Any], limits: Any = None) -> n
         except InputError as exc:
             raise InputError(f"{spec['name']}[{i}]: {exc.message}", status=422) from None
     return as_batch(rows, spec.get("dtype", "float32"))
+
+
+#: The finest step a field learns from its sample: finer values are left free ("any").
+FINEST_DECIMALS = 4
+
+
+def fields_from_sample(columns: Sequence[tuple[str, Sequence[Any]]]) -> list[dict[str, Any]]:
+    """The form's fields as the sample shows them: a readable label, and for numbers the
+    sample's range, the step its values are written in (1 for whole numbers, 0.01 for
+    14.23...) and the median as the default; for categories the most frequent one. Each is
+    a --meta `features` entry, so a user can override any part."""
+    from ..contract.infer import readable
+
+    out = []
+    for name, values in columns:
+        field: dict[str, Any] = {"name": name, "label": readable(name)}
+        numbers = _finite([v for v in values if not isinstance(v, str)])
+        if len(numbers) and len(numbers) == len(values):
+            decimals = _decimals(numbers)
+            field.update(min=_round(numbers.min(), decimals), max=_round(numbers.max(), decimals),
+                         default=_round(float(np.median(numbers)), decimals))
+            if decimals is not None:
+                field["step"] = 10.0 ** -decimals if decimals else 1
+        elif values and all(isinstance(v, str) for v in values):
+            kinds, counts = np.unique(np.asarray(values, dtype=str), return_counts=True)
+            field["default"] = str(kinds[int(np.argmax(counts))])
+        out.append(field)
+    return out
+
+
+def _finite(values: Sequence[Any]) -> np.ndarray:
+    try:
+        x = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        return np.zeros(0)
+    return x[np.isfinite(x)]
+
+
+def _decimals(x: np.ndarray) -> int | None:
+    """The fewest decimals that write every value exactly (None: more than FINEST_DECIMALS)."""
+    for decimals in range(FINEST_DECIMALS + 1):
+        scaled = x * 10.0 ** decimals
+        if np.all(np.abs(scaled - np.round(scaled)) <= 1e-6 * np.maximum(1.0, np.abs(scaled))):
+            return decimals
+    return None
+
+
+def _round(value: float, decimals: int | None) -> float | int:
+    if decimals == 0:
+        return round(float(value))
+    return float(round(value, decimals if decimals is not None else 6))

@@ -43,7 +43,7 @@ def write(graph: Any, out_dir: str | os.PathLike, model: SourceModel, *, labels:
         raise ExportError(graphs.refusal(found))
     io = graphs.io(proto, labels)
     out_dir = Path(out_dir)
-    known = contract.beyond_the_graph(model.io) if model.io else None
+    known = {**(contract.beyond_the_graph(model.io) if model.io else {}), **model.about}
     draft = contract.draft("onnx", name or folder_name(out_dir.resolve()), io, known=known, meta=meta,
                            preprocess=preprocess)
     model_bytes = proto.SerializeToString()

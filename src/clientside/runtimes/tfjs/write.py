@@ -49,7 +49,8 @@ def write(graph: Any, out_dir: str | os.PathLike, model: SourceModel, *, labels:
     if model.io is None:
         raise ExportError(f"{model.title} gives no inputs and outputs for a TF.js bundle")
     out_dir = Path(out_dir)
-    draft = contract.draft("tfjs", name or folder_name(out_dir.resolve()), model.io, meta=meta, preprocess=preprocess)
+    draft = contract.draft("tfjs", name or folder_name(out_dir.resolve()), model.io, known=model.about, meta=meta,
+                           preprocess=preprocess)
     with new_folder(out_dir, ours=is_bundle_folder, what="bundle") as tmp:
         manifest, shards = write_shards(conversion.weights, tmp, shard_bytes, quantization)
         model_json = {

@@ -100,7 +100,9 @@ async function predict() {
     }
     performance.mark('clientside:shown');
     state.lastTimings = ms;
-    ui.status.textContent = `Predicted ${n === 1 ? 'it' : `all ${n}`} in ${seconds(ms.prepare + ms.predict)}, on this device.`;
+    // The same two figures as each result card's, so the page never gives two times for one thing.
+    ui.status.textContent = `Predicted ${n === 1 ? 'it' : `all ${n}`} on this device in ${seconds(ms.prepare + ms.predict)}: `
+      + `${ms.prepare.toFixed(1)} ms to prepare the input${n > 1 ? 's' : ''}, ${ms.predict.toFixed(1)} ms to run the model.`;
     showDetails([...state.loadDetails, ['last prediction', `${n} item${n > 1 ? 's' : ''}: prepared in the `
       + `${state.contract.prepare} in ${ms.prepare.toFixed(1)} ms, predicted in ${ms.predict.toFixed(1)} ms`]]);
     state.widgets.forEach((w) => w.done());

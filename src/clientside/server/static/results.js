@@ -113,7 +113,7 @@ export function renderCards({ contract, items, outputs, feeds, n, ms }) {
     const head = el('div', 'head');
     if (first.kind === 'image') head.append(el('div', 'name', card.dataset.file));  // the others show themselves
     const per = n > 1 ? ` (batch of ${n}: ${(ms.predict / n).toFixed(2)} ms each)` : '';
-    head.append(el('div', 'time', `predicted in ${ms.predict.toFixed(1)} ms${per}`));
+    head.append(el('div', 'time', `the model ran in ${ms.predict.toFixed(1)} ms${per}`));
     const body = el('div', 'outputs');
     for (const spec of contract.outputs) {
       const part = renderer(spec.kind).render(spec, outputs[spec.name], i, { background: background[0] });

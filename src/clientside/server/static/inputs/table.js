@@ -59,6 +59,8 @@ async function readCsv(file, spec) {
   return { rows, columns };
 }
 
+const number = (x) => x.toLocaleString('en', { maximumFractionDigits: 6 });
+
 function field(f, id) {
   const label = `${f.label || f.name}${f.unit ? ` (${f.unit})` : ''}`;
   let input;
@@ -69,7 +71,16 @@ function field(f, id) {
     input = el('input', { id, name: f.name, type: 'number', min: f.min, max: f.max, step: f.step ?? 'any',
       value: f.default ?? f.min ?? '' });
   }
-  return el('div', { class: 'field' }, el('label', { for: id, text: label }), input);
+  const box = el('div', { class: 'field' }, el('label', { for: id, text: label }), input);
+  // The range is advice (what the model saw), not a limit: a value beyond it is sent, and
+  // the hint turns to a warning colour (CSS :out-of-range).
+  const hint = f.description || (f.min !== undefined && f.max !== undefined
+    ? `Usually ${number(f.min)} to ${number(f.max)}` : '');
+  if (hint) {
+    box.append(el('span', { id: `${id}-hint`, class: 'hint', text: hint }));
+    input.setAttribute('aria-describedby', `${id}-hint`);
+  }
+  return box;
 }
 
 export function create(spec, { index, showTitle, onChange }) {

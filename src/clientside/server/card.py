@@ -1,0 +1,109 @@
+"""The model card: what the page says about its model, from the contract alone, so the
+server and the static build show the same card and a screen reader reads it without
+JavaScript. The description is Markdown, rendered with raw HTML off (markdown-it-py
+escapes it) and markdown-it's link check (no javascript:, vbscript:, file: or data: links),
+so a bundle's text can never put script into the page."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from markupsafe import Markup
+
+from .. import runtimes
+from ..contract.infer import readable
+from ..errors import size_in_words
+from ..precompressed import copy_path
+from ..steps import table
+from ..vendor import VENDOR_FILES
+
+Entry = Mapping[str, Any]
+#: How many labels or features a line names before "and N more".
+NAMED = 6
+
+
+def render_markdown(text: str) -> Markup:
+    """Markdown -> safe HTML (CommonMark, tables and strikethrough; raw HTML shown as text)."""
+    from markdown_it import MarkdownIt
+
+    md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable(
+        ["table", "strikethrough"])
+    return Markup(md.render(text))  # html=False: markdown-it escapes every tag
+
+
+def title_of(contract: Entry) -> str:
+    """The contract's title, else its name made readable ("wine_classifier" -> "Wine classifier")."""
+    return contract.get("title") or readable(contract["name"])
+
+
+def model_card(contract: Entry, vendor_root: Path) -> dict[str, Any]:
+    """What index.html's card shows: title, description (HTML), one line per input and
+    output, the download and the runtime."""
+    runtime = runtimes.get(contract["runtime"])
+    model_bytes = sum(f["size"] for f in contract["files"])
+    runtime_bytes = sum(_sent_size(vendor_root / VENDOR_FILES[n]) for n in runtime.page_files)
+    description = contract.get("description")
+    return {
+        "title": title_of(contract),
+        "description": render_markdown(description) if description else None,
+        "inputs": [(entry_label(e), e.get("description") or takes(e)) for e in contract["inputs"]],
+        "outputs": [(entry_label(e), e.get("description") or gives(e)) for e in contract["outputs"]],
+        "download": f"{size_in_words(model_bytes)} of model and {size_in_words(runtime_bytes)} of {runtime.title}, "
+                    "once: later visits load them from this browser",
+        "runtime": f"{runtime.title}, in your browser (WebAssembly)",
+        "privacy": "Stays in this browser: nothing you give the model is sent anywhere."
+                   if contract.get("prepare", "browser") == "browser"
+                   else "Sent to this site's server to be prepared, then the model runs in your browser.",
+    }
+
+
+def entry_label(entry: Entry) -> str:
+    return entry.get("label") or readable(entry["name"])
+
+
+def takes(entry: Entry) -> str:
+    """What an input expects, in words, from its kind and steps."""
+    kind = entry["kind"]
+    if kind == "image":
+        ways = {"upload": "upload", "paste": "paste", "draw": "draw", "camera": "take"}
+        given = [ways[w] for w in entry.get("widgets") or ("upload", "paste")]
+        return f"A picture: {', '.join(given[:-1]) + ' or ' if len(given) > 1 else ''}{given[-1]} one."
+    if kind == "text":
+        return "Text" + (", one prediction per line." if entry.get("multiline") else ".")
+    if kind == "table":
+        fields = table.features(dict(entry))
+        names = [f.get("label") or readable(f["name"]) + (f" ({f['unit']})" if f.get("unit") else "") for f in fields]
+        return f"{len(fields)} values: {_some(names)}. One row in the form, or many in a CSV file."
+    shape = " \u00d7 ".join("any" if d is None else str(d) for d in entry["shape"][1:])
+    return f"A {entry.get('dtype', 'float32')} tensor of shape {shape or 'scalar'}, as JSON."
+
+
+def gives(entry: Entry) -> str:
+    """What an output means, in words."""
+    kind, labels = entry["kind"], entry.get("labels") or []
+    if kind == "classes":
+        return f"One of {len(labels)} classes: {_some(labels)}, with its probability." if labels \
+            else "Class scores."
+    if kind == "multilabel":
+        return f"Which of {len(labels)} labels apply: {_some(labels)}." if labels else "Labels that apply."
+    if kind == "values":
+        names = entry.get("names") or []
+        units = entry.get("units") or []
+        named = [f"{n} ({u})" if u else n for n, u in zip(names, units + [""] * len(names))]
+        return f"Values: {_some(named)}." if named else "Numbers."
+    if kind == "image":
+        return "A mask over the input picture." if entry.get("mode") == "mask" else "A picture."
+    return "A tensor, shown as numbers."
+
+
+def _some(names: list[str]) -> str:
+    if len(names) <= NAMED:
+        return ", ".join(names)
+    return f"{', '.join(names[:NAMED])} and {len(names) - NAMED} more"
+
+
+def _sent_size(path: Path) -> int:
+    """What a visitor downloads of a runtime file: its brotli copy when it has one."""
+    br = copy_path(path, "br")
+    return br.stat().st_size if br.exists() else path.stat().st_size

@@ -1,0 +1,76 @@
+"""The page with the keyboard alone: every control is reached by Tab, in reading order; a
+file is chosen, a form filled and Predict pressed without a mouse."""
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.conftest import labels, open_page
+from tests.e2e.test_kinds import TABLE_STEPS, serve, table_page  # noqa: F401 - fixtures
+from tests.helpers import SEVEN
+
+pytestmark = [pytest.mark.browser, pytest.mark.gallery]
+
+
+@pytest.fixture(scope="module")
+def runtime():
+    """The keyboard is the page's, not the runtime's: one runtime is enough (test_kinds has both)."""
+    return "tfjs"
+
+
+def focus_order(page, limit: int = 60) -> list[str]:
+    """What Tab reaches, from the top of the page, until it comes round again."""
+    page.evaluate("document.activeElement?.blur(); window.scrollTo(0, 0)")
+    seen: list[str] = []
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        here = page.evaluate("""() => { const e = document.activeElement;
+            return e === document.body ? null : (e.id ? '#' + e.id : e.tagName.toLowerCase()); }""")
+        if here is None or (seen and here == seen[0]):
+            break
+        seen.append(here)
+    return seen
+
+
+def test_an_image_is_chosen_and_predicted_with_the_keyboard(page, live_mnist):
+    open_page(page, live_mnist.url)
+    order = focus_order(page)
+    assert order.index("summary") < order.index("#files") < order.index("#predict"), order  # reading order
+    page.focus("#files")
+    assert page.evaluate("document.activeElement.id") == "files"
+    # the hidden input, styled as the drop zone's button, is what a keyboard user reaches
+    outline = page.evaluate("getComputedStyle(document.querySelector('.drop')).outlineStyle")
+    assert outline != "none", "the focused file control shows no focus ring"
+    with page.expect_file_chooser() as chooser:
+        page.keyboard.press("Space")
+    chooser.value.set_files(str(SEVEN))
+    page.wait_for_selector("#predict:not([disabled])")
+    while page.evaluate("document.activeElement.id") != "predict":
+        page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".result")
+    assert labels(page) == ["7"]
+    assert page.errors == []
+
+
+def test_a_form_is_filled_and_predicted_with_the_keyboard(page, table_page):  # noqa: F811 - the fixture
+    _, url = table_page
+    open_page(page, url)
+    order = focus_order(page)
+    fields = [f"#field-0-{k}" for k in range(len(TABLE_STEPS))]
+    assert [o for o in order if o in fields] == fields, order  # the form's own order
+    assert order.index(fields[-1]) < order.index("#csv") < order.index("#predict"), order
+    page.focus(fields[0])
+    page.keyboard.press("Control+A")
+    page.keyboard.type("35")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Control+A")
+    page.keyboard.type("52000")
+    page.keyboard.press("Tab")
+    page.keyboard.press("ArrowDown")  # a select: the next option
+    while page.evaluate("document.activeElement.id") != "predict":
+        page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".result")
+    assert page.input_value(fields[0]) == "35" and page.input_value(fields[1]) == "52000"
+    assert page.inner_text(".result .label") in ("low", "mid", "high")
+    assert page.errors == []
