@@ -101,6 +101,13 @@ def unnamed_controls(page) -> list[str]:
             and not (n.get("name", {}).get("value") or "").strip()]
 
 
+def photograph(page, path: Path) -> None:
+    """The whole page, down to 8000 px (a page with a 1 MB text opened is too tall to capture)."""
+    height = page.evaluate("document.documentElement.scrollHeight")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    page.screenshot(path=path, full_page=True, clip={"x": 0, "y": 0, "width": width, "height": min(height, 8000)})
+
+
 def check_page(page, name: str) -> None:
     """Photograph the page three ways and check what can be checked (see above)."""
     folder = ARTEFACTS / "gallery"
@@ -108,10 +115,10 @@ def check_page(page, name: str) -> None:
     size = page.viewport_size or {"width": 1280, "height": 720}
     try:
         page.set_viewport_size({"width": 1280, "height": 900})
-        page.screenshot(path=folder / f"{name}-desktop.png", full_page=True)
+        photograph(page, folder / f"{name}-desktop.png")
         assert unnamed_controls(page) == [], f"{name}: controls without a name"
         page.set_viewport_size({"width": 375, "height": 800})
-        page.screenshot(path=folder / f"{name}-phone.png", full_page=True)
+        photograph(page, folder / f"{name}-phone.png")
         wide = page.evaluate("""() => [...document.querySelectorAll('body *')]
             .filter((e) => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1
                            && !e.closest('.table-scroll, .visually-hidden'))
@@ -126,7 +133,7 @@ def check_page(page, name: str) -> None:
             background = page.evaluate("getComputedStyle(document.body).backgroundColor")
             if scheme == "dark":
                 page.set_viewport_size({"width": 1280, "height": 900})
-                page.screenshot(path=folder / f"{name}-dark.png", full_page=True)
+                photograph(page, folder / f"{name}-dark.png")
                 assert luminance(background) < 0.05, f"{name}: dark mode keeps a light background {background}"
             low = [(tag, colour, round(contrast(colour, background), 2)) for tag, colour in colours
                    if contrast(colour, background) < 4.5]
@@ -148,4 +155,4 @@ def gallery(request):
         return
     if page.is_closed() or not page.query_selector("body[data-state]"):
         return
-    check_page(page, re.sub(r"[^A-Za-z0-9_.-]+", "-", request.node.name))
+    check_page(page, re.sub(r"[^A-Za-z0-9_.-]+", "-", request.node.name)[:90].strip("-"))

@@ -34,7 +34,8 @@ def focus_order(page, limit: int = 60) -> list[str]:
 def test_an_image_is_chosen_and_predicted_with_the_keyboard(page, live_mnist):
     open_page(page, live_mnist.url)
     order = focus_order(page)
-    assert order.index("summary") < order.index("#files") < order.index("#predict"), order  # reading order
+    assert order.index("summary") < order.index("#clear") < order.index("#files"), order  # reading order
+    assert "#predict" not in order  # disabled until there is something to predict
     page.focus("#files")
     assert page.evaluate("document.activeElement.id") == "files"
     # the hidden input, styled as the drop zone's button, is what a keyboard user reaches
@@ -44,6 +45,7 @@ def test_an_image_is_chosen_and_predicted_with_the_keyboard(page, live_mnist):
         page.keyboard.press("Space")
     chooser.value.set_files(str(SEVEN))
     page.wait_for_selector("#predict:not([disabled])")
+    assert focus_order(page)[-1] == "#predict"  # after the inputs, before the card
     while page.evaluate("document.activeElement.id") != "predict":
         page.keyboard.press("Tab")
     page.keyboard.press("Enter")
@@ -60,17 +62,22 @@ def test_a_form_is_filled_and_predicted_with_the_keyboard(page, table_page):  # 
     assert [o for o in order if o in fields] == fields, order  # the form's own order
     assert order.index(fields[-1]) < order.index("#csv") < order.index("#predict"), order
     page.focus(fields[0])
-    page.keyboard.press("Control+A")
-    page.keyboard.type("35")
-    page.keyboard.press("Tab")
-    page.keyboard.press("Control+A")
-    page.keyboard.type("52000")
-    page.keyboard.press("Tab")
-    page.keyboard.press("ArrowDown")  # a select: the next option
+    typed = {"#field-0-0": "35", "#field-0-1": "52000", "#field-0-3": "-0.25"}
+    for f in fields:
+        assert page.evaluate("'#' + document.activeElement.id") == f
+        if f in typed:
+            page.keyboard.press("Control+A")
+            page.keyboard.type(typed[f])
+        else:
+            page.keyboard.press("ArrowDown")  # a select: the next option
+        page.keyboard.press("Tab")
     while page.evaluate("document.activeElement.id") != "predict":
         page.keyboard.press("Tab")
     page.keyboard.press("Enter")
-    page.wait_for_selector(".result")
-    assert page.input_value(fields[0]) == "35" and page.input_value(fields[1]) == "52000"
+    page.wait_for_selector(".result, #error:not([hidden])")
+    assert page.is_hidden("#error"), page.inner_text("#error")
+    assert {f: page.input_value(f) for f in typed} == typed
+    assert page.input_value("#field-0-2") != page.evaluate(
+        "document.querySelector('#field-0-2').options[0].value")  # the arrow moved the select
     assert page.inner_text(".result .label") in ("low", "mid", "high")
     assert page.errors == []

@@ -24,6 +24,7 @@ from clientside.runtimes import RUNTIMES
 from clientside.steps import image as image_steps
 from clientside.steps import table as table_steps
 from tests.conftest import LiveServer
+from tests.e2e.conftest import check_page
 from tests.e2e.conftest import open_page as open_any_page
 from tests.helpers import export_tfjs
 from tests.runtimes.tfjs.parity import randomize
@@ -475,6 +476,7 @@ def test_camera_predicts_live(browser, serve, tmp_path):
         assert frame[..., 0].mean() > 0.6 and frame[..., 1].mean() < 0.4 and frame[..., 2].mean() < 0.4  # red
         np.testing.assert_allclose(only_output(page), keras_predict(model, frame)[0], atol=1e-5)
         assert page.inner_text("#camera-toggle") == "Stop camera"
+        check_page(page, f"test_camera_predicts_live-{SERVED[url]}")  # its own browser: not the gallery fixture's
         page.click("#camera-toggle")
         page.wait_for_function("() => !window.clientside.state.live")
         assert page.inner_text("#camera-toggle") == "Start camera"

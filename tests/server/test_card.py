@@ -87,7 +87,7 @@ def test_what_an_entry_takes_and_gives_in_words():
         {"op": "pass", "feature": "alcohol"}, {"op": "pass", "feature": "malic_acid"},
         {"op": "one_hot", "feature": "colour", "categories": ["red", "white"]}],
         "features": [{"name": "alcohol", "unit": "% vol"}]}
-    assert takes(table) == "3 values: Alcohol (% vol), Malic acid, Colour. One row in the form, or many in a CSV file."
+    assert takes(table) == "3 values: alcohol (% vol), malic_acid, colour. One row in the form, or many in a CSV file."
     assert takes({"name": "t", "kind": "text", "multiline": True, "shape": [None, 8]}) == \
         "Text, one prediction per line."
     assert takes({"name": "t", "kind": "tensor", "dtype": "int64", "shape": [None, 2, None]}) == \

@@ -59,7 +59,7 @@ def model_card(contract: Entry, vendor_root: Path) -> dict[str, Any]:
 
 
 def entry_label(entry: Entry) -> str:
-    return entry.get("label") or readable(entry["name"])
+    return entry.get("label") or entry["name"]  # as the page heads its widget
 
 
 def takes(entry: Entry) -> str:
@@ -73,7 +73,8 @@ def takes(entry: Entry) -> str:
         return "Text" + (", one prediction per line." if entry.get("multiline") else ".")
     if kind == "table":
         fields = table.features(dict(entry))
-        names = [f.get("label") or readable(f["name"]) + (f" ({f['unit']})" if f.get("unit") else "") for f in fields]
+        # as the form labels them: the label, else the column's own name
+        names = [(f.get("label") or f["name"]) + (f" ({f['unit']})" if f.get("unit") else "") for f in fields]
         return f"{len(fields)} values: {_some(names)}. One row in the form, or many in a CSV file."
     shape = " \u00d7 ".join("any" if d is None else str(d) for d in entry["shape"][1:])
     return f"A {entry.get('dtype', 'float32')} tensor of shape {shape or 'scalar'}, as JSON."

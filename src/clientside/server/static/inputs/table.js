@@ -75,7 +75,7 @@ function field(f, id) {
   // The range is advice (what the model saw), not a limit: a value beyond it is sent, and
   // the hint turns to a warning colour (CSS :out-of-range).
   const hint = f.description || (f.min !== undefined && f.max !== undefined
-    ? `Usually ${number(f.min)} to ${number(f.max)}` : '');
+    ? `Range ${number(f.min)} to ${number(f.max)}` : '');
   if (hint) {
     box.append(el('span', { id: `${id}-hint`, class: 'hint', text: hint }));
     input.setAttribute('aria-describedby', `${id}-hint`);
@@ -90,9 +90,14 @@ export function create(spec, { index, showTitle, onChange }) {
   features(spec).forEach((f, k) => form.append(field(f, `field-${index}-${k}`)));
   form.addEventListener('input', onChange);
   form.addEventListener('submit', (e) => e.preventDefault());
-  const csv = el('input', { id: idFor('csv', index), type: 'file', accept: '.csv,text/csv' });
-  const chosen = el('span', { class: 'chosen' });
-  root.append(form, el('label', { class: 'csv', for: csv.id }, 'Or a CSV file of many rows (a header row names the columns): ', csv, chosen));
+  // One file control, as for images: the native input hidden but focusable, drawn as the
+  // label's button (the native one repeated the file name beside ours).
+  const about = el('span', { id: idFor('csv-about', index), text: 'Or many rows from a CSV file (a header row names the columns).' });
+  const csv = el('input', { id: idFor('csv', index), type: 'file', accept: '.csv,text/csv', class: 'visually-hidden',
+    'aria-describedby': about.id });
+  const chosen = el('span', { class: 'chosen', 'aria-live': 'polite' });
+  root.append(form, el('div', { class: 'csv' }, about, ' ', csv,
+    el('label', { for: csv.id, class: 'button-like', text: 'Choose a CSV file' }), ' ', chosen));
   const state = { file: null };
   csv.addEventListener('change', () => {
     state.file = csv.files[0] || null;
