@@ -63,15 +63,19 @@ def read_beside(path: Path, body: bytes | None = None) -> dict[str, bytes]:
     return found
 
 
-def write_beside(path: Path, body: bytes | None = None) -> dict[str, bytes]:
+def write_beside(path: Path, body: bytes | None = None,
+                 making: Callable[[list[str]], object] | None = None) -> dict[str, bytes]:
     """Make sure path has both copies, correct: those missing or stale are (re)written,
-    each atomically (a reader never sees half a copy). Returns encoding -> copy."""
+    each atomically (a reader never sees half a copy). making: told the encodings it must
+    make, before it makes them (brotli takes a while). Returns encoding -> copy."""
     body = path.read_bytes() if body is None else body
     copies = read_beside(path, body)
-    for encoding in SUFFIX:
-        if encoding not in copies:
-            copies[encoding] = compress(body, encoding)
-            _write_atomically(copy_path(path, encoding), copies[encoding])
+    missing = [encoding for encoding in SUFFIX if encoding not in copies]
+    if missing and making is not None:
+        making(missing)
+    for encoding in missing:
+        copies[encoding] = compress(body, encoding)
+        _write_atomically(copy_path(path, encoding), copies[encoding])
     return copies
 
 
@@ -94,10 +98,13 @@ def write_all(paths: Iterable[Path], say: Callable[[str], object] = print) -> in
         body = path.read_bytes()
         if not worth_compressing(path, len(body)):
             continue
-        if len(read_beside(path, body)) < len(SUFFIX):
-            say(f"compressing {path} ({len(body) / 1e6:.1f} MB)")
+
+        def told(missing: list[str], path: Path = path, size: int = len(body)) -> None:
+            nonlocal made
+            say(f"compressing {path} ({size / 1e6:.1f} MB)")
             made += 1
-        write_beside(path, body)
+
+        write_beside(path, body, making=told)
     return made
 
 

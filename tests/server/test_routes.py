@@ -105,8 +105,13 @@ def test_without_copies_made_ahead_gzip_comes_at_once_and_a_stale_copy_is_remade
     precompressed.copy_path(path, "br").write_bytes(precompressed.compress(b"something else", "br"))
     precompressed.copy_path(path, "gzip").write_bytes(b"not gzip at all")
     assert precompressed.read_beside(path) == {}
-    copies = precompressed.write_beside(path)
+    told: list[list[str]] = []
+    copies = precompressed.write_beside(path, making=told.append)
     assert set(copies) == {"br", "gzip"} and precompressed.read_beside(path) == copies
+    assert told == [["br", "gzip"]]
+    precompressed.copy_path(path, "gzip").unlink()
+    assert precompressed.write_beside(path, making=told.append) == copies and told[1:] == [["gzip"]]
+    assert precompressed.write_beside(path, making=told.append) == copies and len(told) == 2  # nothing to make
     assert Asset.load(path).brotli() == copies["br"]  # read from beside it, not remade
 
 

@@ -133,6 +133,8 @@ def precompress(folder: Path, say: Callable[[str], object] = lambda _: None) -> 
             continue
         data = path.read_bytes()
         if len(data) >= MIN_COMPRESS_BYTES:
-            if len(precompressed.read_beside(path, data)) < len(precompressed.SUFFIX) and len(data) > 1_000_000:
-                say(f"compressing {path.relative_to(folder)} ({len(data) / 1e6:.1f} MB; brotli takes a while)…")
-            precompressed.write_beside(path, data)  # keeps the copies already there if they are right
+            def told(missing: list[str], name: str = str(path.relative_to(folder)), size: int = len(data)) -> None:
+                if size > 1_000_000:
+                    say(f"compressing {name} ({size / 1e6:.1f} MB; brotli takes a while)…")
+
+            precompressed.write_beside(path, data, making=told)  # keeps the copies already there if they are right
