@@ -159,7 +159,9 @@ def test_two_models_in_one_server_each_page_uses_its_own(context, mnist_bundle, 
     with LiveServer(create_app([mnist_bundle, other])) as server:
         page = context.new_page()
         page.goto(server.url)
-        assert page.inner_text("a[href='models/words/']") == "words"
+        # the index names each by its title: the demo's own, and the Keras model's name for the other
+        assert page.inner_text("a[href='models/mnist/']") == "Handwritten digits"
+        assert page.inner_text("a[href='models/words/']") == "Mnist cnn"
         open_page(page, f"{server.url}models/mnist/")
         assert predict_files(page, [SEVEN]) == ["7"]
         open_page(page, f"{server.url}models/words/")
