@@ -87,6 +87,22 @@ def small_bundle(tmp_path_factory) -> Path:
                   preprocess="mnist", shard_bytes=4096)
 
 
+@pytest.fixture(scope="session")
+def hf_sentiment(tmp_path_factory) -> Path:
+    """A save_pretrained folder: a tiny BERT sentiment classifier, fine-tuned here (tests/hf_models.py)."""
+    pytest.importorskip("transformers", reason="the hf extra (make install) installs transformers")
+    from tests import hf_models
+
+    return hf_models.sentiment(tmp_path_factory.mktemp("hf") / "sentiment-model")
+
+
+@pytest.fixture(scope="session")
+def hf_sentiment_bundle(hf_sentiment, tmp_path_factory) -> Path:
+    from clientside import export
+
+    return export(hf_sentiment, tmp_path_factory.mktemp("hf-bundle") / "sentiment", say=lambda _: None)
+
+
 @pytest.fixture
 def app(small_bundle):
     from clientside import create_app

@@ -104,7 +104,8 @@ def test_no_import_circle_in_the_package():
 
 #: What serving must never import: the ML frameworks and converters, and the export side of
 #: clientside (sources, the pipeline, the runtimes' writers, converters and Node runners).
-FRAMEWORKS = ("keras", "torch", "jax", "jaxlib", "sklearn", "skl2onnx", "onnxruntime", "onnxscript", "tensorflow")
+FRAMEWORKS = ("keras", "torch", "jax", "jaxlib", "sklearn", "skl2onnx", "onnxruntime", "onnxscript", "tensorflow",
+              "transformers")
 EXPORT_SIDE = re.compile(r"clientside\.(sources|pipeline|verify|runtimes\.(choice|affine|node|"
                          r"tfjs\.(write|verify|node|weights|converter)|onnx\.(write|quantize|run|node|graph)))\b")
 
@@ -160,6 +161,15 @@ def test_serving_a_plain_onnx_file_reads_its_graph_and_nothing_more(onnx_file):
     assert "onnx" in modules and "clientside.runtimes.onnx.graph" in modules
     assert [m for m in modules if m.split(".")[0] in FRAMEWORKS] == []
     assert [m for m in modules if EXPORT_SIDE.match(m) and m != "clientside.runtimes.onnx.graph"] == []
+
+
+def test_serving_a_hugging_face_bundle_imports_no_framework(hf_sentiment_bundle):
+    """Its tokenizer is a bundle file the page reads; the server reads it only to prepare text
+    itself (HF tokenizers, on first use), never with transformers or torch."""
+    modules = loaded_by_serving(hf_sentiment_bundle)
+    assert "clientside.steps.tokenizer_json" in modules  # the check is real
+    assert [m for m in modules if m.split(".")[0] in FRAMEWORKS] == []
+    assert "tokenizers" not in modules and [m for m in modules if EXPORT_SIDE.match(m)] == []
 
 
 def _named(names) -> list[str]:

@@ -58,7 +58,8 @@ def test_export_refuses_a_wrong_file(runner, tmp_path):
     assert result.exit_code == 1
     assert "model.pt is PyTorch weights or a pickled module" in result.output
     assert "clientside export model.pt2 OUT" in result.output  # the next command
-    assert "Expected a .keras or .h5 file or a keras.Model (Keras 3), a torch.nn.Module" in result.output
+    assert "Expected a .keras or .h5 file or a keras.Model (Keras 3), a Hugging Face model folder" in result.output
+    assert "a torch.nn.Module" in result.output
     assert not (tmp_path / "out").exists()
 
 
@@ -90,8 +91,7 @@ def test_each_wrong_path_is_named_with_what_to_run_next(runner, tmp_path):
     cases = {
         ("export", "model.joblib", "out"): ["model.joblib is a pickled model", "an .onnx file",
                                             "clientside.export(model, 'OUT', sample=rows)"],
-        ("export", "hf", "out"): ["hf looks like a Hugging Face model folder", "optimum-cli export onnx --model hf",
-                                  "clientside export onnx/model.onnx OUT"],
+        ("export", "hf", "out"): ["config.json is not a transformers model config", "model.save_pretrained(folder)"],
         ("export", "empty", "out"): ["empty is a folder, not a model file", "Expected a .keras or .h5 file"],
         ("export", "nope.keras", "out"): ["nope.keras does not exist"],
         ("export", "bad.keras", "out"): ["bad.keras is not a Keras 3 file", "model.save('model.keras')"],
@@ -101,7 +101,7 @@ def test_each_wrong_path_is_named_with_what_to_run_next(runner, tmp_path):
         ("serve", "nope"): ["nope does not exist", "a bundle folder (from `clientside export`)", ".onnx file"],
         ("serve", "models"): ["holds m.keras but no bundle", "clientside export", "clientside serve models-bundle"],
         ("serve", "models/m.keras"): ["is a model, not a bundle", "clientside serve m-bundle"],
-        ("serve", "hf"): ["no clientside.json or model.json", "clientside export MODEL"],
+        ("serve", "hf"): ["hf is a Hugging Face model folder", "hf-bundle`, then `clientside serve hf-bundle`"],
     }
     for args, words in cases.items():
         result = _run(runner, *args, cwd=tmp_path)

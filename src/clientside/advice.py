@@ -41,9 +41,8 @@ def _folder(path: Path) -> str:
     if "model.json" in has:
         return f"{path} is a TF.js folder (model.json): serve it as it is with `clientside serve {path}`."
     if "config.json" in has:
-        return (f"{path} looks like a Hugging Face model folder (config.json), which clientside does not read yet: "
-                f"export it to ONNX (`optimum-cli export onnx --model {path} onnx/`) and run "
-                "`clientside export onnx/model.onnx OUT`.")
+        return (f"{path} is a Hugging Face model folder (config.json): export it first with "
+                f"`clientside export {path} OUT`, then serve OUT.")
     if "saved_model.pb" in has:
         return (f"{path} is a TensorFlow SavedModel: convert it to ONNX (`python -m tf2onnx.convert --saved-model "
                 f"{path} --output model.onnx`) and run `clientside export model.onnx OUT`.")
@@ -101,6 +100,9 @@ def not_servable(path: Path) -> str:
             return (f"{path} holds {', '.join(models[:3])} but no bundle: export it first with "
                     f"`clientside export {path / models[0]} {path.name}-bundle`, then "
                     f"`clientside serve {path.name}-bundle`.")
+        if "config.json" in has and "clientside.json" not in has:
+            return (f"{path} is a Hugging Face model folder (config.json), not a bundle: export it first with "
+                    f"`clientside export {path} {path.name}-bundle`, then `clientside serve {path.name}-bundle`.")
         if not has:
             return (f"{path} is empty: a bundle comes from `clientside export MODEL {path}`. "
                     f"`clientside serve` takes {SERVE_TAKES}.")

@@ -21,6 +21,7 @@ from .contract.migrate import runtime_name, upgrade
 from .errors import BundleError
 from .files import NAME_PATTERN, ModelFile
 from .runtimes import RUNTIMES, Read, Runtime
+from .steps import text as text_steps
 
 BUNDLE_JSON = contract.BUNDLE_JSON
 
@@ -105,6 +106,8 @@ def load_bundle(root: str | os.PathLike, *, labels: Sequence[str] | None = None,
     merged = contract.merge(read.contract, meta=contract.load_meta(meta), labels=labels,
                             preset=contract.resolve_preset(preprocess))
     contract.validate(merged, source)
+    for spec in merged["inputs"]:
+        text_steps.register_files(spec, read.root)
     return Bundle(root=read.root, contract=merged, files=read.files)
 
 

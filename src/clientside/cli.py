@@ -100,11 +100,22 @@ DESCRIPTION_HELP = ("Shown under the title: Markdown text, or a .md or .txt file
               help="An .npz of sample inputs (arrays in input order) to compare on instead of random ones.")
 @click.option("--tolerance", type=float, default=DEFAULT_TOLERANCE, show_default=True,
               help="Largest allowed difference from the source model, relative to the output scale.")
+@click.option("--task", help="Hugging Face: the model's task when its config does not say it "
+                             "(text-classification).")
+@click.option("--pooling", type=click.Choice(["mean", "cls", "max", "mean_sqrt_len_tokens"]),
+              help="Hugging Face feature-extraction: how a plain encoder's token vectors make one vector per "
+                   "text (default mean; a sentence-transformers folder brings its own).")
+@click.option("--normalize", is_flag=True, default=None,
+              help="Hugging Face feature-extraction: L2-normalize the vector (cosine similarity becomes a dot).")
+@click.option("--tokenizer", "tokenizer", type=click.Path(exists=True),
+              help="Hugging Face: the tokenizer (a tokenizer.json, or a folder holding one), if not the model "
+                   "folder's.")
 def export_command(model: str, out_dir: Path, labels: str | None, preprocess: str | None,
                    meta: str | None, title: str | None, description: str | None, shard_size: int,
                    allow_unknown: tuple[str, ...], quantize: str | None,
                    quantize_patterns: tuple[str, ...], runtime: str, verify: bool, inputs_path: str | None,
-                   tolerance: float) -> None:
+                   tolerance: float, task: str | None, pooling: str | None, normalize: bool | None,
+                   tokenizer: str | None) -> None:
     """Export MODEL to a bundle in OUT_DIR: a Keras 3 model (.keras or .h5), for TensorFlow.js or
     ONNX Runtime Web (--runtime); an .onnx file from any tool or a torch.export archive (.pt2),
     for ONNX Runtime Web."""
@@ -117,14 +128,20 @@ def export_command(model: str, out_dir: Path, labels: str | None, preprocess: st
                                  inputs=_load_inputs(inputs_path), tolerance=tolerance,
                                  quantize=quantize, say=_say, progress=_say, shard_bytes=shard_size,
                                  allow_unknown=allow_unknown,
-                                 quantize_patterns=quantize_patterns or ("*",))
+                                 quantize_patterns=quantize_patterns or ("*",),
+                                 **_given(task=task, tokenizer=tokenizer, pooling=pooling, normalize=normalize))
         written = load_bundle(out_dir)
     except ClientsideError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"bundle written to {out_dir} (runtime: {written.runtime}; {exported.checked})")
     click.echo(describe(written.contract))
     if verify:
-        _verify(exported, tolerance)
+        _verify(exported)
+
+
+def _given(**options: Any) -> dict[str, Any]:
+    """The source options the user gave (a source that takes none of them then says so)."""
+    return {k: v for k, v in options.items() if v is not None}
 
 
 def _load_inputs(path: str | None) -> list | None:
@@ -139,13 +156,13 @@ def _load_inputs(path: str | None) -> list | None:
         raise click.ClickException(f"--inputs {path}: not an .npz of arrays: {exc}") from None
 
 
-def _verify(exported: Exported, tolerance: float) -> None:
+def _verify(exported: Exported) -> None:
     """The written bundle in the browser's own runtime under Node: the report, exit 1 if it failed."""
     from .pipeline import verify
     from .runtimes.node import NodeRunError, NodeUnavailable
 
     try:
-        report = verify(exported, tolerance)
+        report = verify(exported)
     except (NodeUnavailable, NodeRunError) as exc:
         raise click.ClickException(f"verification could not run: {exc}") from None
     except ClientsideError as exc:

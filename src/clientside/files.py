@@ -24,9 +24,9 @@ from typing import Any
 from .errors import BundleError, ClientsideError, ExportError
 
 HASH_CHARS = 16
-MODEL_FILE_SUFFIXES = (".bin", ".onnx")
+MODEL_FILE_SUFFIXES = (".bin", ".onnx", ".json")  # .json: a tokenizer.json
 #: A content-hashed model file name's ending (nginx's location for immutable files).
-HASHED_NAME_SUFFIX = rf"\.[0-9a-f]{{{HASH_CHARS}}}\.(?:bin|onnx)"
+HASHED_NAME_SUFFIX = rf"\.[0-9a-f]{{{HASH_CHARS}}}\.(?:bin|onnx|json)"
 
 
 def hashed_name(stem: str, sha256: str, suffix: str = ".bin") -> str:

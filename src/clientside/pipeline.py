@@ -38,6 +38,7 @@ class Exported:
     model: SourceModel
     inputs: Feeds | None
     checked: str            # what the export compared, in words
+    tolerance: float = DEFAULT_TOLERANCE  # what it was held to (a source may ask for less than the default)
 
 
 def export_bundle(model: Any, out_dir: str | os.PathLike, *, runtime: str = AUTO,
@@ -59,6 +60,8 @@ def export_bundle(model: Any, out_dir: str | os.PathLike, *, runtime: str = AUTO
     progress(f"loading {what} ({source.title})…")
     loaded = source.load(model, **source_options)
     loaded.origin = source.title
+    if loaded.tolerance is not None and tolerance == DEFAULT_TOLERANCE:
+        tolerance = loaded.tolerance
     if inputs is not None:
         loaded.examples = [_array(x) for x in inputs]
         loaded.examples_are = "the given inputs"
@@ -69,7 +72,8 @@ def export_bundle(model: Any, out_dir: str | os.PathLike, *, runtime: str = AUTO
     progress(f"writing the {chosen.title} bundle and checking it against {loaded.title}…")
     path = chosen.write(graph, Path(out_dir), loaded, labels=labels, preprocess=preprocess, meta=meta, name=name,
                         inputs=loaded.examples, tolerance=tolerance, quantize=quantize, say=say, **taken)
-    return Exported(path, chosen, loaded, loaded.examples if inputs is not None else None, _checked(chosen, loaded))
+    checked_on = loaded.examples if inputs is not None or loaded.verify_on_examples else None
+    return Exported(path, chosen, loaded, checked_on, _checked(chosen, loaded), tolerance)
 
 
 def export(model: Any, out_dir: str | os.PathLike, **settings: Any) -> Path:
@@ -77,9 +81,11 @@ def export(model: Any, out_dir: str | os.PathLike, **settings: Any) -> Path:
     return export_bundle(model, out_dir, **settings).path
 
 
-def verify(exported: Exported, tolerance: float = DEFAULT_TOLERANCE) -> Report:
-    """Stage 4: the written bundle in the browser's own runtime, under Node."""
-    return exported.runtime.verify(exported.path, exported.model, exported.inputs, tolerance)
+def verify(exported: Exported, tolerance: float | None = None) -> Report:
+    """Stage 4: the written bundle in the browser's own runtime, under Node (tolerance: the
+    export's own unless given)."""
+    return exported.runtime.verify(exported.path, exported.model, exported.inputs,
+                                   exported.tolerance if tolerance is None else tolerance)
 
 
 def _split(source: sources.Source, options: dict[str, Any], **common: Any) -> tuple[dict[str, Any], dict[str, Any]]:

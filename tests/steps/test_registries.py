@@ -42,7 +42,7 @@ def test_kinds_are_the_schemas():
 def imports_of(module: str, seen: set[str]) -> set[str]:
     source = (STATIC / module).read_text()
     folder = (STATIC / module).parent
-    for rel in re.findall(r"^import .*? from '(\./[^']+|\.\./[^']+)';", source, re.M):
+    for rel in re.findall(r"^(?:import|export) .*? from '(\./[^']+|\.\./[^']+)';", source, re.M):
         target = (folder / rel).resolve().relative_to(STATIC.resolve()).as_posix()
         if target not in seen:
             seen.add(target)

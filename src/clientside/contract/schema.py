@@ -46,11 +46,24 @@ def validate(contract: Contract, source: str = "clientside.json") -> Contract:
             _validate_output(spec, f"outputs[{i}]")
     except ValueError as exc:
         raise BundleError(f"{source}: {exc}") from None
+    _validate_parts(contract["inputs"], source)
     for key in ("inputs", "outputs"):
         names = [s["name"] for s in contract[key]]
         if len(set(names)) != len(names):
             raise BundleError(f"{source}: {key}: two entries have the same name ({', '.join(names)})")
     return contract
+
+
+def _validate_parts(inputs: Sequence[Contract], source: str) -> None:
+    """An input made `from` another names a text input with a tokenizer step."""
+    by_name = {s["name"]: s for s in inputs}
+    for i, spec in enumerate(inputs):
+        if "from" not in spec:
+            continue
+        origin = by_name.get(spec["from"])
+        if origin is None or not step_kinds.text.is_tokenized(origin):
+            raise BundleError(f"{source}: inputs[{i}].from: {spec['from']!r} is not a text input with a "
+                              "tokenizer step (an attention mask or token types come from one)")
 
 
 def _validate_output(spec: Contract, where: str) -> None:

@@ -12,6 +12,7 @@ from .. import steps
 from ..bundle import Bundle
 from ..errors import InputError
 from ..steps import image as image_steps
+from ..steps import text as text_steps
 
 PrepareFn = Callable[[bytes, str], np.ndarray]
 
@@ -44,8 +45,10 @@ def default_prepare(bundle: Bundle, limits: UploadLimits, name: str | None = Non
     return lambda data, filename: image_steps.prepare(spec, [(data, filename)], image_limits)[0]
 
 
-def prepare_json(bundle: Bundle, body: object, limits: UploadLimits) -> dict[str, np.ndarray]:
-    """{"inputs": {name: [item, ...]}} -> {name: batch}: texts, table rows, arrays."""
+def prepare_json(bundle: Bundle, body: object, limits: UploadLimits,
+                 totals: dict[str, list[int]] | None = None) -> dict[str, np.ndarray]:
+    """{"inputs": {name: [item, ...]}} -> {name: batch}: texts, table rows, arrays. totals: filled
+    with each tokenized text's length before truncation (the page says when one was cut)."""
     if not isinstance(body, dict) or not isinstance(body.get("inputs"), dict) or not body["inputs"]:
         raise InputError('Expected a JSON object {"inputs": {"<input name>": [item, ...]}}.', status=400)
     specs = {spec["name"]: spec for spec in bundle.inputs}
@@ -63,7 +66,16 @@ def prepare_json(bundle: Bundle, body: object, limits: UploadLimits) -> dict[str
         if len(items) > limits.max_files:
             raise InputError(f"inputs.{name}: {len(items)} items received, the limit is {limits.max_files} "
                              "per request.", status=413)
-        out[name] = steps.kind_module(spec["kind"]).prepare(spec, items)
+        if spec.get("from") is not None:
+            raise InputError(f"inputs.{name}: this input is made from {spec['from']!r}: send that one.", status=422)
+        if text_steps.is_tokenized(spec):
+            parts = text_steps.encode_batch(spec, items)
+            out[name] = parts["ids"]
+            if totals is not None:
+                totals[name] = parts["total"].tolist()
+            out.update({s["name"]: parts[s["part"]] for s in bundle.inputs if s.get("from") == name})
+        else:
+            out[name] = steps.kind_module(spec["kind"]).prepare(spec, items)
     return out
 
 
@@ -119,10 +131,12 @@ def make_blueprint(bundle: Bundle, prepare: PrepareFn | None, limits: UploadLimi
     def prepare_route():
         started = time.perf_counter()
         if request.mimetype == "application/json":
-            batches = prepare_json(bundle, request.get_json(silent=True), limits)
+            totals: dict[str, list[int]] = {}
+            batches = prepare_json(bundle, request.get_json(silent=True), limits, totals)
             observe(time.perf_counter() - started)
-            response = jsonify({"inputs": {name: {"shape": list(b.shape), "dtype": str(b.dtype),
-                                                  "tensor": b.tolist()} for name, b in batches.items()}})
+            response = jsonify({"inputs": {name: {"shape": list(b.shape), "dtype": str(b.dtype), "tensor": b.tolist(),
+                                                  **({"totals": totals[name]} if name in totals else {})}
+                                           for name, b in batches.items()}})
             response.headers["Cache-Control"] = "no-store"
             return response
         chosen = request.form.get("input")

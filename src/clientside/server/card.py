@@ -47,7 +47,8 @@ def model_card(contract: Entry, vendor_root: Path) -> dict[str, Any]:
     return {
         "title": title_of(contract),
         "description": render_markdown(description) if description else None,
-        "inputs": [(entry_label(e), e.get("description") or takes(e)) for e in contract["inputs"]],
+        "inputs": [(entry_label(e), e.get("description") or takes(e)) for e in contract["inputs"]
+                   if "from" not in e],  # an attention mask is the page's business, not the visitor's
         "outputs": [(entry_label(e), e.get("description") or gives(e)) for e in contract["outputs"]],
         "download": f"{size_in_words(model_bytes)} of model and {size_in_words(runtime_bytes)} of {runtime.title}, "
                     "once: later visits load them from this browser",
@@ -70,7 +71,11 @@ def takes(entry: Entry) -> str:
         given = [ways[w] for w in entry.get("widgets") or ("upload", "paste")]
         return f"A picture: {', '.join(given[:-1]) + ' or ' if len(given) > 1 else ''}{given[-1]} one."
     if kind == "text":
-        return "Text" + (", one prediction per line." if entry.get("multiline") else ".")
+        said = "Text" + (", one prediction per line." if entry.get("multiline") else ".")
+        tokenizer = next((s for s in entry.get("steps", []) if s["op"] == "tokenizer"), None)
+        if tokenizer and tokenizer.get("max_length"):
+            said += f" It reads {tokenizer['max_length']} tokens at most; longer text is cut."
+        return said
     if kind == "table":
         fields = table.features(dict(entry))
         # as the form labels them: the label, else the column's own name
@@ -95,6 +100,10 @@ def gives(entry: Entry) -> str:
         return f"Values: {_some(named)}." if named else "Numbers."
     if kind == "image":
         return "A mask over the input picture." if entry.get("mode") == "mask" else "A picture."
+    if kind == "embedding":
+        size = entry["shape"][-1] if entry.get("shape") else None
+        return (f"A vector{f' of {size} numbers' if size else ''} for each text (an embedding), and how alike the "
+                "texts are (cosine similarity); downloadable as JSON.")
     return "A tensor, shown as numbers."
 
 

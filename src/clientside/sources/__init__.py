@@ -12,12 +12,12 @@ from typing import Any
 
 from ..advice import check_model_file, not_a_model
 from ..errors import ExportError
-from . import keras, onnx_file, pt2, sklearn, torch
+from . import huggingface, keras, onnx_file, pt2, sklearn, torch
 from .base import Source, SourceModel, as_path
 
-#: In the order they are asked: Keras before PyTorch (a Keras model on the torch backend is
-#: also a torch Module).
-SOURCES: list[Source] = [keras.SOURCE, torch.SOURCE, pt2.SOURCE, sklearn.SOURCE, onnx_file.SOURCE]
+#: In the order they are asked: Keras and Hugging Face before PyTorch (a Keras model on the
+#: torch backend, and a transformers model, are torch Modules too).
+SOURCES: list[Source] = [keras.SOURCE, huggingface.SOURCE, torch.SOURCE, pt2.SOURCE, sklearn.SOURCE, onnx_file.SOURCE]
 
 
 def resolve(obj: Any) -> Source:
@@ -26,11 +26,12 @@ def resolve(obj: Any) -> Source:
     is imported."""
     path = as_path(obj)
     wanted = ", ".join(s.what for s in SOURCES[:-1]) + f" or {SOURCES[-1].what}"
-    if path is not None and not path.is_file():
+    folder = path is not None and path.is_dir()
+    if path is not None and not (path.is_file() or folder):
         raise ExportError(not_a_model(path, wanted))
     for source in SOURCES:
-        if source.accepts(obj):
-            problem = check_model_file(path) if path is not None else None
+        if (not folder or source.folders) and source.accepts(obj):
+            problem = check_model_file(path) if path is not None and not folder else None
             if problem:
                 raise ExportError(problem)
             return source

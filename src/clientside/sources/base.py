@@ -25,6 +25,7 @@ class SourceModel:
     io: what the source knows of the inputs and outputs (kinds, labels, steps, shapes).
     examples: inputs to compare on, when the source has them (else they are sampled).
     about: what the source knows for the model card (a Keras model's own name as title).
+    assets: bundle files beside the model that its input steps name (a Hugging Face tokenizer).
     hints: per input name, what the sampler should know of its values (vocabularies).
     """
 
@@ -41,6 +42,10 @@ class SourceModel:
     via: Mapping[str, str] = field(default_factory=dict)  # runtime -> how the graph reached it
     origin: str = ""                              # the source's title ("PyTorch"), set by the pipeline
     about: Mapping[str, str] = field(default_factory=dict)  # the card's title, description, if it knows them
+    assets: Mapping[str, bytes] = field(default_factory=dict)  # files the input steps read (tokenizer.<hash>.json)
+    verify_on_examples: bool = False   # --verify compares on `examples` (real text) rather than sampled inputs
+    check_in_browser_runtime: bool = False  # the browser's runtime (under Node) is compared before writing too
+    tolerance: float | None = None     # the source's own, stricter than the default (used unless one is given)
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,7 @@ class Source:
     accepts: Callable[[Any], bool]
     load: Callable[..., SourceModel]
     suffixes: tuple[str, ...] = ()
+    folders: bool = False                        # whether it reads a folder (a save_pretrained one)
 
 
 def as_path(obj: Any) -> Path | None:

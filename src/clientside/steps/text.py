@@ -8,16 +8,22 @@ Two conventions, each reproduced exactly (static/steps/text.js does the same in 
 - the legacy `Tokenizer` + `pad_sequences`: `tokenize` (Python's `str.lower`, which lowers
   every script, the `filters` characters turned into the split character), `word_index`
   (1-based; unknown words dropped, or the OOV token's index), `pad` at the front.
+
+And a Hugging Face `tokenizer.json` (`tokenizer`, the only step: tokenizer_json.py): ids, and
+the parts the model also takes (`attention_mask`, `token_type_ids`), which the contract lists
+as inputs of their own that name this one as `from`.
 """
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..errors import InputError
+from . import tokenizer_json
 
 #: keras/src/layers/preprocessing/text_vectorization.py, DEFAULT_STRIP_REGEX.
 KERAS_PUNCTUATION = re.compile(r'[!"#$%&()\*\+,-\./:;<=>?@\[\\\]^_`{|}~\']')
@@ -29,6 +35,8 @@ _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrst
 
 STANDARDIZE_MODES = ("lower_and_strip_punctuation", "lower", "strip_punctuation")
 PAD_SIDES = ("pre", "post")
+#: What a tokenizer step gives beside the ids, for the inputs that name its input as `from`.
+PARTS = ("attention_mask", "token_type_ids")
 
 STEPS: dict[str, Callable[..., Any]] = {}
 
@@ -109,6 +117,19 @@ def pad(ids: list[int], length: int | None = None, padding: str = "post", trunca
     return ids + fill if padding == "post" else fill + ids
 
 
+@step("tokenizer")
+def tokenizer(text: str, file: str | None = None, max_length: int | None = None, truncation_side: str = "right",
+              pad_id: int = 0) -> tokenizer_json.Encoded:
+    """A Hugging Face tokenizer.json (a bundle file): the text as the model reads it, special
+    tokens added, cut to max_length tokens (the model's own maximum). pad_id fills a batch's
+    shorter lines."""
+    if truncation_side not in tokenizer_json.SIDES:
+        raise ValueError(f"truncation_side must be 'right' or 'left'. Received: {truncation_side!r}")
+    if file is None:
+        raise ValueError("file: the tokenizer.json of the bundle is required")
+    return tokenizer_json.encode(text, file, max_length, truncation_side)
+
+
 _INDEX_CACHE: dict[int, tuple[Sequence[str], dict[str, int]]] = {}
 
 
@@ -137,6 +158,14 @@ def validate(spec: dict[str, Any], where: str) -> None:
     steps = spec.get("steps", [])
     check_params(steps, STEPS, f"{where}.steps")
     ops = [s["op"] for s in steps]
+    if "from" in spec or "part" in spec:
+        if steps or "from" not in spec or spec.get("part") not in PARTS:
+            raise ValueError(f"{where}: an input made from another text input's tokens has no steps of its own, "
+                             f"a 'from' (that input's name) and a 'part' ({' or '.join(PARTS)})")
+        return
+    if "tokenizer" in ops:
+        _validate_tokenizer(steps, spec, where)
+        return
     for i, s in enumerate(steps):
         if s["op"] == "vocabulary":
             vocab = s.get("tokens")
@@ -163,16 +192,80 @@ def validate(spec: dict[str, Any], where: str) -> None:
         raise ValueError(f"{where}.steps: pad makes {pads[-1].get('length')} ids, the model takes {length}")
 
 
+def _validate_tokenizer(steps: Sequence[dict[str, Any]], spec: dict[str, Any], where: str) -> None:
+    if len(steps) != 1:
+        raise ValueError(f"{where}.steps: a tokenizer step is the only step (its tokenizer.json normalizes the text)")
+    s = steps[0]
+    if not isinstance(s.get("file"), str):
+        raise ValueError(f"{where}.steps[0].file: expected the name of the bundle's tokenizer.json")
+    if s.get("truncation_side", "right") not in tokenizer_json.SIDES:
+        raise ValueError(f"{where}.steps[0].truncation_side: expected 'right' or 'left'. "
+                         f"Received: {s['truncation_side']!r}")
+    for key in ("max_length", "pad_id"):
+        value = s.get(key)
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+            raise ValueError(f"{where}.steps[0].{key}: expected a whole number >= 0. Received: {value!r}")
+    fixed = spec["shape"][1] if len(spec["shape"]) > 1 else None
+    if fixed is not None and (s.get("max_length") is None or s["max_length"] > fixed):
+        raise ValueError(f"{where}.steps[0].max_length: the model takes {fixed} tokens; max_length must be at "
+                         f"most that. Received: {s.get('max_length')}")
+
+
+def register_files(spec: dict[str, Any], folder: Path) -> None:
+    """The bundle files this input's steps read (a tokenizer.json), found in its folder."""
+    for s in spec.get("steps", []):
+        if s["op"] == "tokenizer":
+            tokenizer_json.register(s["file"], folder / s["file"])
+
+
+def _texts(spec: dict[str, Any], items: Sequence[Any]) -> list[str]:
+    for i, item in enumerate(items):
+        if not isinstance(item, str):
+            raise InputError(f"{spec['name']}[{i}]: expected a string. Received: {type(item).__name__}", status=422)
+    return list(items)
+
+
+def is_tokenized(spec: dict[str, Any]) -> bool:
+    steps = spec.get("steps") or []
+    return bool(steps) and steps[-1]["op"] == "tokenizer"
+
+
+def encode_batch(spec: dict[str, Any], items: Sequence[Any]) -> dict[str, np.ndarray]:
+    """Texts through a tokenizer step -> {"ids", "attention_mask", "token_type_ids"}, each a
+    batch padded at the end to the longest line (or to the model's fixed length): pad_id,
+    mask 0, type 0, as HF tokenizers pads a batch; and "total", each text's tokens before
+    truncation."""
+    from .common import DTYPES
+
+    step = spec["steps"][-1]
+    params = {k: v for k, v in step.items() if k != "op"}
+    try:
+        encoded = [tokenizer(t, **params) for t in _texts(spec, items)]
+    except ValueError as exc:
+        raise InputError(f"{spec['name']}: {exc}", status=422) from None
+    fixed = spec["shape"][1] if len(spec["shape"]) > 1 else None
+    length = fixed if fixed is not None else max(1, max((len(e.ids) for e in encoded), default=1))
+    dtype = DTYPES.get(spec.get("dtype", "int64"), np.int64)
+    fills = {"ids": params.get("pad_id", 0), "attention_mask": 0, "token_type_ids": 0}
+    out = {}
+    for part, fill in fills.items():
+        batch = np.full((len(encoded), length), fill, dtype=dtype)
+        for i, e in enumerate(encoded):
+            row = e.ids if part == "ids" else getattr(e, part)
+            batch[i, :len(row)] = row
+        out[part] = batch
+    out["total"] = np.asarray([e.total for e in encoded], np.int64)
+    return out
+
+
 def prepare(spec: dict[str, Any], items: Sequence[Any], limits: Any = None) -> np.ndarray:
     """Texts -> one batch of ids; shorter rows padded at the end with 0 (as TextVectorization
     does for a batch) when the model takes any length."""
     from .common import as_batch
 
-    rows = []
-    for i, item in enumerate(items):
-        if not isinstance(item, str):
-            raise InputError(f"{spec['name']}[{i}]: expected a string. Received: {type(item).__name__}", status=422)
-        rows.append(run(item, spec.get("steps", [])))
+    if is_tokenized(spec):
+        return encode_batch(spec, items)["ids"]
+    rows = [run(item, spec.get("steps", [])) for item in _texts(spec, items)]
     fixed = spec["shape"][1] if len(spec["shape"]) > 1 else None
     if fixed is None:
         longest = max(1, max(map(len, rows), default=1))

@@ -53,8 +53,11 @@ def write(graph: Any, out_dir: str | os.PathLike, model: SourceModel, *, labels:
         feeds = sample(io.inputs, model.hints, batch=CHECK_BATCH)
     got = run_onnxruntime(model_bytes, names, feeds, batch)
     if model.reference is not None:
-        compare(model.reference(feeds), got, tolerance=tolerance, got_by="onnxruntime", expected_by=model.title) \
+        expected = model.reference(feeds)
+        compare(expected, got, tolerance=tolerance, got_by="onnxruntime", expected_by=model.title) \
             .check("onnxruntime does not reproduce the source model")
+        if model.check_in_browser_runtime:
+            in_browser_runtime(model_bytes, io.inputs, feeds, batch, expected, tolerance, model.title, say)
     if quantize:
         proto = quantize_weights(proto)
         model_bytes = proto.SerializeToString()
@@ -66,14 +69,40 @@ def write(graph: Any, out_dir: str | os.PathLike, model: SourceModel, *, labels:
     digest = sha256_bytes(model_bytes)
     file = f"model.{digest[:HASH_CHARS]}.onnx"
     via = model.via.get("onnx")
-    draft.update(files=[{"path": file, "size": len(model_bytes), "sha256": digest}],
-                 content_hash=digest[:HASH_CHARS], generated_by=model.generated_by + (f", {via}" if via else ""),
-                 converted_by=f"clientside {__version__}")
+    hashes = [digest, *(sha256_bytes(body) for body in model.assets.values())]
+    sizes = [len(model_bytes), *(len(body) for body in model.assets.values())]
+    listed = [{"path": path, "size": size, "sha256": sha}
+              for path, size, sha in zip([file, *model.assets], sizes, hashes)]
+    content_hash = digest if not model.assets else sha256_bytes("".join(hashes).encode())  # any file changes it
+    draft.update(files=listed, content_hash=content_hash[:HASH_CHARS], converted_by=f"clientside {__version__}",
+                 generated_by=model.generated_by + (f", {via}" if via else ""))
     contract.validate(draft, str(out_dir / contract.BUNDLE_JSON))
     with new_folder(out_dir, ours=is_bundle_folder, what="bundle") as tmp:
         (tmp / file).write_bytes(model_bytes)
+        for name, body in model.assets.items():
+            (tmp / name).write_bytes(body)
         (tmp / contract.BUNDLE_JSON).write_text(json.dumps(draft, indent=2) + "\n")
     return out_dir
+
+
+def in_browser_runtime(model_bytes: bytes, specs: Sequence[dict[str, Any]], feeds: Feeds, batch: int | None,
+                       expected: Feeds, tolerance: float, title: str, say: Say) -> Report:
+    """onnxruntime-web's wasm (under Node) on the same feeds, before anything is written."""
+    import tempfile
+
+    from ..node import NodeUnavailable
+    from .node import predict
+
+    with tempfile.TemporaryDirectory(prefix="clientside-check-") as tmp:
+        path = Path(tmp) / "model.onnx"
+        path.write_bytes(model_bytes)
+        try:
+            got = predict(path, [s["name"] for s in specs], feeds, [s["dtype"] for s in specs], batch)
+        except NodeUnavailable as exc:
+            say(f"onnxruntime-web was not checked before writing ({exc}); --verify checks it later")
+            return Report("onnxruntime-web", title, 0.0, 0.0, tolerance, notes=["not run"])
+    return compare(expected, got, tolerance=tolerance, got_by="onnxruntime-web (wasm, under Node)",
+                   expected_by=title).check("onnxruntime-web does not reproduce the source model")
 
 
 def verify(bundle_dir: str | os.PathLike, model: SourceModel | None = None, inputs: Feeds | None = None,

@@ -5,7 +5,7 @@
 import { Predictor } from './predictor.js';
 import { InputMissing, widget } from './inputs/index.js';
 import { renderer } from './outputs/index.js';
-import { renderCards, renderTable } from './results.js';
+import { renderCards, renderSummaries, renderTable } from './results.js';
 
 const $ = (id) => document.getElementById(id);
 const ui = {
@@ -57,10 +57,11 @@ function updateButton() {
 
 function buildWidgets(contract) {
   const seen = {};
-  state.widgets = contract.inputs.map((spec) => {
+  const shown = contract.inputs.filter((spec) => spec.from === undefined);  // not an attention mask
+  state.widgets = shown.map((spec) => {
     const index = seen[spec.kind] = (seen[spec.kind] ?? -1) + 1;
     const w = widget(spec.kind).create(spec, {
-      index, showTitle: contract.inputs.length > 1, onChange: () => { showError(''); updateButton(); }, live,
+      index, showTitle: shown.length > 1, onChange: () => { showError(''); updateButton(); }, live,
     });
     ui.inputs.append(w.element);
     return w;
@@ -97,6 +98,7 @@ async function predict() {
       ui.tables.replaceChildren(renderTable({ contract: state.contract, table, outputs, n }));
     } else {
       ui.results.prepend(...renderCards({ contract: state.contract, items, outputs, feeds, n, ms }));
+      ui.tables.replaceChildren(...renderSummaries({ contract: state.contract, items, outputs, n }));
     }
     performance.mark('clientside:shown');
     state.lastTimings = ms;

@@ -21,11 +21,14 @@ function longText(text) {
   return box;
 }
 
-function textPreview(spec, text) {
+// total: the tokens a tokenizer step made of the text before truncation (the worker's, or the server's)
+function textPreview(spec, text, total) {
   const nodes = [longText(text)];
-  const cut = truncation(text, spec.steps || []);
+  const cut = truncation(text, spec.steps || [], total);
   if (cut) {
-    const note = el('p', 'note truncated', `Only the ${cut.kept} ${cut.used} of its ${cut.total.toLocaleString('en')} words were used: `
+    const unit = cut.unit ?? 'words';
+    const note = el('p', 'note truncated', `${unit === 'tokens' ? `Truncated to ${cut.used} tokens. ` : ''}`
+      + `Only the ${cut.kept} ${cut.used} of its ${cut.total.toLocaleString('en')} ${unit} were used: `
       + `the model reads ${cut.used} at most.`);
     note.dataset.testid = 'truncated';
     nodes.push(note);
@@ -81,7 +84,7 @@ function preview(spec, item, feed, i) {
     }
     return nodes;
   }
-  if (spec.kind === 'text') return textPreview(spec, item);
+  if (spec.kind === 'text') return textPreview(spec, item, feed?.totals?.[i]);
   if (spec.kind === 'table') {
     const list = el('dl', 'row-item');
     for (const [k, v] of Object.entries(item)) list.append(el('dt', '', k), el('dd', '', String(v)));
@@ -96,6 +99,15 @@ export function itemName(spec, item, i) {
   return `${spec.name} ${i + 1}`;
 }
 
+// What the kinds that compare items with each other show above the cards (an embedding's
+// similarity matrix), each item named as its card is.
+export function renderSummaries({ contract, items, outputs, n }) {
+  const first = contract.inputs[0];
+  const names = Array.from({ length: n }, (_, i) => itemName(first, items[first.name][i], i));
+  return contract.outputs.filter((spec) => renderer(spec.kind).summary)
+    .map((spec) => renderer(spec.kind).summary(spec, outputs[spec.name], { n, names }));
+}
+
 // contract: the bundle's; items: {name: [item]} (broadcast to n); outputs, feeds: the worker's.
 export function renderCards({ contract, items, outputs, feeds, n, ms }) {
   const cards = [];
@@ -105,7 +117,7 @@ export function renderCards({ contract, items, outputs, feeds, n, ms }) {
     card.dataset.file = itemName(first, items[first.name][i], i);
     const previews = el('div', 'previews');
     const background = [];
-    for (const spec of contract.inputs) {
+    for (const spec of contract.inputs.filter((s) => s.from === undefined)) {
       const nodes = preview(spec, items[spec.name][i], feeds[spec.name], i);
       if (spec.kind === 'image') background.push(nodes[0]);
       previews.append(...nodes);

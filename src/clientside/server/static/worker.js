@@ -5,7 +5,7 @@
 'use strict';
 
 // The contract's runtime name -> its adapter: load({base, contract, backend, post, sizes}) ->
-// {backend, detail, source, predict(feeds), warm(), numTensors()} (sizes: the runtime's files,
+// {backend, detail, source, assets, predict(feeds), warm(), numTensors()} (sizes: the runtime's files,
 // uncompressed, for progress; detail: what runs the model, in words). Python's table is
 // clientside/runtimes/__init__.py; a test keeps the two equal.
 const RUNTIMES = { tfjs: './runtimes/tfjs.js', onnx: './runtimes/onnx.js' };
@@ -28,11 +28,27 @@ async function init({ baseUrl, contract: given, backend, sizes }) {
   kinds = await steps;
   const warming = warmPreprocessing();  // runs while IndexedDB or the network answers
   runtime = await module.load({ base, contract, backend, post, sizes });
-  await warming;
+  await Promise.all([warming, loadTokenizers(runtime.assets)]);
   post({ type: 'ready', backend: runtime.backend, detail: runtime.detail, source: runtime.source, ms: performance.now() - started });
   // A visitor needs longer than this to choose a file; a prediction asked for meanwhile waits.
   runtime.warm();
 }
+
+// The tokenizer.json files the text inputs name: bundle files, cached and checked with the
+// model's (runtime.assets: path -> ArrayBuffer), read by the vendored @huggingface/tokenizers.
+async function loadTokenizers(assets) {
+  const wanted = contract.inputs.flatMap((spec) => kinds.KINDS.text.tokenizerFiles(spec));
+  if (!wanted.length) return;
+  const lib = await import('../vendor/tokenizers.min.mjs');
+  for (const file of wanted) {
+    const bytes = assets && assets.get(file);
+    if (!bytes) throw new Error(`the bundle's tokenizer file ${file} was not loaded with the model`);
+    kinds.KINDS.text.useTokenizer(file, kinds.KINDS.text.createTokenizer(lib, JSON.parse(new TextDecoder().decode(bytes))));
+  }
+}
+
+// Inputs made by another input's tokenizer (an attention mask, token types): no items of their own.
+const made = (spec) => spec.from !== undefined;
 
 // The first image would otherwise pay for compiling the decoder and every step (about
 // 15 ms for a digit): run them once on a synthetic picture (a dark block on white).
@@ -89,14 +105,16 @@ async function serverPrepareImages(spec, files) {
   return { data: new Float32Array(await response.arrayBuffer()), shape };
 }
 
-async function serverPrepareJson(specs, items) {
+// specs: the inputs sent; parts: the inputs the server makes with them (an attention mask).
+async function serverPrepareJson(specs, items, parts = []) {
   const inputs = Object.fromEntries(specs.map((s) => [s.name, items[s.name]]));
   const response = await serverPost(JSON.stringify({ inputs }), { 'Content-Type': 'application/json' });
   const answer = (await response.json()).inputs;
-  return Object.fromEntries(specs.map((s) => {
-    const { tensor, shape } = answer[s.name];
-    const data = s.dtype === 'int32' ? new Int32Array(tensor.flat(Infinity)) : new Float32Array(tensor.flat(Infinity));
-    return [s.name, { data, shape }];
+  return Object.fromEntries([...specs, ...parts].map((s) => {
+    const { tensor, shape, totals } = answer[s.name];
+    const data = s.dtype === 'int32' || s.dtype === 'int64' ? new Int32Array(tensor.flat(Infinity))
+      : new Float32Array(tensor.flat(Infinity));
+    return [s.name, totals ? { data, shape, totals } : { data, shape }];
   }));
 }
 
@@ -104,12 +122,12 @@ async function serverPrepareJson(specs, items) {
 async function prepareAll(id, items, mode) {
   const feeds = {};
   if (mode === 'server') {
-    const others = contract.inputs.filter((s) => s.kind !== 'image');
-    if (others.length) Object.assign(feeds, await serverPrepareJson(others, items));
+    const others = contract.inputs.filter((s) => s.kind !== 'image' && !made(s));
+    if (others.length) Object.assign(feeds, await serverPrepareJson(others, items, contract.inputs.filter(made)));
     for (const spec of contract.inputs.filter((s) => s.kind === 'image')) feeds[spec.name] = await serverPrepareImages(spec, items[spec.name]);
     return feeds;
   }
-  for (const spec of contract.inputs) {
+  for (const spec of contract.inputs.filter((s) => !made(s))) {
     const list = items[spec.name];
     const onEach = (done, total) => {
       if (total > 20 && done % 10 === 0) post({ type: 'progress', id, phase: 'prepare', done, total });
@@ -118,6 +136,8 @@ async function prepareAll(id, items, mode) {
       ? await kinds.KINDS.image.prepare(spec, list, { onEach })
       : kinds.kind(spec.kind).prepare(spec, list);
   }
+  for (const spec of contract.inputs.filter(made)) feeds[spec.name] = feeds[spec.from].parts[spec.part];
+  for (const feed of Object.values(feeds)) delete feed.parts;
   return feeds;
 }
 

@@ -3,6 +3,8 @@
 // content hash matches, else downloaded with progress, each refused unless its size and
 // sha256 are the contract's, then cached. Runtimes get them as ArrayBuffers by path.
 //   modelFiles({base, contract, post, downloads}) -> {files: Map(path -> ArrayBuffer), source: 'cache' | 'network'}
+//   stepFiles(files, contract) -> the files the input steps name (a tokenizer.json), for the
+//   worker; the model's own buffers are left to the runtime, which may free them.
 // (downloads: a Downloads of downloads.js; the model is its part 'model')
 
 // Served by the app and the static build at <page>/model/<path>.
@@ -121,4 +123,9 @@ export async function modelFiles({ base, contract, post, downloads }) {
   listed.forEach((f, i) => files.set(f.path, buffers[i]));
   if (!(await keep(db, prefix, key, files))) post({ type: 'warning', message: 'the model could not be cached' });
   return { files, source: 'network' };
+}
+
+export function stepFiles(files, contract) {
+  const named = new Set(contract.inputs.flatMap((spec) => (spec.steps || []).map((s) => s.file).filter(Boolean)));
+  return new Map([...files].filter(([path]) => named.has(path)));
 }

@@ -5,7 +5,7 @@
 //   predict({inputName: {data, shape}}) -> {outputName: {data: Float32Array, shape}}
 
 import { Downloads, fetchRuntimeFile } from './downloads.js';
-import { isCached, modelFiles } from './model-files.js';
+import { isCached, modelFiles, stepFiles } from './model-files.js';
 
 const VENDOR = new URL('../../vendor/', import.meta.url).href;
 const WASM = 'ort-wasm-simd-threaded.wasm';
@@ -96,6 +96,7 @@ export async function load({ base, contract, post, sizes = {} }) {
     detail: `ONNX Runtime Web ${ort.env.versions?.web ?? ''} on WebAssembly, ${threads} thread${threads > 1 ? 's' : ''}`
       + (self.crossOriginIsolated ? '' : ' (more need a cross-origin isolated page: clientside serve --isolate)'),
     source,
+    assets: stepFiles(files, contract),
     warm() {
       const feeds = {};
       for (const spec of contract.inputs) {

@@ -4,7 +4,7 @@
 //   predict({inputName: {data, shape}}) -> {outputName: {data: Float32Array, shape}}
 /* global tf */
 import { Downloads } from './downloads.js';
-import { modelFiles } from './model-files.js';
+import { modelFiles, stepFiles } from './model-files.js';
 
 const VENDOR = new URL('../../vendor/', import.meta.url).href;
 const TFJS = ['tf-core.min.js', 'tf-layers.min.js', 'tf-backend-wasm.min.js'];
@@ -115,6 +115,7 @@ export async function load({ base, contract, backend, post }) {
     backend: chosen,
     detail: `TensorFlow.js ${tf.version_core} on ${{ wasm: 'WebAssembly', webgl: 'WebGL', cpu: 'plain JavaScript' }[chosen] || chosen}`,
     source,
+    assets: stepFiles(files, contract),
     // Compile the kernels now, not on the first prediction.
     warm() {
       tf.tidy(() => {

@@ -4,7 +4,13 @@
 //   "[UNK]" first), pad at the end.
 //   Tokenizer + pad_sequences: tokenize (full Unicode lowering, as Python's str.lower),
 //   word_index (1-based, unknown words dropped or the OOV id), pad at the front.
+//   A Hugging Face tokenizer.json (tokenizer, the only step): npm @huggingface/tokenizers, the
+//   file's padding off and its truncation replaced by the step's max_length, as
+//   clientside/steps/tokenizer_json.py does; the ids, and the parts other inputs take
+//   (attention_mask, token_type_ids).
 import { InputError, runStep, typedArray } from './common.js';
+
+export { createTokenizer } from './tokenizer-json.js';
 
 const KERAS_PUNCTUATION = /[!"#$%&()*+,\-./:;<=>?@[\\\]^_`{|}~']/g;
 const TF_WHITESPACE = /[ \t\n\v\f\r]+/;
@@ -23,6 +29,35 @@ function indexOf(list) {
     indexes.set(list, index);
   }
   return index;
+}
+
+// A bundle's tokenizer.json files, by name (tokenizer.<sha256>.json), once loaded:
+// useTokenizer(name, new Tokenizer(json, {})) (the worker does it when the model loads).
+const TOKENIZERS = new Map();
+export const useTokenizer = (name, tokenizer) => TOKENIZERS.set(name, tokenizer);
+export const tokenizerFiles = (spec) => (spec.steps || []).filter((s) => s.op === 'tokenizer').map((s) => s.file);
+
+// HF tokenizers' truncation: the text's own tokens cut to max_length less the special
+// tokens the post-processor adds, then the specials added.
+function encode(tok, text, maxLength, side) {
+  let tokens = tok.encode_text(text);
+  const processed = (list) => (tok.post_processor ? tok.post_processor(list, null, true)
+    : { tokens: list, token_type_ids: new Array(list.length).fill(0) });
+  let out = processed(tokens);
+  const total = out.tokens.length;
+  if (maxLength !== null && total > maxLength) {
+    const keep = Math.max(0, maxLength - (total - tokens.length));
+    tokens = side === 'right' ? tokens.slice(0, keep) : tokens.slice(tokens.length - keep);
+    out = processed(tokens);
+  }
+  const ids = out.tokens.map((t) => tok.added_tokens_map.get(t)?.id ?? tok.model.tokens_to_ids.get(t) ?? tok.model.unk_token_id);
+  return {
+    ids,
+    attention_mask: new Array(ids.length).fill(1),
+    token_type_ids: out.token_type_ids ?? new Array(ids.length).fill(0),
+    tokens: out.tokens,
+    total,
+  };
 }
 
 export const STEPS = {
@@ -74,6 +109,15 @@ export const STEPS = {
       return ids;
     },
   },
+  tokenizer: {
+    params: { file: null, max_length: null, truncation_side: 'right', pad_id: 0 },
+    run(text, { file, max_length: maxLength, truncation_side: side }) {
+      if (!['right', 'left'].includes(side)) throw new Error(`truncation_side must be 'right' or 'left'. Received: ${side}`);
+      const tok = TOKENIZERS.get(file);
+      if (!tok) throw new Error(`the tokenizer file ${file} is not loaded (it is read with its bundle)`);
+      return encode(tok, text, maxLength, side);
+    },
+  },
   pad: {
     params: { length: null, padding: 'post', truncating: 'post', value: 0 },
     run(ids, { length, padding, truncating, value }) {
@@ -96,7 +140,14 @@ export function run(text, steps) {
 // Whether the pad step cut this text to the model's length: {used, total, kept: 'first' |
 // 'last'} (the words it kept), or null. The page says so, rather than predicting on part
 // of a text without a word.
-export function truncation(text, steps) {
+// A tokenizer step's count (its tokens before truncation) comes with the prepared input: the
+// tokenizer itself lives in the worker.
+export function truncation(text, steps, tokens = null) {
+  if (isTokenized(steps)) {
+    const { max_length: used = null, truncation_side: side = 'right' } = steps[steps.length - 1];
+    if (used === null || tokens === null || tokens <= used) return null;
+    return { used, total: tokens, kept: side === 'right' ? 'first' : 'last', unit: 'tokens' };
+  }
   const at = steps.map((s) => s.op).lastIndexOf('pad');
   const length = at < 0 ? null : steps[at].length ?? null;
   if (length === null) return null;
@@ -105,12 +156,41 @@ export function truncation(text, steps) {
   return { used: length, total, kept: (steps[at].truncating ?? 'post') === 'post' ? 'first' : 'last' };
 }
 
+const isTokenized = (steps) => steps.length > 0 && steps[steps.length - 1].op === 'tokenizer';
+
+function texts(spec, items) {
+  items.forEach((t, i) => { if (typeof t !== 'string') throw new InputError(`${spec.name}[${i}]: expected a string`); });
+  return items;
+}
+
+// Texts through a tokenizer step -> the ids batch, with parts {attention_mask, token_type_ids}
+// of the same shape: padded at the end to the longest line (pad_id, mask 0, type 0).
+function encodeBatch(spec, items) {
+  const step = spec.steps[spec.steps.length - 1];
+  let encoded;
+  try {
+    encoded = texts(spec, items).map((t) => run(t, spec.steps));
+  } catch (err) {
+    if (err instanceof InputError) throw err;
+    throw new InputError(`${spec.name}: ${err.message}`);
+  }
+  const fixed = spec.shape.length > 1 ? spec.shape[1] : null;
+  const length = fixed ?? Math.max(1, ...encoded.map((e) => e.ids.length));
+  const batch = (key, fill) => {
+    const data = typedArray(spec.dtype, encoded.length * length).fill(fill);
+    encoded.forEach((e, i) => data.set(e[key], i * length));
+    return { data, shape: [encoded.length, length] };
+  };
+  const ids = batch('ids', step.pad_id ?? 0);
+  ids.parts = { attention_mask: batch('attention_mask', 0), token_type_ids: batch('token_type_ids', 0) };
+  ids.totals = encoded.map((e) => e.total);  // for the page's "truncated to N tokens"
+  return ids;
+}
+
 // Texts -> one batch of ids; rows padded at the end with 0 when the model takes any length.
-export function prepare(spec, texts) {
-  const rows = texts.map((t, i) => {
-    if (typeof t !== 'string') throw new InputError(`${spec.name}[${i}]: expected a string`);
-    return run(t, spec.steps || []);
-  });
+export function prepare(spec, items) {
+  if (isTokenized(spec.steps || [])) return encodeBatch(spec, items);
+  const rows = texts(spec, items).map((t) => run(t, spec.steps || []));
   const fixed = spec.shape.length > 1 ? spec.shape[1] : null;
   const length = fixed ?? Math.max(1, ...rows.map((r) => r.length));
   const data = typedArray(spec.dtype, rows.length * length);

@@ -1,0 +1,52 @@
+// A Hugging Face tokenizer.json in the page: npm @huggingface/tokenizers (vendor/
+// tokenizers.min.mjs), built with no tokenizer_config (Python's tokenizers reads
+// tokenizer.json alone; the config's slow-tokenizer settings would change the ids), and
+// mended where it differs from Python's HF tokenizers (Rust), found by
+// tests/steps/test_tokenizer_parity.py on its hard corpus:
+//   - BertNormalizer's handle_chinese_chars read UTF-16 code units, so a CJK character
+//     beyond U+FFFF (Extension B and later: 𠀀) was not spaced apart; Rust reads code points,
+//     and its ranges (BERT's) leave U+2B820..U+2B91F out, where the library's put them in.
+//   - Lowercasing used String.toLowerCase, which lowers a final capital sigma to ς; Rust
+//     lowers character by character (Σ -> σ everywhere).
+// Each mend replaces one method of one normalizer object, so the library's own code runs
+// everywhere else.
+
+// Rust's tokenizers::normalizers::bert::is_chinese_char, by code point.
+const isChinese = (cp) => (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3400 && cp <= 0x4DBF)
+  || (cp >= 0x20000 && cp <= 0x2A6DF) || (cp >= 0x2A700 && cp <= 0x2B73F) || (cp >= 0x2B740 && cp <= 0x2B81F)
+  || (cp >= 0x2B920 && cp <= 0x2CEAF) || (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0x2F800 && cp <= 0x2FA1F);
+
+// char by char, as Rust's char::to_lowercase (no context: Σ is σ at the end of a word too)
+export const lowerLikeRust = (text) => Array.from(text, (c) => c.toLowerCase()).join('');
+
+function spaceChinese(text) {
+  let out = '';
+  for (const c of text) out += isChinese(c.codePointAt(0)) ? ` ${c} ` : c;
+  return out;
+}
+
+function mend(normalizer) {
+  if (!normalizer) return;
+  const type = normalizer.config?.type;
+  if (type === 'Sequence') (normalizer.normalizers || []).forEach(mend);
+  if (type === 'Lowercase') normalizer.normalize = lowerLikeRust;
+  if (type === 'BertNormalizer') {
+    normalizer.tokenize_chinese_chars = spaceChinese;
+    const { config } = normalizer;
+    normalizer.normalize = (text) => {
+      let out = config.clean_text ? normalizer.clean_text(text) : text;
+      if (config.handle_chinese_chars) out = spaceChinese(out);
+      // strip_accents null follows lowercase; Rust strips, then lowers
+      if (config.strip_accents ?? config.lowercase) out = normalizer.strip_accents(out);
+      if (config.lowercase) out = lowerLikeRust(out);
+      return out;
+    };
+  }
+}
+
+// lib: the module vendor/tokenizers.min.mjs; json: the tokenizer.json, parsed.
+export function createTokenizer(lib, json) {
+  const tokenizer = new lib.Tokenizer(json, {});
+  mend(tokenizer.normalizer);
+  return tokenizer;
+}

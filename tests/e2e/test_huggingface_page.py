@@ -1,0 +1,80 @@
+"""A Hugging Face text classifier in Chromium, through the real page: lines typed in, the
+page's tokenizer (npm @huggingface/tokenizers) and ONNX Runtime Web; the probabilities equal
+the transformers pipeline's, the ids equal Python's, a long line says it was truncated, and
+the same through the server's /api/prepare."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from clientside import create_app
+from tests import hf_models
+from tests.conftest import LiveServer
+from tests.e2e.conftest import open_page
+
+transformers = pytest.importorskip("transformers", reason="the hf extra (make install) installs transformers")
+
+pytestmark = [pytest.mark.browser, pytest.mark.gallery]
+
+LONG = "a wonderful film " * 40  # 120 words: beyond the model's 48 tokens
+
+
+def pipeline_probabilities(folder, lines):
+    pipe = transformers.pipeline("text-classification", model=str(folder), top_k=None)
+    return np.asarray([[{a["label"]: a["score"] for a in answer}[k] for k in ("NEGATIVE", "POSITIVE")]
+                       for answer in pipe(lines, truncation=True)])
+
+
+def predict(page, lines):
+    page.fill("#text", "\n".join(lines))
+    page.click("#predict")
+    page.wait_for_function(f"() => document.querySelectorAll('.result').length === {len(lines)}")
+    logits = np.asarray(page.evaluate("() => Array.from(window.clientside.state.last.outputs.logits.data)"))
+    ids = page.evaluate("() => Array.from(window.clientside.state.last.feeds.input_ids.data)")
+    return logits.reshape(len(lines), 2), ids
+
+
+@pytest.mark.parametrize("prepare", ["browser", "server"])
+def test_typed_lines_predict_as_the_pipeline(page, hf_sentiment, hf_sentiment_bundle, prepare):
+    from clientside import load_bundle
+    from clientside.steps import text
+
+    lines = [*hf_models.UNSEEN, LONG]
+    with LiveServer(create_app(hf_sentiment_bundle, prepare=prepare)) as server:
+        open_page(page, server.url)
+        assert page.evaluate("document.body.dataset.runtime") == "onnx"
+        logits, ids = predict(page, lines)
+        truncated = page.inner_text("[data-testid=truncated]")
+    probabilities = np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)
+    np.testing.assert_allclose(probabilities, pipeline_probabilities(hf_sentiment, lines), atol=1e-5)
+    spec = load_bundle(hf_sentiment_bundle).inputs[0]
+    python = text.encode_batch(spec, lines)
+    assert ids == python["ids"].ravel().tolist()
+    assert python["total"][-1] > 48
+    assert truncated.startswith("Truncated to 48 tokens.") and f"of its {python['total'][-1]} tokens" in truncated
+    assert page.errors == []
+
+
+def test_sentence_embeddings_and_their_similarity_match_sentence_transformers(page, tmp_path):
+    st = pytest.importorskip("sentence_transformers")
+    from clientside import export
+
+    folder = hf_models.sentence_transformer(tmp_path / "st")
+    bundle = export(folder, tmp_path / "bundle", say=lambda _: None)
+    lines = hf_models.UNSEEN[:4]
+    with LiveServer(create_app(bundle)) as server:
+        open_page(page, server.url)
+        page.fill("#text", "\n".join(lines))
+        page.click("#predict")
+        page.wait_for_function(f"() => document.querySelectorAll('.result').length === {len(lines)}")
+        got = np.asarray(page.evaluate(
+            "() => Array.from(window.clientside.state.last.outputs.sentence_embedding.data)")).reshape(len(lines), -1)
+        shown = [[float(td.inner_text()) for td in tr.query_selector_all("td")]
+                 for tr in page.query_selector_all(".similarity tr")[1:]]
+        link = page.query_selector(".similarity a.download").inner_text()
+        assert link == f"Download all {len(lines)} embeddings as JSON"
+        assert page.inner_text(".result [data-testid=label]").startswith("32 numbers, length 1")
+    want = st.SentenceTransformer(str(folder), device="cpu").encode(lines)
+    np.testing.assert_allclose(got, want, atol=1e-5)
+    np.testing.assert_allclose(shown, np.round(want @ want.T, 3), atol=1.5e-3)
+    assert page.errors == []
