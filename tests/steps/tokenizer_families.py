@@ -42,6 +42,7 @@ def hard_lines() -> list[str]:
         "👩‍👩‍👧‍👦 family", "👍🏽 tone", "🇫🇷🇩🇪🇯🇵 flags", "🏳️‍🌈 flag ZWJ",
         "❤️ ❤ variation", "مرحبا بالعالم", "שלום עולם", "mixed English עברית العربية", "नमस्ते दुनिया", "ภาษาไทย",
         "a  b   c", "\ttab\there\t", "line\u00a0nbsp", "\u3000ideographic space", "zero\u200bwidth",
+        "nel\u0085line \u2028sep", " \ufeffBOM after a space",
         "[CLS] [SEP] [PAD] [MASK] [UNK]", "<s> </s> <pad> <unk> <mask>", "<|endoftext|>", "<0x41><0xFF>",
         "▁already▁metaspace", "Ġalready Ġbyte", "##suffix ##ing", LONG_WORD, "x" * 700,
         "numbers 3.14159 1,000,000 -42 1e-9", "email@example.com https://example.org/a?b=c#d",

@@ -8,7 +8,9 @@
 //     and its ranges (BERT's) leave U+2B820..U+2B91F out, where the library's put them in.
 //   - Lowercasing used String.toLowerCase, which lowers a final capital sigma to ς; Rust
 //     lowers character by character (Σ -> σ everywhere).
-// Each mend replaces one method of one normalizer object, so the library's own code runs
+//   - Pre-tokenizer patterns (GPT-2's ByteLevel, Split) used JavaScript's \s, which holds
+//     U+FEFF and lacks U+0085; Oniguruma's (Rust's) \s is Unicode White_Space.
+// Each mend replaces one method or pattern of one object, so the library's own code runs
 // everywhere else.
 
 // Rust's tokenizers::normalizers::bert::is_chinese_char, by code point.
@@ -44,9 +46,47 @@ function mend(normalizer) {
   }
 }
 
+// A pattern's source with \s and \S as Oniguruma means them (Unicode White_Space), as the
+// library itself writes them when it translates a Split pattern. (\S inside a class: kept.)
+export function onigurumaSpaces(source) {
+  let out = '';
+  let inClass = false;
+  for (let i = 0; i < source.length; i += 1) {
+    const c = source[i];
+    if (c === '\\') {
+      const next = source[i + 1];
+      if (next === 's') out += '\\p{White_Space}';
+      else if (next === 'S' && !inClass) out += '\\P{White_Space}';
+      else out += c + next;
+      i += 1;
+    } else {
+      if (c === '[') inClass = true;
+      else if (c === ']') inClass = false;
+      out += c;
+    }
+  }
+  return out;
+}
+
+// The pre-tokenizers whose own pattern is written with JavaScript's \s (a Split's is
+// translated by the library already).
+const OWN_PATTERN = ['ByteLevel', 'BertPreTokenizer'];
+
+// config: the tokenizer.json's pre_tokenizer entry for this object (the page loads the
+// minified library, whose class names say nothing).
+function mendPatterns(preTokenizer, config) {
+  if (!preTokenizer || !config) return;
+  (preTokenizer.tokenizers || []).forEach((child, i) => mendPatterns(child, (config.pretokenizers || [])[i]));
+  if (OWN_PATTERN.includes(config.type) && preTokenizer.pattern instanceof RegExp) {
+    const { source, flags } = preTokenizer.pattern;
+    preTokenizer.pattern = new RegExp(onigurumaSpaces(source), flags);
+  }
+}
+
 // lib: the module vendor/tokenizers.min.mjs; json: the tokenizer.json, parsed.
 export function createTokenizer(lib, json) {
   const tokenizer = new lib.Tokenizer(json, {});
   mend(tokenizer.normalizer);
+  mendPatterns(tokenizer.pre_tokenizer, json.pre_tokenizer);
   return tokenizer;
 }
