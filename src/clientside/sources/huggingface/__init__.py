@@ -82,7 +82,7 @@ def load(obj: Any, *, tokenizer: Any = None, task: str | None = None, pooling: s
         raise ExportError(f"pooling={pooling!r}: expected one of {', '.join(task_table.POOLINGS)}")
     tokenizer = _tokenizer_for(transformers, tokenizer, chosen.name)
     model = model.eval()
-    text_input = TextInput(tokenizer, model.config, _model_inputs(model, tokenizer))
+    text_input = TextInput.of_transformers(tokenizer, model.config, _model_inputs(model, tokenizer))
     from .export import Head
 
     settings = {"pooling": pooling or "mean", "normalize": bool(normalize)}
@@ -147,8 +147,8 @@ def _from_sentence_transformer(st: Any, transformers: Any, tokenizer: Any, pooli
         raise ExportError(refused)
     tokenizer = _tokenizer_for(transformers, tokenizer or getattr(first, "tokenizer", None), "feature-extraction")
     st = st.eval()
-    text_input = TextInput(tokenizer, auto.config, _model_inputs(auto, tokenizer),
-                           max_length=getattr(st, "max_seq_length", None))
+    text_input = TextInput.of_transformers(tokenizer, auto.config, _model_inputs(auto, tokenizer),
+                                           max_length=getattr(st, "max_seq_length", None))
     from .export import Head
 
     head = Head(st, None, text_input.model_inputs)

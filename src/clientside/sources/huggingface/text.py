@@ -3,7 +3,9 @@ named by its content), the step that runs it on both sides, and the inputs the m
 takes from it (attention_mask, token_type_ids)."""
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -50,20 +52,62 @@ def longest_text(tokenizer: Any, config: Any) -> int | None:
 class TextInput:
     """The tokenizer, registered under its bundle file name, and the contract entries for it."""
 
-    def __init__(self, tokenizer: Any, config: Any, model_inputs: Sequence[str], max_length: int | None = None):
-        self.text = tokenizer_text(tokenizer)
-        self.bytes = self.text.encode("utf-8")
+    def __init__(self, text: str, *, max_length: int | None, pad_id: int, model_inputs: Sequence[str],
+                 model_vocab: int | None = None, vocab_from: str = "config.json vocab_size"):
+        self.text = text
+        self.bytes = text.encode("utf-8")
         self.file = hashed_name("tokenizer", sha256_bytes(self.bytes), ".json")
-        self.python = tokenizer_json.register_json(self.file, self.text)
-        vocab, model_vocab = self.python.get_vocab_size(with_added_tokens=True), getattr(config, "vocab_size", None)
-        if isinstance(model_vocab, int) and vocab > model_vocab:
+        self.python = tokenizer_json.register_json(self.file, text)
+        vocab = self.python.get_vocab_size(with_added_tokens=True)
+        if model_vocab is not None and vocab > model_vocab:
             raise ExportError(f"The tokenizer has {vocab} tokens and the model's embedding {model_vocab} "
-                              f"(config.json vocab_size): they are not a pair. Save the tokenizer the model was "
+                              f"({vocab_from}): they are not a pair. Save the tokenizer the model was "
                               "trained with beside it (tokenizer.save_pretrained(folder)).")
-        self.max_length = max_length or longest_text(tokenizer, config)
-        pad = getattr(tokenizer, "pad_token_id", None)
-        self.pad_id = int(pad) if isinstance(pad, int) else 0
+        self.max_length, self.pad_id = max_length, pad_id
         self.model_inputs = ["input_ids", *[p for p in PARTS if p in model_inputs]]
+
+    @classmethod
+    def of_transformers(cls, tokenizer: Any, config: Any, model_inputs: Sequence[str],
+                        max_length: int | None = None) -> TextInput:
+        """A transformers tokenizer (its Rust tokenizer's JSON) for a model with this config."""
+        pad = getattr(tokenizer, "pad_token_id", None)
+        vocab = getattr(config, "vocab_size", None)
+        return cls(tokenizer_text(tokenizer), max_length=max_length or longest_text(tokenizer, config),
+                   pad_id=int(pad) if isinstance(pad, int) else 0, model_inputs=model_inputs,
+                   model_vocab=vocab if isinstance(vocab, int) else None)
+
+    @classmethod
+    def of_file(cls, path: Path, model_inputs: Sequence[str], fixed_length: int | None = None,
+                model_vocab: int | None = None) -> TextInput:
+        """--tokenizer: a tokenizer.json (or a folder holding one, and maybe tokenizer_config.json)
+        read with HF tokenizers alone: its truncation, else tokenizer_config.json's
+        model_max_length, else the graph's fixed length is the longest text."""
+        folder = path if path.is_dir() else path.parent
+        file = path / "tokenizer.json" if path.is_dir() else path
+        try:
+            text = file.read_text(encoding="utf-8")
+            doc = json.loads(text)
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ExportError(f"--tokenizer {file}: not a tokenizer.json ({exc})") from None
+        config = _json_beside(folder / "tokenizer_config.json")
+        given = config.get("model_max_length")
+        truncation = doc.get("truncation") or {}
+        longest = truncation.get("max_length") or (given if isinstance(given, int) and 0 < given < UNSET else None) \
+            or fixed_length
+        if longest is None:
+            raise ExportError(f"--tokenizer {file}: neither it (truncation) nor a tokenizer_config.json beside it "
+                              "(model_max_length) says how many tokens the model reads at most: add one, or give "
+                              'the tokenizer step\'s max_length in --meta ({"inputs": [{"name": "input_ids", '
+                              '"steps": [...]}]}).')
+        if fixed_length is not None and longest > fixed_length:
+            longest = fixed_length
+        library = tokenizer_json.library()
+        try:
+            python = library.Tokenizer.from_str(text)
+        except Exception as exc:  # noqa: BLE001 - tokenizers raises its own types for a bad file
+            raise ExportError(f"--tokenizer {file}: HF tokenizers cannot read it ({exc})") from None
+        return cls(text, max_length=int(longest), pad_id=_pad_id(doc, config, python), model_inputs=model_inputs,
+                   model_vocab=model_vocab, vocab_from="the model's embedding table")
 
     @property
     def step(self) -> dict[str, Any]:
@@ -77,10 +121,33 @@ class TextInput:
         return [ids] + [{"name": p, "kind": "text", "from": "input_ids", "part": p, "dtype": "int64",
                          "shape": [None, None], "steps": []} for p in self.model_inputs[1:]]
 
-    def feeds(self, texts: Sequence[str]) -> list[np.ndarray]:
-        """The model's inputs for texts, as the page makes them (the same step)."""
+    def feeds(self, texts: Sequence[str], order: Sequence[str] | None = None) -> list[np.ndarray]:
+        """The model's inputs for texts, as the page makes them (the same step), in `order`
+        (the graph's), else input_ids, attention_mask, token_type_ids."""
         spec = {"name": "input_ids", "kind": "text", "dtype": "int64", "shape": [None, None], "steps": [self.step]}
         from ...steps import text
 
         parts = text.encode_batch(spec, texts)
-        return [parts["ids" if name == "input_ids" else name] for name in self.model_inputs]
+        return [parts["ids" if name == "input_ids" else name] for name in (order or self.model_inputs)]
+
+
+def _json_beside(path: Path) -> dict[str, Any]:
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return {}
+    return doc if isinstance(doc, dict) else {}
+
+
+def _pad_id(doc: dict[str, Any], config: dict[str, Any], tokenizer: Any) -> int:
+    """The padding id: the tokenizer.json's own padding, else its pad token's, else 0."""
+    padding = doc.get("padding") or {}
+    if isinstance(padding.get("pad_id"), int):
+        return int(padding["pad_id"])
+    token = config.get("pad_token")
+    token = token.get("content") if isinstance(token, dict) else token
+    for name in (token, "[PAD]", "<pad>"):
+        found = tokenizer.token_to_id(name) if isinstance(name, str) else None
+        if found is not None:
+            return int(found)
+    return 0
