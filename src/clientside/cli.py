@@ -86,8 +86,10 @@ DESCRIPTION_HELP = ("Shown under the title: Markdown text, or a .md or .txt file
               help="TF.js: the largest weight file, in bytes.")
 @click.option("--allow-unknown", multiple=True, metavar="CLASS",
               help="TF.js: let a custom layer class through; you must register it in TF.js.")
-@click.option("--quantize", type=click.Choice(["float16", "uint16", "uint8"]),
-              help="Store float32 weights in 2 or 1 bytes (ONNX bundles: uint8 only).")
+@click.option("--quantize", type=click.Choice(["float16", "uint16", "uint8", "int8"]),
+              help="Store float32 weights in 2 or 1 bytes (TF.js: float16, uint16, uint8; ONNX: float16, uint8, "
+                   "or int8: onnxruntime's dynamic quantization, run by integer kernels). The cost is measured and "
+                   "said.")
 @click.option("--quantize-pattern", "quantize_patterns", multiple=True, metavar="GLOB",
               help="TF.js: only quantize weights whose names match (e.g. 'dense*/kernel'); default all.")
 @click.option("--runtime", type=click.Choice([AUTO, *RUNTIMES]), default=AUTO, show_default=True,

@@ -161,3 +161,35 @@ def test_a_plain_encoder_is_pooled_as_asked(tmp_path):
     np.testing.assert_allclose(got, cls / np.linalg.norm(cls, axis=1, keepdims=True), atol=1e-5)
     with pytest.raises(ExportError, match="expected one of mean, cls, max"):
         export(folder, tmp_path / "bad", pooling="median", say=lambda _: None)
+
+
+@pytest.mark.parametrize("dtype", ["int8", "float16"])
+def test_int8_and_float16_bundles_say_their_cost_and_keep_the_embeddings(tmp_path, dtype):
+    """int8: onnxruntime's dynamic quantization, integer kernels the wasm build runs; float16:
+    weights in two bytes, float32 kernels. Each is checked in onnxruntime-web against Python's
+    onnxruntime on the same quantized graph before it is written."""
+    st = pytest.importorskip("sentence_transformers")
+    folder = hf_models.sentence_transformer(tmp_path / "st")
+    said = []
+    full = export(folder, tmp_path / "full", say=lambda _: None)
+    small = export(folder, tmp_path / dtype, quantize=dtype, say=said.append)
+    cost = next(line for line in said if line.startswith(f"{dtype}: "))
+    assert "largest difference from the float32 model" in cost and "cosine with float32" in cost, cost
+    contract = load_bundle(small).contract
+    assert contract["quantization"]["dtype"] == dtype
+    size = {b: load_bundle(b).contract["files"][0]["size"] for b in (full, small)}
+    assert size[small] < size[full] * 0.9  # the tiny model's many small weights stay float32
+    _, vectors = bundle_outputs(small, hf_models.UNSEEN)
+    want = st.SentenceTransformer(str(folder), device="cpu").encode(hf_models.UNSEEN)
+    cosine = (vectors * want).sum(1) / np.linalg.norm(vectors, axis=1) / np.linalg.norm(want, axis=1)
+    assert cosine.min() >= 0.99
+    if dtype == "int8":
+        model = onnx_ops(small)
+        assert "MatMulInteger" in model or "DynamicQuantizeMatMul" in model
+
+
+def onnx_ops(bundle_dir) -> set[str]:
+    import onnx
+
+    bundle = load_bundle(bundle_dir)
+    return {n.op_type for n in onnx.load(str(bundle.root / bundle.contract["files"][0]["path"])).graph.node}

@@ -31,7 +31,7 @@ class OnnxRuntime:
         "ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm")
     offline_files: ClassVar[tuple[str, ...]] = page_files
     options: ClassVar[dict[str, Any]] = {}
-    quantize: ClassVar[tuple[str, ...]] = ("uint8",)
+    quantize: ClassVar[tuple[str, ...]] = ("uint8", "float16", "int8")
 
     def recognizes(self, path: Path) -> bool:
         return path.is_file() and path.suffix == ".onnx"

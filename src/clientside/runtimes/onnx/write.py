@@ -23,7 +23,7 @@ from ...verify import DEFAULT_TOLERANCE, Feeds, Report, compare, fixed_batch, sa
 from ...version import __version__
 from ..base import is_bundle_folder
 from . import graph as graphs
-from .quantize import MIN_QUANTIZED, quantize_weights
+from .quantize import QUANTIZE, quantized
 from .run import run_onnxruntime
 
 #: The batch of the inputs an export is checked on, when its source gives none.
@@ -35,10 +35,11 @@ def write(graph: Any, out_dir: str | os.PathLike, model: SourceModel, *, labels:
           tolerance: float = DEFAULT_TOLERANCE, quantize: str | None = None, say: Say = print) -> Path:
     """The bundle for `graph` (an onnx.ModelProto or its bytes) in out_dir. model: its
     source (its reference, examples and what it knows of the inputs and outputs).
-    quantize="uint8": weights stored in one byte each (quantize.py), after the float32 graph
-    has been checked; the difference it makes is measured and said."""
-    if quantize not in (None, "uint8"):
-        raise ExportError(f"ONNX bundles store weights as float32 or uint8. Received: quantize={quantize!r}")
+    quantize: "uint8", "float16" (smaller weights, float32 kernels) or "int8" (integer kernels),
+    after the float32 graph has been checked (quantize.py); the difference it makes is measured
+    and said, and the browser's runtime is held to Python's on the quantized graph."""
+    if quantize is not None and quantize not in QUANTIZE:
+        raise ExportError(f"ONNX bundles store float32, {', '.join(QUANTIZE)}. Received: quantize={quantize!r}")
     proto = graphs.load(graph)
     found = graphs.problems(proto)
     if found:
@@ -61,13 +62,15 @@ def write(graph: Any, out_dir: str | os.PathLike, model: SourceModel, *, labels:
         if model.check_in_browser_runtime:
             in_browser_runtime(model_bytes, io.inputs, feeds, batch, expected, tolerance, model.title, say)
     if quantize:
-        proto = quantize_weights(proto)
+        size = len(model_bytes)
+        proto = quantized(proto, quantize)
         model_bytes = proto.SerializeToString()
-        quantized = compare(got, run_onnxruntime(model_bytes, names, feeds, batch), tolerance=tolerance,
-                            got_by="uint8", expected_by="float32")
-        say(f"uint8 weights: largest difference from the float32 model {quantized.max_abs_diff:.3g} "
-            f"({quantized.relative_diff:.3g} of the output scale)")
-        draft["quantization"] = {"dtype": quantize, "patterns": [f"float32 weights of {MIN_QUANTIZED} values or more"]}
+        small = run_onnxruntime(model_bytes, names, feeds, batch)
+        say(quantization_cost(quantize, got, small, size, len(model_bytes), draft["outputs"][0]["kind"],
+                              model.examples_are if feeds is model.examples else "random inputs"))
+        if model.check_in_browser_runtime:
+            in_browser_runtime(model_bytes, io.inputs, feeds, batch, small, tolerance, f"onnxruntime ({quantize})", say)
+        draft["quantization"] = {"dtype": quantize, "patterns": [QUANTIZE[quantize]]}
     digest = sha256_bytes(model_bytes)
     file = f"model.{digest[:HASH_CHARS]}.onnx"
     via = model.via.get("onnx")
@@ -85,6 +88,21 @@ def write(graph: Any, out_dir: str | os.PathLike, model: SourceModel, *, labels:
             (tmp / name).write_bytes(body)
         (tmp / contract.BUNDLE_JSON).write_text(json.dumps(draft, indent=2) + "\n")
     return out_dir
+
+
+def quantization_cost(dtype: str, full: Feeds, small: Feeds, before: int, after: int, kind: str, on: str) -> str:
+    """What quantizing cost, in words: the size, the largest difference, and the top class's
+    agreement (or, for embeddings, the cosine) with the float32 model."""
+    report = compare(full, small, got_by=dtype, expected_by="float32")
+    said = (f"{dtype}: {before / 2**20:.1f} MB -> {after / 2**20:.1f} MB; largest difference from the float32 model "
+            f"{report.max_abs_diff:.3g} ({report.relative_diff:.3g} of the output scale) on {on}")
+    a, b = np.asarray(full[0], np.float64), np.asarray(small[0], np.float64)
+    if kind == "embedding":
+        cos = (a * b).sum(-1) / np.maximum(np.linalg.norm(a, axis=-1) * np.linalg.norm(b, axis=-1), 1e-30)
+        said += f"; cosine with float32 {float(cos.min()):.4f} at least"
+    elif report.top1_agreement is not None:
+        said += f"; the top class agrees on {report.top1_agreement:.0%}"
+    return said
 
 
 def in_browser_runtime(model_bytes: bytes, specs: Sequence[dict[str, Any]], feeds: Feeds, batch: int | None,

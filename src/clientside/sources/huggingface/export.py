@@ -3,6 +3,7 @@ torch made its default) of the model and the task's output tensor, batch and seq
 free, the output named as the contract names it."""
 from __future__ import annotations
 
+import logging
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -51,6 +52,8 @@ def to_onnx(head: Any, names: Sequence[str], feeds: Feeds, output: str, arch: st
     """The onnx.ModelProto of head, traced on feeds, with every input's batch and sequence free."""
     import torch
 
+    # "torchvision is not installed. Skipping torchvision::nms": torch's, not the user's concern
+    logging.getLogger("torch.onnx._internal.exporter._registration").setLevel(logging.ERROR)
     batch, sequence = torch.export.Dim("batch"), torch.export.Dim("sequence")
     kwargs = {n: torch.from_numpy(np.asarray(f, np.int64)) for n, f in zip(names, feeds)}
     try:
