@@ -116,3 +116,46 @@ def sentence_transformer(folder: Path, pooling: str = "mean") -> Path:
                                          Normalize()], device="cpu")
     model.save(str(folder))
     return folder
+
+
+def vit(folder: Path) -> Path:
+    """ViTForImageClassification, 32x32 pictures, its ViTImageProcessor (bilinear resize to size)."""
+    import torch
+    import transformers
+
+    torch.manual_seed(4)
+    config = transformers.ViTConfig(image_size=32, patch_size=8, hidden_size=32, num_hidden_layers=2,
+                                    num_attention_heads=2, intermediate_size=64, num_labels=3,
+                                    id2label={0: "cat", 1: "dog", 2: "bird"}, label2id={"cat": 0, "dog": 1, "bird": 2})
+    transformers.ViTForImageClassification(config).save_pretrained(folder)
+    processor = transformers.AutoImageProcessor.from_pretrained(_processor(folder, "ViTImageProcessor", {
+        "size": {"height": 32, "width": 32}, "resample": 2, "image_mean": [0.5, 0.5, 0.5],
+        "image_std": [0.5, 0.5, 0.5]}))
+    processor.save_pretrained(folder)
+    return folder
+
+
+def convnext(folder: Path) -> Path:
+    """ConvNextForImageClassification with ConvNeXt's processor: shortest edge 32/crop_pct, a
+    center crop to 32, bicubic."""
+    import torch
+    import transformers
+
+    torch.manual_seed(5)
+    config = transformers.ConvNextConfig(num_channels=3, hidden_sizes=[8, 16], depths=[1, 1], num_stages=2,
+                                         num_labels=4, image_size=32)
+    transformers.ConvNextForImageClassification(config).save_pretrained(folder)
+    processor = transformers.AutoImageProcessor.from_pretrained(_processor(folder, "ConvNextImageProcessor", {
+        "size": {"shortest_edge": 32}, "crop_pct": 0.875, "resample": 3,
+        "image_mean": [0.485, 0.456, 0.406], "image_std": [0.229, 0.224, 0.225]}))
+    processor.save_pretrained(folder)
+    return folder
+
+
+def _processor(folder: Path, kind: str, settings: dict) -> Path:
+    import json
+
+    doc = {"image_processor_type": kind, "do_resize": True, "do_rescale": True, "rescale_factor": 1 / 255,
+           "do_normalize": True, **settings}
+    (folder / "preprocessor_config.json").write_text(json.dumps(doc))
+    return folder

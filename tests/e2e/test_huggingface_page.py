@@ -101,3 +101,28 @@ def test_the_real_minilm_with_its_tokenizer_in_the_page(page, tmp_path):
     got = got.reshape(len(SENTENCES), -1)
     np.testing.assert_allclose(got, minilm_by_hand(SENTENCES), atol=1e-5)
     assert page.errors == []
+
+
+def test_an_uploaded_picture_is_classified_as_the_pipeline_does(page, tmp_path):
+    """ConvNeXt's processor (shortest edge, crop_pct, center crop, bicubic) in the page: an
+    uploaded PNG, the page's 8-bit resize equal to Pillow's, probabilities equal to the pipeline's."""
+    from clientside import export
+    from tests.steps.test_image_hf import picture
+
+    folder = hf_models.convnext(tmp_path / "convnext")
+    bundle = export(folder, tmp_path / "bundle", say=lambda _: None)
+    path = tmp_path / "photo.png"
+    picture(90, 140, 3).save(path)
+    with LiveServer(create_app(bundle)) as server:
+        open_page(page, server.url)
+        page.set_input_files("input[type=file]", str(path))
+        page.click("#predict")
+        page.wait_for_function("() => document.querySelectorAll('.result').length === 1")
+        logits = np.asarray(page.evaluate("() => Array.from(window.clientside.state.last.outputs.logits.data)"))
+    from PIL import Image
+
+    pipe = transformers.pipeline("image-classification", model=str(folder), top_k=None)
+    answer = {a["label"]: a["score"] for a in pipe(Image.open(path))}
+    labels = [transformers.AutoConfig.from_pretrained(folder).id2label[i] for i in range(len(logits))]
+    np.testing.assert_allclose(np.exp(logits) / np.exp(logits).sum(), [answer[k] for k in labels], atol=1e-5)
+    assert page.errors == []

@@ -193,3 +193,32 @@ def onnx_ops(bundle_dir) -> set[str]:
 
     bundle = load_bundle(bundle_dir)
     return {n.op_type for n in onnx.load(str(bundle.root / bundle.contract["files"][0]["path"])).graph.node}
+
+
+@pytest.mark.parametrize("make", ["vit", "convnext"])
+def test_an_image_classifier_folder_predicts_as_the_pipeline(tmp_path, make):
+    from PIL import Image
+
+    from clientside.steps import image as image_steps
+    from tests.steps.test_image_hf import picture
+
+    folder = getattr(hf_models, make)(tmp_path / make)
+    bundle = load_bundle(export(folder, tmp_path / "bundle", say=lambda _: None))
+    spec = bundle.inputs[0]
+    assert spec["kind"] == "image" and spec["layout"] == "nchw" and spec["steps"][0] == {"op": "rgb"}
+    assert all(s.get("precision", "uint8") == "uint8" for s in spec["steps"] if s["op"].startswith("resize"))
+    pictures: list[Image.Image] = [picture(50 + 13 * k, 80 - 17 * k, k) for k in range(3)]
+    pixels = np.stack([image_steps.run(p, spec["steps"]).transpose(2, 0, 1) for p in pictures])
+    model = (bundle.root / bundle.contract["files"][0]["path"]).read_bytes()
+    logits = run_onnxruntime(model, ["pixel_values"], [pixels])[0]
+    labels = bundle.contract["outputs"][0]["labels"]
+    pipe = transformers.pipeline("image-classification", model=str(folder), top_k=None)
+    want = np.asarray([[{a["label"]: a["score"] for a in answer}[k] for k in labels] for answer in pipe(pictures)])
+    np.testing.assert_allclose(np.exp(logits) / np.exp(logits).sum(-1, keepdims=True), want, atol=1e-5)
+
+
+def test_an_image_model_without_its_processor_is_refused(tmp_path):
+    folder = hf_models.vit(tmp_path / "vit")
+    (folder / "preprocessor_config.json").unlink()
+    result = CliRunner().invoke(main, ["export", str(folder), str(tmp_path / "out")])
+    assert result.exit_code != 0 and "no preprocessor_config.json" in result.output

@@ -352,10 +352,113 @@ def fit(image: np.ndarray, size: Sequence[int] = (20, 20)) -> np.ndarray:
     return resize(image, max(1, _round_half_up(h * ratio)), max(1, _round_half_up(w * ratio)))
 
 
+#: Pillow's filters by the names the steps use (transformers' `resample` 2 and 3).
+RESAMPLE = {"bilinear": Image.Resampling.BILINEAR, "bicubic": Image.Resampling.BICUBIC}
+#: float: Pillow's arithmetic on float planes (no rounding); uint8: on 8-bit pictures, as
+#: Pillow resizes an RGB image (fixed-point weights, a rounded 8-bit pass between rows and
+#: columns): what transformers' image processors compute.
+PRECISIONS = ("float", "uint8")
+
+
+def _resized(image: np.ndarray | Image.Image, height: int, width: int, resample: str, precision: str) -> np.ndarray:
+    if resample not in RESAMPLE:
+        raise ValueError(f"resample must be one of {', '.join(RESAMPLE)}. Received: {resample!r}")
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}. Received: {precision!r}")
+    if precision == "uint8":
+        return np.asarray(_resize8(_pil8(image), height, width, RESAMPLE[resample]), np.float32)
+    if resample == "bilinear":
+        return resize(image, height, width)
+    planes = _float_planes(image)
+    out = np.empty((height, width, len(planes)), np.float32)
+    for c, plane in enumerate(planes):
+        out[:, :, c] = np.asarray(plane.resize((width, height), RESAMPLE[resample]))
+    return out
+
+
+def vertical_first(height: int, width: int, out_h: int, out_w: int) -> bool:
+    """Pillow 13's order of the two passes: vertical first when the height shrinks by more
+    than twice what the width does (Pillow 12 always went horizontal first)."""
+    return height - out_h > 0 and height - out_h > (width - out_w) * 2
+
+
+def _resize8(picture: Image.Image, height: int, width: int, resample: Image.Resampling) -> Image.Image:
+    """Pillow's 8-bit resize, one axis per call in Pillow 13's order, so the result does not
+    depend on the Pillow installed (a one-axis resize is one pass in every version)."""
+    w, h = picture.size
+    passes = [(width, h), (width, height)]
+    if vertical_first(h, w, height, width):
+        passes = [(w, height), (width, height)]
+    for size in passes:
+        if picture.size != size:
+            picture = picture.resize(size, resample)
+    return picture
+
+
+def _pil8(image: np.ndarray | Image.Image) -> Image.Image:
+    """An 8-bit Pillow picture: the decoded one, or pixels that are still whole numbers 0..255."""
+    if isinstance(image, Image.Image):
+        return image if image.mode in ("RGB", "L") else image.convert("RGB")
+    x = np.asarray(image)
+    if x.min(initial=0) < 0 or x.max(initial=0) > 255 or not np.array_equal(x, np.round(x)):
+        raise ValueError("precision='uint8' resizes 8-bit pixels: put the resize before any step that computes "
+                         "(normalize, grayscale...)")
+    x = x.astype(np.uint8)
+    return Image.fromarray(x[..., 0], "L") if x.shape[2] == 1 else Image.fromarray(x[..., :3], "RGB")
+
+
 @step("resize", takes_decoded=True)
-def resize_step(image: np.ndarray, size: Sequence[int] = (224, 224)) -> np.ndarray:
+def resize_step(image: np.ndarray, size: Sequence[int] = (224, 224), resample: str = "bilinear",
+                precision: str = "float") -> np.ndarray:
     """Scale to exactly size (height, width), ignoring the aspect ratio."""
-    return resize(image, size[0], size[1])
+    return _resized(image, size[0], size[1], resample, precision)
+
+
+def shortest_edge_size(height: int, width: int, size: int) -> tuple[int, int]:
+    """transformers' get_resize_output_image_size(size, default_to_square=False): the short
+    side becomes size, the long one int(size * long / short)."""
+    short, long = (width, height) if width <= height else (height, width)
+    new_long = int(size * long / short)
+    return (new_long, size) if width <= height else (size, new_long)
+
+
+@step("resize_shortest_edge", takes_decoded=True)
+def resize_shortest_edge(image: np.ndarray, size: int = 224, resample: str = "bilinear",
+                         precision: str = "float") -> np.ndarray:
+    """Scale so the shorter side is size, keeping the aspect ratio (transformers' shortest_edge)."""
+    h, w = (image.height, image.width) if isinstance(image, Image.Image) else image.shape[:2]
+    out_h, out_w = shortest_edge_size(h, w, int(size))
+    return _resized(image, out_h, out_w, resample, precision)
+
+
+@step("center_crop", takes_decoded=True)
+def center_crop(image: np.ndarray, size: Sequence[int] = (224, 224)) -> np.ndarray:
+    """The middle size (height, width), as transformers' center_crop: top and left rounded
+    down; a picture smaller than size is padded with zeros around it first."""
+    x = np.asarray(image, np.float32)
+    if x.ndim == 2:
+        x = x[..., None]
+    crop_h, crop_w = int(size[0]), int(size[1])
+    h, w = x.shape[:2]
+    top, left = (h - crop_h) // 2, (w - crop_w) // 2
+    if top >= 0 and left >= 0 and top + crop_h <= h and left + crop_w <= w:
+        return x[top:top + crop_h, left:left + crop_w].copy()
+    new_h, new_w = max(crop_h, h), max(crop_w, w)
+    canvas = np.zeros((new_h, new_w, x.shape[2]), np.float32)
+    top_pad, left_pad = math.ceil((new_h - h) / 2), math.ceil((new_w - w) / 2)
+    canvas[top_pad:top_pad + h, left_pad:left_pad + w] = x
+    top, left = top + top_pad, left + left_pad
+    return canvas[max(0, top):min(new_h, top + crop_h), max(0, left):min(new_w, left + crop_w)].copy()
+
+
+@step("rgb", takes_decoded=True)
+def rgb(image: np.ndarray | Image.Image) -> np.ndarray | Image.Image:
+    """Three colour channels, the alpha dropped as Pillow's convert("RGB") drops it (not laid on
+    a background): how transformers' pipelines load every picture."""
+    if isinstance(image, Image.Image):
+        return image.convert("RGB")
+    x = np.asarray(image, np.float32)
+    return np.repeat(x, 3, axis=2) if x.shape[2] == 1 else x[..., :3].copy()
 
 
 @step("pad")

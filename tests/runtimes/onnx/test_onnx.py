@@ -132,7 +132,7 @@ def test_the_static_build_of_an_onnx_bundle(cnn_bundle, tmp_path):
     [assets] = list((site / "assets").iterdir())
     vendor = sorted(p.name for p in (assets / "vendor").iterdir() if p.suffix in (".js", ".mjs", ".wasm"))
     assert vendor == ["ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm", "ort.wasm.min.mjs",
-                      "papaparse.min.js"]
+                      "papaparse.min.js", "tokenizers.min.mjs"]
     info = json.loads((site / "api" / "model").read_text())
     [file] = info["files"]
     assert (site / "model" / file["path"]).read_bytes() == (out / file["path"]).read_bytes()

@@ -55,10 +55,11 @@ def accepts(obj: Any) -> bool:
     return st is not None and isinstance(obj, st.SentenceTransformer)
 
 
-def load(obj: Any, *, tokenizer: Any = None, task: str | None = None, pooling: str | None = None,
-         normalize: bool | None = None, say: Say = print) -> SourceModel:
-    """obj: a save_pretrained folder, a PreTrainedModel (with tokenizer=...), a pipeline, or a
-    sentence-transformers model or folder (modules.json: its own pooling and normalize).
+def load(obj: Any, *, tokenizer: Any = None, image_processor: Any = None, task: str | None = None,
+         pooling: str | None = None, normalize: bool | None = None, say: Say = print) -> SourceModel:
+    """obj: a save_pretrained folder, a PreTrainedModel (with tokenizer=..., or
+    image_processor=... for an image model), a pipeline, or a sentence-transformers model or
+    folder (modules.json: its own pooling and normalize).
     task: the pipeline task when the architecture does not say it (--task). pooling, normalize:
     how a plain encoder's feature-extraction makes one vector per text (default: mean, as is)."""
     transformers = transformers_module()
@@ -70,12 +71,17 @@ def load(obj: Any, *, tokenizer: Any = None, task: str | None = None, pooling: s
             loaded.about = {**loaded.about, "title": _title(path.name)}
         return loaded
     if path is not None:
-        model, tokenizer, task = _from_folder(transformers, path, tokenizer, task)
+        model, tokenizer, image_processor, task = _from_folder(transformers, path, tokenizer, image_processor, task)
     elif isinstance(obj, transformers.Pipeline):
         model, tokenizer, task = obj.model, tokenizer or obj.tokenizer, task or obj.task
+        image_processor = image_processor or getattr(obj, "image_processor", None)
     else:
         model = obj
     chosen = task_table.of_config(model.config, task)
+    if chosen.input_kind == "image":
+        if tokenizer is not None:
+            raise ExportError(f"A {chosen.name} model reads pictures, not text: give it no tokenizer.")
+        return _image_model(model.eval(), chosen, image_processor, transformers)
     if (pooling is not None or normalize is not None) and chosen.name != "feature-extraction":
         raise ExportError(f"pooling and normalize are for feature-extraction models; this one is {chosen.name}.")
     if pooling is not None and pooling not in task_table.POOLINGS:
@@ -167,7 +173,61 @@ def _tokenizer_for(transformers: Any, tokenizer: Any, task: str) -> Any:
     return _tokenizer_from(transformers, Path(tokenizer)) if isinstance(tokenizer, (str, Path)) else tokenizer
 
 
-def _from_folder(transformers: Any, path: Path, tokenizer: Any, task: str | None) -> tuple[Any, Any, str | None]:
+#: Pictures the export never saw, to compare on: sizes and shapes the resize and crop must
+#: handle (square, wide, tall, smaller than the model's size).
+def check_pictures() -> list[Any]:
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(7)
+    out = []
+    for h, w in ((64, 64), (48, 96), (120, 50), (20, 30)):
+        y, x = np.mgrid[0:h, 0:w]
+        base = np.stack([x * 255 / max(w - 1, 1), y * 255 / max(h - 1, 1), (x + y) % 64 * 4], -1)
+        noise = rng.normal(0, 30, (h, w, 3))
+        out.append(Image.fromarray(np.clip(base + noise, 0, 255).astype(np.uint8), "RGB"))
+    return out
+
+
+def _image_model(model: Any, chosen: task_table.Task, processor: Any, transformers: Any) -> SourceModel:
+    import numpy as np
+    import torch
+
+    from ...contract import IO
+    from ...steps import image as image_steps
+    from .export import ImageHead, image_to_onnx
+    from .image import image_steps as steps_of
+    from .image import picture_size
+
+    if processor is None:
+        raise ExportError(f"A {chosen.name} model reads pictures through its image processor: pass it "
+                          "(clientside.export(model, out, image_processor=processor)), or export the folder both "
+                          "were saved to (processor.save_pretrained(folder)).")
+    steps = steps_of(processor)
+    size = picture_size(steps)
+    if size is None:
+        raise ExportError(f"{type(processor).__name__}: its pictures have no fixed size after resizing; clientside "
+                          "feeds this model a fixed height and width (add a center crop to the processor).")
+    head = ImageHead(model, chosen)
+    output = chosen.entry(model.config)
+    pixels = np.stack([image_steps.run(p, steps).transpose(2, 0, 1) for p in check_pictures()]).astype(np.float32)
+    entry = {"name": "pixel_values", "label": "Picture", "kind": "image", "layout": "nchw", "dtype": "float32",
+             "shape": [None, 3, *size], "steps": steps, "widgets": ["upload", "paste", "camera"]}
+    arch = type(model).__name__
+
+    def graph(say: Say) -> Any:
+        return image_to_onnx(head, pixels[:2], output["name"], arch)
+
+    about = _about(model, chosen.name, output)
+    return SourceModel(
+        source="huggingface", title="transformers (PyTorch)", graphs={"onnx": graph}, reference=head.reference,
+        io=IO([entry], [output]), examples=[pixels], examples_are=f"{len(pixels)} pictures the export never saw",
+        native=model, about=about, verify_on_examples=True, check_in_browser_runtime=True, tolerance=1e-4,
+        generated_by=f"transformers {transformers.__version__}, torch {torch.__version__} (torch.onnx.export, dynamo)")
+
+
+def _from_folder(transformers: Any, path: Path, tokenizer: Any, image_processor: Any,
+                 task: str | None) -> tuple[Any, Any, Any, str | None]:
     try:
         config = transformers.AutoConfig.from_pretrained(path, local_files_only=True)
     except (OSError, ValueError, KeyError) as exc:
@@ -178,7 +238,13 @@ def _from_folder(transformers: Any, path: Path, tokenizer: Any, task: str | None
     if not any((path / w).is_file() for w in WEIGHTS):
         raise ExportError(f"{path} has a config.json but no weights ({' or '.join(WEIGHTS[::2])}): save the model "
                           "with model.save_pretrained(folder).")
-    if tokenizer is None:
+    if chosen.input_kind == "image":
+        if image_processor is None:
+            if not (path / "preprocessor_config.json").is_file():
+                raise ExportError(f"{path} has no preprocessor_config.json: save the image processor beside the model "
+                                  "with processor.save_pretrained(folder).")
+            image_processor = transformers.AutoImageProcessor.from_pretrained(path, local_files_only=True)
+    elif tokenizer is None:
         if not (path / "tokenizer.json").is_file():
             raise ExportError(f"{path} has no tokenizer.json: save the (fast) tokenizer beside the model with "
                               "tokenizer.save_pretrained(folder), or give one with --tokenizer.")
@@ -187,7 +253,7 @@ def _from_folder(transformers: Any, path: Path, tokenizer: Any, task: str | None
         model = getattr(transformers, chosen.auto).from_pretrained(path, local_files_only=True)
     except (OSError, ValueError, KeyError) as exc:
         raise ExportError(f"transformers could not load {path}: {exc}") from None
-    return model, tokenizer, chosen.name
+    return model, tokenizer, image_processor, chosen.name
 
 
 def _tokenizer_from(transformers: Any, path: Path) -> Any:

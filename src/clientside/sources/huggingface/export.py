@@ -42,6 +42,50 @@ def _head_class() -> type:
     return Head
 
 
+def _image_head_class() -> type:
+    import torch
+
+    class ImageHead(torch.nn.Module):
+        """An image model and its task's output: pixel_values [batch, 3, height, width] in."""
+
+        def __init__(self, model: Any, task: Task):
+            super().__init__()
+            self.model, self.task, self.names = model, task, ["pixel_values"]
+
+        def forward(self, pixel_values: Any) -> Any:
+            return self.task.output(self.model(pixel_values=pixel_values), {}, {})
+
+        def reference(self, feeds: Feeds) -> Feeds:
+            with torch.no_grad():
+                out = self(torch.from_numpy(np.asarray(feeds[0], np.float32)))
+            return [out.detach().float().numpy()]
+
+    return ImageHead
+
+
+def ImageHead(model: Any, task: Task) -> Any:  # noqa: N802 - a class made on first use, as Head
+    return _image_head_class()(model, task).eval()
+
+
+def image_to_onnx(head: Any, pixels: np.ndarray, output: str, arch: str) -> Any:
+    """The onnx.ModelProto of an image head, traced on pixels, the batch free."""
+    import torch
+
+    logging.getLogger("torch.onnx._internal.exporter._registration").setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            program: Any = torch.onnx.export(head, (torch.from_numpy(np.asarray(pixels, np.float32)),),
+                                             dynamic_shapes=({0: torch.export.Dim("batch")},), dynamo=True,
+                                             verbose=False)
+    except Exception as exc:  # noqa: BLE001 - torch.export raises many types
+        raise ExportError(f"torch.onnx.export could not export {arch}: {type(exc).__name__}: "
+                          f"{str(exc).strip().splitlines()[0] if str(exc).strip() else ''}.") from None
+    proto = program.model_proto  # its input is named as forward's argument: pixel_values
+    rename_value(proto, proto.graph.output[0].name, output)
+    return proto
+
+
 def Head(model: Any, task: Task | None, names: Sequence[str], **settings: Any) -> Any:  # noqa: N802
     """The export's module (a class made on first use: torch is imported only when a model is
     exported). task None: model is a SentenceTransformer, which gives its sentence_embedding."""
@@ -83,6 +127,6 @@ def rename_value(proto: Any, old: str, new: str) -> None:
     for node in proto.graph.node:
         node.input[:] = [new if n == old else n for n in node.input]
         node.output[:] = [new if n == old else n for n in node.output]
-    for value in (*proto.graph.output, *proto.graph.value_info):
+    for value in (*proto.graph.input, *proto.graph.output, *proto.graph.value_info):
         if value.name == old:
             value.name = new

@@ -69,6 +69,8 @@ TASKS: dict[str, Task] = {t.name: t for t in [
     Task("text-classification", "AutoModelForSequenceClassification", ("ForSequenceClassification",),
          lambda out, inputs, settings: out.logits, _classes),
     Task("feature-extraction", "AutoModel", ("Model",), pooled, _embedding),
+    Task("image-classification", "AutoModelForImageClassification", ("ForImageClassification",),
+         lambda out, inputs, settings: out.logits, _classes, input_kind="image"),
 ]}
 
 #: Pipelines' other names for a task.

@@ -59,8 +59,9 @@ export async function decode(source, name = 'upload', maxPixels = 40_000_000) {
 // full-size pass fewer).
 function fused(img, step, next) {
   if (step.op !== 'flatten_alpha' || !next || next.op !== 'resize' || !opaque(img)) return null;
-  const { size } = { ...STEPS.resize.params, ...next };
-  return resize(img, size[0], size[1], 3, 4);
+  const { size, resample, precision } = { ...STEPS.resize.params, ...next };
+  if (precision !== 'float') return null;
+  return resize(img, size[0], size[1], 3, 4, resample);
 }
 
 export function run(image, steps, name = 'upload') {
@@ -266,13 +267,36 @@ registerStep('crop_to_ink', { threshold: 0.1 }, (img, { threshold }) => {
   return out;
 });
 
-// Pillow's resampling (BILINEAR with antialiasing): a triangle filter widened by the
-// downscaling factor, normalised weights, rows then columns, in float64. preprocess.py
-// gets the same from Pillow (mode "F": float planes, double sums).
-export function resampleWeights(inSize, outSize) {
+// Pillow's filters (Resample.c): the support and the kernel, by the names the steps use.
+const FILTERS = {
+  bilinear: { support: 1, kernel: (t) => { const x = Math.abs(t); return x < 1 ? 1 - x : 0; } },
+  bicubic: {
+    support: 2,
+    kernel: (t) => {
+      const a = -0.5;
+      const x = Math.abs(t);
+      if (x < 1) return ((a + 2) * x - (a + 3)) * x * x + 1;
+      if (x < 2) return (((x - 5) * x + 8) * x - 4) * a;
+      return 0;
+    },
+  },
+};
+
+function filterOf(name) {
+  const f = FILTERS[name];
+  if (!f) throw new Error(`resample must be one of ${Object.keys(FILTERS).join(', ')}. Received: ${name}`);
+  return f;
+}
+
+// Pillow's resampling weights (precompute_coeffs, antialiased): the filter widened by the
+// downscaling factor, normalised, in float64, operation for operation as Resample.c does.
+// preprocess.py gets the same from Pillow (mode "F": float planes, double sums).
+export function resampleWeights(inSize, outSize, resample = 'bilinear') {
+  const { support: base, kernel } = filterOf(resample);
   const scale = inSize / outSize;
   const filterScale = Math.max(scale, 1);
-  const support = 1.0 * filterScale;
+  const support = base * filterScale;
+  const ss = 1.0 / filterScale;
   const rows = [];
   for (let i = 0; i < outSize; i += 1) {
     const center = (i + 0.5) * scale;
@@ -281,19 +305,18 @@ export function resampleWeights(inSize, outSize) {
     const weights = [];
     let total = 0;
     for (let x = start; x < stop; x += 1) {
-      const t = Math.abs((x - center + 0.5) / filterScale);
-      const wgt = t < 1 ? 1 - t : 0;
+      const wgt = kernel((x - center + 0.5) * ss);
       weights.push(wgt);
       total += wgt;
     }
-    rows.push({ start, weights: total ? weights.map((v) => v / total) : weights });
+    rows.push({ start, weights: total !== 0 ? weights.map((v) => v / total) : weights });
   }
   return rows;
 }
 
 // The weights of resampleWeights as flat typed arrays (fewer lookups in the hot loops).
-function weightTable(inSize, outSize) {
-  const rows = resampleWeights(inSize, outSize);
+function weightTable(inSize, outSize, resample = 'bilinear') {
+  const rows = resampleWeights(inSize, outSize, resample);
   const taps = Math.max(1, ...rows.map((r) => r.weights.length));
   const start = new Int32Array(outSize);
   const count = new Int32Array(outSize);
@@ -305,10 +328,10 @@ function weightTable(inSize, outSize) {
 // Rows then columns, as Pillow does. stride: values per pixel in img.data, of which the
 // first `channels` are resized: an opaque RGBA image is read as RGB where it lies (the
 // fused flatten_alpha + resize), without a full-size copy first.
-export function resize(img, outH, outW, channels = img.channels, stride = img.channels) {
+export function resize(img, outH, outW, channels = img.channels, stride = img.channels, resample = 'bilinear') {
   const { height: h, width: w, data } = img;
   const c = channels;
-  const wx = weightTable(w, outW);
+  const wx = weightTable(w, outW, resample);
   const tmp = new Float64Array(h * outW * c);
   for (let y = 0; y < h; y += 1) {
     const row = y * w * stride;
@@ -334,7 +357,7 @@ export function resize(img, outH, outW, channels = img.channels, stride = img.ch
     }
   }
   // columns: each output row is a weighted sum of whole input rows (contiguous reads)
-  const wy = weightTable(h, outH);
+  const wy = weightTable(h, outH, resample);
   const result = make(outH, outW, c);
   const line = outW * c;
   const acc = new Float64Array(line);
@@ -351,6 +374,105 @@ export function resize(img, outH, outW, channels = img.channels, stride = img.ch
   return result;
 }
 
+// Pillow's 8-bit resampling, as it resizes an RGB picture (and so as transformers' image
+// processors do): the weights in fixed point (22 bits, rounded away from zero), each sum
+// rounded and clipped to 0..255, one pass per axis into an 8-bit picture. The order is
+// Pillow 13's: vertical first when the height shrinks by more than twice the width's
+// shrink, else horizontal first (Pillow 12 always went horizontal first; resize_step in
+// steps/image.py keeps 13's order whatever Pillow is installed). Integer sums in float64
+// are exact.
+const PRECISION = 2 ** 22;
+
+function fixedWeights(inSize, outSize, resample) {
+  const rows = resampleWeights(inSize, outSize, resample);
+  return rows.map(({ start, weights }) => ({
+    start, weights: weights.map((k) => (k < 0 ? Math.trunc(-0.5 + k * PRECISION) : Math.trunc(0.5 + k * PRECISION))),
+  }));
+}
+
+const clip8 = (sum) => Math.min(255, Math.max(0, Math.floor(sum / PRECISION)));
+
+export function verticalFirst(h, w, outH, outW) {
+  return h - outH > 0 && h - outH > (w - outW) * 2;
+}
+
+// One pass along one axis of an 8-bit picture {data, height, width, channels}.
+function pass8(img, outSize, resample, axis) {
+  const { height: h, width: w, channels: c, data } = img;
+  const along = axis === 'x' ? w : h;
+  const table = fixedWeights(along, outSize, resample);
+  const [outH, outW] = axis === 'x' ? [h, outSize] : [outSize, w];
+  const out = new Uint8ClampedArray(outH * outW * c);
+  for (let y = 0; y < outH; y += 1) {
+    for (let x = 0; x < outW; x += 1) {
+      const { start, weights } = table[axis === 'x' ? x : y];
+      for (let ch = 0; ch < c; ch += 1) {
+        let sum = PRECISION / 2;
+        if (axis === 'x') {
+          const row = y * w * c;
+          for (let j = 0; j < weights.length; j += 1) sum += data[row + (start + j) * c + ch] * weights[j];
+        } else {
+          for (let j = 0; j < weights.length; j += 1) sum += data[((start + j) * w + x) * c + ch] * weights[j];
+        }
+        out[(y * outW + x) * c + ch] = clip8(sum);
+      }
+    }
+  }
+  return { data: out, height: outH, width: outW, channels: c };
+}
+
+export function resize8(img, outH, outW, resample = 'bilinear') {
+  let out = img;
+  const order = verticalFirst(img.height, img.width, outH, outW) ? ['y', 'x'] : ['x', 'y'];
+  for (const axis of order) {
+    if (axis === 'x' && out.width !== outW) out = pass8(out, outW, resample, 'x');
+    if (axis === 'y' && out.height !== outH) out = pass8(out, outH, resample, 'y');
+  }
+  return { ...out, data: Float32Array.from(out.data) };
+}
+
+function eightBit(img) {
+  const { data } = img;
+  for (let i = 0; i < data.length; i += 1) {
+    const v = data[i];
+    if (v < 0 || v > 255 || v !== Math.round(v)) {
+      throw new Error("precision='uint8' resizes 8-bit pixels: put the resize before any step that computes "
+        + '(normalize, grayscale...)');
+    }
+  }
+  if (img.channels === 4) return dropAlpha(img);  // as Pillow sees a picture it resizes: RGB
+  return img;
+}
+
+function dropAlpha(img) {
+  const { height, width, data } = img;
+  const out = new Float32Array(height * width * 3);
+  for (let p = 0, q = 0; p < data.length; p += 4, q += 3) {
+    out[q] = data[p]; out[q + 1] = data[p + 1]; out[q + 2] = data[p + 2];
+  }
+  return { data: out, height, width, channels: 3 };
+}
+
+const PRECISIONS = ['float', 'uint8'];
+
+function resized(img, outH, outW, resample, precision) {
+  filterOf(resample);
+  if (!PRECISIONS.includes(precision)) throw new Error(`precision must be one of ${PRECISIONS.join(', ')}. Received: ${precision}`);
+  if (precision === 'uint8') {
+    const src = eightBit(img);
+    if (src.height === outH && src.width === outW) return { ...src, data: Float32Array.from(src.data) };
+    return resize8(src, outH, outW, resample);
+  }
+  return resize(img, outH, outW, img.channels, img.channels, resample);
+}
+
+// transformers' get_resize_output_image_size(size, default_to_square=False).
+export function shortestEdgeSize(height, width, size) {
+  const [short, long] = width <= height ? [width, height] : [height, width];
+  const newLong = Math.trunc((size * long) / short);
+  return width <= height ? [newLong, size] : [size, newLong];
+}
+
 function opaque(img) {
   if (img.channels !== 4) return false;
   const { data } = img;
@@ -364,7 +486,53 @@ registerStep('fit', { size: [20, 20] }, (img, { size }) => {
   return resize(img, Math.max(1, roundHalfUp(img.height * ratio)), Math.max(1, roundHalfUp(img.width * ratio)));
 });
 
-registerStep('resize', { size: [224, 224] }, (img, { size }) => resize(img, size[0], size[1]));
+registerStep('resize', { size: [224, 224], resample: 'bilinear', precision: 'float' },
+  (img, { size, resample, precision }) => resized(img, size[0], size[1], resample, precision));
+
+registerStep('resize_shortest_edge', { size: 224, resample: 'bilinear', precision: 'float' },
+  (img, { size, resample, precision }) => {
+    const [outH, outW] = shortestEdgeSize(img.height, img.width, size);
+    return resized(img, outH, outW, resample, precision);
+  });
+
+// transformers' center_crop: top and left rounded down; a smaller picture padded with zeros first.
+registerStep('center_crop', { size: [224, 224] }, (img, { size }) => {
+  const [cropH, cropW] = size;
+  const { height: h, width: w, channels: c } = img;
+  let top = Math.floor((h - cropH) / 2);
+  let left = Math.floor((w - cropW) / 2);
+  let src = img;
+  let [srcH, srcW] = [h, w];
+  if (!(top >= 0 && left >= 0 && top + cropH <= h && left + cropW <= w)) {
+    [srcH, srcW] = [Math.max(cropH, h), Math.max(cropW, w)];
+    const topPad = Math.ceil((srcH - h) / 2);
+    const leftPad = Math.ceil((srcW - w) / 2);
+    src = make(srcH, srcW, c);
+    for (let y = 0; y < h; y += 1) {
+      for (let i = 0; i < w * c; i += 1) src.data[((topPad + y) * srcW + leftPad) * c + i] = img.data[y * w * c + i];
+    }
+    top += topPad;
+    left += leftPad;
+  }
+  const y0 = Math.max(0, top);
+  const x0 = Math.max(0, left);
+  const outH = Math.min(srcH, top + cropH) - y0;
+  const outW = Math.min(srcW, left + cropW) - x0;
+  const out = make(outH, outW, c);
+  for (let y = 0; y < outH; y += 1) {
+    for (let i = 0; i < outW * c; i += 1) out.data[y * outW * c + i] = src.data[((y0 + y) * srcW + x0) * c + i];
+  }
+  return out;
+});
+
+// Three colour channels, the alpha dropped (not laid on a background), as Pillow's convert("RGB").
+registerStep('rgb', {}, (img) => {
+  if (img.channels === 3) return img;
+  if (img.channels === 4) return dropAlpha(img);
+  const out = make(img.height, img.width, 3);
+  for (let p = 0; p < img.height * img.width; p += 1) for (let k = 0; k < 3; k += 1) out.data[p * 3 + k] = img.data[p];
+  return out;
+});
 
 registerStep('pad', { size: [28, 28], value: 0.0 }, (img, { size, value }) => {
   const [outH, outW] = size;
