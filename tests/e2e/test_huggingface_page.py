@@ -126,3 +126,50 @@ def test_an_uploaded_picture_is_classified_as_the_pipeline_does(page, tmp_path):
     labels = [transformers.AutoConfig.from_pretrained(folder).id2label[i] for i in range(len(logits))]
     np.testing.assert_allclose(np.exp(logits) / np.exp(logits).sum(), [answer[k] for k in labels], atol=1e-5)
     assert page.errors == []
+
+
+@pytest.mark.parametrize("prepare", ["browser", "server"])
+def test_ner_spans_are_the_pipelines_entities(page, tmp_path, prepare):
+    """A BERT NER model fine-tuned here: the page's entities (grouped as
+    aggregation_strategy="simple": label, word, start, end, score) equal the pipeline's, on
+    lines with accents, CJK, emoji and a special token typed as text; and they are marked."""
+    from clientside import export
+
+    folder = hf_models.ner(tmp_path / "ner")
+    bundle = export(folder, tmp_path / "bundle", say=lambda _: None)
+    lines = hf_models.NER_UNSEEN
+    with LiveServer(create_app(bundle, prepare=prepare)) as server:
+        open_page(page, server.url)
+        page.fill("#text", "\n".join(lines))
+        page.click("#predict")
+        page.wait_for_function(f"() => document.querySelectorAll('.result').length === {len(lines)}")
+        got = page.evaluate("() => window.clientside.state.last.outputs.logits.entities")
+        marked = [[m.get_attribute("data-label") for m in card.query_selector_all("mark.entity")]
+                  for card in page.query_selector_all(".result")]
+    pipe = transformers.pipeline("token-classification", model=str(folder), aggregation_strategy="simple")
+    for line, mine, theirs in zip(lines, got, [pipe(line) for line in lines]):
+        assert [(e["entity_group"], e["word"], e["start"], e["end"]) for e in mine] == \
+            [(e["entity_group"], e["word"], e["start"], e["end"]) for e in theirs], line
+        np.testing.assert_allclose([e["score"] for e in mine], [float(e["score"]) for e in theirs], atol=1e-5)
+    assert sum(len(m) for m in got) > 5 and [len(m) for m in marked] == [len(m) for m in got]
+    assert page.errors == []
+
+
+def test_a_full_storage_keeps_the_page_working_from_memory_and_says_so(browser, hf_sentiment_bundle):
+    """The browser refuses to store the model (its quota for the site, shrunk through the
+    DevTools protocol, is smaller than the model): the page still predicts, from memory, says
+    that the next visit downloads again, and the next visit does."""
+    context = browser.new_context()
+    page = context.new_page()
+    with LiveServer(create_app(hf_sentiment_bundle)) as server:
+        cdp = context.new_cdp_session(page)
+        cdp.send("Storage.overrideQuotaForOrigin", {"origin": server.url.rstrip("/"), "quotaSize": 100_000})
+        open_page(page, server.url + "?sw=off")
+        notice = page.inner_text("#notice")
+        assert "not stored in this browser" in notice and "storage for the site is full" in notice
+        assert "next visit downloads it again" in notice
+        logits, _ = predict(page, ["a wonderful film"])
+        assert logits.shape == (1, 2) and np.isfinite(logits).all()
+        open_page(page, server.url + "?sw=off")
+        assert page.evaluate("document.body.dataset.modelSource") == "network"
+    context.close()

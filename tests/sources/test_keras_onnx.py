@@ -243,8 +243,8 @@ def test_runtime_tfjs_still_refuses_and_quantize_is_not_dropped_silently(tmp_pat
     model = eval(CASES["elu"][0])
     with pytest.raises(ExportError, match=r"ELU.*alpha"):
         export_any(model, tmp_path / "a", runtime="tfjs")
-    with pytest.raises(ExportError, match=r"quantize='float16' only apply to TF\.js bundles"):
-        export_any(model, tmp_path / "b", quantize="float16", say=lambda _: None)
+    with pytest.raises(ExportError, match=r"quantize='uint16' only apply to TF\.js bundles"):
+        export_any(model, tmp_path / "b", quantize="uint16", say=lambda _: None)
     with pytest.raises(ExportError, match="Expected runtime"):
         export_any(model, tmp_path / "c", runtime="pytorch")
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()

@@ -165,3 +165,30 @@ def test_real_tokenizer_files_tokenize_as_python(page, live_small, name):
            if b["ids"] != p.ids]
     assert not bad, f"{name}: {len(bad)} of {len(LINES)} lines differ; first: {bad[0]}"
     assert sum(p.total > MAX_LENGTH for p in python) >= 3
+
+
+OFFSETS = """async ([lines, steps, json]) => {
+  const t = await import('./static/steps/text.js');
+  const lib = await import('./vendor/tokenizers.min.mjs');
+  t.useTokenizer(steps[0].file, t.createTokenizer(lib, JSON.parse(json)));
+  return lines.map((line) => { try { const e = t.run(line, steps); return [e.offsets, e.special]; }
+                               catch (err) { return err.message; } });
+}"""
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("name", ["wordpiece_uncased", "wordpiece_cased", "minilm_wordpiece"])
+def test_the_page_finds_the_token_offsets_python_gives(page, live_small, name):
+    """What NER needs: where each token is in the typed text (code points), and which tokens
+    the post-processor added, equal to HF tokenizers' offsets and special_tokens_mask."""
+    doc = Path(REAL[name]).read_text(encoding="utf-8") if name in REAL else family_json(name)
+    file = f"tokenizer.offsets-{name}.json"
+    tokenizer_json.register_json(file, doc)
+    steps = [{"op": "tokenizer", "file": file, "max_length": MAX_LENGTH, "truncation_side": "right", "pad_id": 0,
+              "offsets": True}]
+    open_page(page, live_small.url)
+    browser = page.evaluate(OFFSETS, [LINES, steps, doc])
+    python = [text.run(line, steps) for line in LINES]
+    bad = [(i, LINES[i][:50], b, p.offsets[:8]) for i, (b, p) in enumerate(zip(browser, python))
+           if isinstance(b, str) or [tuple(o) for o in b[0]] != p.offsets or b[1] != p.special]
+    assert not bad, f"{name}: {len(bad)} of {len(LINES)} lines differ; first: {bad[0]}"

@@ -46,9 +46,12 @@ def default_prepare(bundle: Bundle, limits: UploadLimits, name: str | None = Non
 
 
 def prepare_json(bundle: Bundle, body: object, limits: UploadLimits,
-                 totals: dict[str, list[int]] | None = None) -> dict[str, np.ndarray]:
+                 totals: dict[str, list[int]] | None = None,
+                 extra: dict[str, dict[str, list]] | None = None) -> dict[str, np.ndarray]:
     """{"inputs": {name: [item, ...]}} -> {name: batch}: texts, table rows, arrays. totals: filled
-    with each tokenized text's length before truncation (the page says when one was cut)."""
+    with each tokenized text's length before truncation (the page says when one was cut);
+    extra: the token offsets, specials and tokens a spans output needs."""
+    extra = {} if extra is None else extra
     if not isinstance(body, dict) or not isinstance(body.get("inputs"), dict) or not body["inputs"]:
         raise InputError('Expected a JSON object {"inputs": {"<input name>": [item, ...]}}.', status=400)
     specs = {spec["name"]: spec for spec in bundle.inputs}
@@ -73,6 +76,9 @@ def prepare_json(bundle: Bundle, body: object, limits: UploadLimits,
             out[name] = parts["ids"]
             if totals is not None:
                 totals[name] = parts["total"].tolist()
+                if "spans" in parts:  # a spans output reads them in the page (the worker groups them)
+                    extra[name] = {key: [row[key] for row in parts["spans"]]
+                                   for key in ("offsets", "special", "tokens")}
             out.update({s["name"]: parts[s["part"]] for s in bundle.inputs if s.get("from") == name})
         else:
             out[name] = steps.kind_module(spec["kind"]).prepare(spec, items)
@@ -132,10 +138,12 @@ def make_blueprint(bundle: Bundle, prepare: PrepareFn | None, limits: UploadLimi
         started = time.perf_counter()
         if request.mimetype == "application/json":
             totals: dict[str, list[int]] = {}
-            batches = prepare_json(bundle, request.get_json(silent=True), limits, totals)
+            extra: dict[str, dict[str, list]] = {}
+            batches = prepare_json(bundle, request.get_json(silent=True), limits, totals, extra)
             observe(time.perf_counter() - started)
             response = jsonify({"inputs": {name: {"shape": list(b.shape), "dtype": str(b.dtype), "tensor": b.tolist(),
-                                                  **({"totals": totals[name]} if name in totals else {})}
+                                                  **({"totals": totals[name]} if name in totals else {}),
+                                                  **extra.get(name, {})}
                                            for name, b in batches.items()}})
             response.headers["Cache-Control"] = "no-store"
             return response

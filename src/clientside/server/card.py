@@ -100,6 +100,9 @@ def gives(entry: Entry) -> str:
         return f"Values: {_some(named)}." if named else "Numbers."
     if kind == "image":
         return "A mask over the input picture." if entry.get("mode") == "mask" else "A picture."
+    if kind == "spans":
+        names = sorted({label.split("-", 1)[-1] for label in labels} - set(entry.get("ignore") or ["O"]))
+        return f"The entities in the text ({_some(names)}), marked where they are." if names else "Spans of the text."
     if kind == "embedding":
         size = entry["shape"][-1] if entry.get("shape") else None
         return (f"A vector{f' of {size} numbers' if size else ''} for each text (an embedding), and how alike the "

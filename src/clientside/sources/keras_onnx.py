@@ -125,7 +125,9 @@ def _child(keras_path: str, onnx_path: str, feeds_path: str, names: dict) -> dic
             continue
         import onnx
 
-        onnx.save_model(program.model_proto, onnx_path)
+        from ..runtimes.onnx.graph import without_debug_info
+
+        onnx.save_model(without_debug_info(program.model_proto), onnx_path)
         return {"free_axes": axes, "batch": None if all(0 in a for a in axes) else len(xs[0]),
                 "tried": errors}
     return {"error": "torch.onnx.export could not export this Keras model (under Keras's torch backend): "

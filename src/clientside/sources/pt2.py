@@ -39,7 +39,9 @@ def load(source: Any, *, inputs: Any = None) -> SourceModel:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 exported: Any = torch.onnx.export(program, dynamo=True, verbose=False)
-                return exported.model_proto
+                from ..runtimes.onnx.graph import without_debug_info
+
+                return without_debug_info(exported.model_proto)
         except Exception as exc:  # noqa: BLE001 - torch.export raises many types
             raise ExportError(f"torch.onnx.export could not export {path.name}: {type(exc).__name__}: {exc}") from None
 

@@ -56,7 +56,9 @@ def load(module: Any, *, example_inputs: Sequence[Any], input_names: Sequence[st
                                             dynamic_shapes=dynamic, verbose=False)
         except Exception as exc:  # noqa: BLE001 - torch.export raises many types
             raise ExportError(f"torch.onnx.export could not export this module: {type(exc).__name__}: {exc}") from None
-        return program.model_proto
+        from ..runtimes.onnx.graph import without_debug_info
+
+        return without_debug_info(program.model_proto)
 
     return SourceModel(source="torch", title="torch", graphs={"onnx": to_onnx}, reference=reference(module),
                        examples=[np.asarray(x.detach().numpy()) for x in examples], examples_are="the example inputs",

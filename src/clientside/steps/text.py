@@ -119,14 +119,16 @@ def pad(ids: list[int], length: int | None = None, padding: str = "post", trunca
 
 @step("tokenizer")
 def tokenizer(text: str, file: str | None = None, max_length: int | None = None, truncation_side: str = "right",
-              pad_id: int = 0) -> tokenizer_json.Encoded:
+              pad_id: int = 0, offsets: bool = False) -> tokenizer_json.Encoded:
     """A Hugging Face tokenizer.json (a bundle file): the text as the model reads it, special
     tokens added, cut to max_length tokens (the model's own maximum). pad_id fills a batch's
-    shorter lines."""
+    shorter lines. offsets: the page also finds where each token is in the text (for the
+    spans an NER model gives; HF tokenizers always gives them in Python)."""
     if truncation_side not in tokenizer_json.SIDES:
         raise ValueError(f"truncation_side must be 'right' or 'left'. Received: {truncation_side!r}")
     if file is None:
         raise ValueError("file: the tokenizer.json of the bundle is required")
+    del offsets  # HF tokenizers gives them with every encoding
     return tokenizer_json.encode(text, file, max_length, truncation_side)
 
 
@@ -201,6 +203,8 @@ def _validate_tokenizer(steps: Sequence[dict[str, Any]], spec: dict[str, Any], w
     if s.get("truncation_side", "right") not in tokenizer_json.SIDES:
         raise ValueError(f"{where}.steps[0].truncation_side: expected 'right' or 'left'. "
                          f"Received: {s['truncation_side']!r}")
+    if not isinstance(s.get("offsets", False), bool):
+        raise ValueError(f"{where}.steps[0].offsets: expected true or false. Received: {s['offsets']!r}")
     for key in ("max_length", "pad_id"):
         value = s.get(key)
         if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
@@ -255,6 +259,9 @@ def encode_batch(spec: dict[str, Any], items: Sequence[Any]) -> dict[str, np.nda
             batch[i, :len(row)] = row
         out[part] = batch
     out["total"] = np.asarray([e.total for e in encoded], np.int64)
+    if params.get("offsets"):  # for a spans output: where each token is, which are specials, the tokens
+        out["spans"] = [{"offsets": [list(o) for o in e.offsets], "special": e.special, "tokens": e.tokens}
+                        for e in encoded]  # type: ignore[assignment]
     return out
 
 

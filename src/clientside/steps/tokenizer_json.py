@@ -35,6 +35,8 @@ class Encoded:
     token_type_ids: list[int]
     offsets: list[tuple[int, int]] = field(default_factory=list)
     total: int = 0
+    special: list[int] = field(default_factory=list)  # 1 for what the post-processor added ([CLS], [SEP])
+    tokens: list[str] = field(default_factory=list)
 
 
 def library() -> Any:
@@ -92,4 +94,4 @@ def encode(text: str, name: str, max_length: int | None = None, side: str = "rig
         content.truncate(keep, direction=side)
         kept = tokenizer.post_process(content)
     return Encoded(list(kept.ids), list(kept.attention_mask), list(kept.type_ids),
-                   [tuple(o) for o in kept.offsets], total)
+                   [tuple(o) for o in kept.offsets], total, list(kept.special_tokens_mask), list(kept.tokens))

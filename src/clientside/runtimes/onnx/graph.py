@@ -112,6 +112,20 @@ def io(model: Any, labels: Sequence[str] | None = None) -> contract.IO:
     return contract.IO(inputs, outputs)
 
 
+def without_debug_info(model: Any) -> Any:
+    """model without what torch.onnx.export's dynamo path writes on every node for debugging
+    (its stack trace, FX node, class hierarchy: half of a small model's bytes, and the paths
+    of the exporting machine's files, which a page should not publish)."""
+    graphs = [model.graph]
+    while graphs:
+        graph = graphs.pop()
+        for node in graph.node:
+            del node.metadata_props[:]
+            node.doc_string = ""
+            graphs += [a.g for a in node.attribute if a.HasField("g")] + [g for a in node.attribute for g in a.graphs]
+    return model
+
+
 def prepend(graph: Any, nodes: Sequence[Any], initializers: Sequence[Any] = ()) -> None:
     """Put nodes (and their constants) in front of a graph's own, in place."""
     old = list(graph.node)

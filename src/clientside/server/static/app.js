@@ -11,6 +11,7 @@ const $ = (id) => document.getElementById(id);
 const ui = {
   status: $('status'), error: $('error'), results: $('results'), predict: $('predict'),
   inputs: $('inputs'), progress: $('progress'), tables: $('tables'), live: $('live'), details: $('details'),
+  notice: $('notice'),
 };
 const state = { predictor: null, contract: null, widgets: [], busy: false, lastTimings: null, last: null, loadDetails: [] };
 const params = new URLSearchParams(location.search);
@@ -189,7 +190,11 @@ async function start() {
         showProgress(p.done, p.total);
       }
     };
-    predictor.onWarning = (message) => console.warn(message);
+    predictor.onWarning = (message) => {
+      console.warn(message);
+      ui.notice.textContent = message;  // the visitor should know a returning visit will download again
+      ui.notice.hidden = false;
+    };
     const ready = await predictor.load({ contract: state.contract, sizes: JSON.parse($('runtime-files').textContent) });
     state.predictor = predictor;  // from now on Predict is enabled
     performance.mark('clientside:ready');

@@ -128,7 +128,8 @@ export function renderCards({ contract, items, outputs, feeds, n, ms }) {
     head.append(el('div', 'time', `the model ran in ${ms.predict.toFixed(1)} ms${per}`));
     const body = el('div', 'outputs');
     for (const spec of contract.outputs) {
-      const part = renderer(spec.kind).render(spec, outputs[spec.name], i, { background: background[0] });
+      const own = Object.fromEntries(Object.entries(items).map(([name, list]) => [name, list[i]]));
+      const part = renderer(spec.kind).render(spec, outputs[spec.name], i, { background: background[0], items: own });
       if (contract.outputs.length > 1) part.prepend(el('div', 'output-name', spec.label || spec.name));
       body.append(part);
     }

@@ -47,6 +47,26 @@ async function loadTokenizers(assets) {
   }
 }
 
+// A spans output (NER) is grouped into entities here, where the tokenizer is (its decoder
+// makes the words): outputs[name].entities, one list per item.
+async function findSpans(outputs, feeds, items) {
+  const specs = contract.outputs.filter((s) => s.kind === 'spans');
+  if (!specs.length) return;
+  const spans = await import('./outputs/spans.js');
+  for (const spec of specs) {
+    const input = contract.inputs.find((s) => s.name === spec.of);
+    const feed = feeds[spec.of];
+    const tok = kinds.KINDS.text.tokenizerOf(input);
+    if (!feed.offsets) throw new Error(`${spec.name}: the prepared ${spec.of} carries no token offsets`);
+    const decode = (tokens) => (tok.decoder ? tok.decoder(tokens) : tokens.join(' '));
+    outputs[spec.name].entities = items[spec.of].map((text, i) => spans.entities(
+      spec, outputs[spec.name], i,
+      { ids: Array.from(feed.data.subarray(i * feed.shape[1], (i + 1) * feed.shape[1])), tokens: feed.tokens[i],
+        offsets: feed.offsets[i], special: feed.special[i] },
+      text, { decode, unkId: tok.model.unk_token_id }));
+  }
+}
+
 // Inputs made by another input's tokenizer (an attention mask, token types): no items of their own.
 const made = (spec) => spec.from !== undefined;
 
@@ -111,10 +131,11 @@ async function serverPrepareJson(specs, items, parts = []) {
   const response = await serverPost(JSON.stringify({ inputs }), { 'Content-Type': 'application/json' });
   const answer = (await response.json()).inputs;
   return Object.fromEntries([...specs, ...parts].map((s) => {
-    const { tensor, shape, totals } = answer[s.name];
+    const { tensor, shape, ...extra } = answer[s.name];  // totals; offsets, special, tokens for spans
     const data = s.dtype === 'int32' || s.dtype === 'int64' ? new Int32Array(tensor.flat(Infinity))
       : new Float32Array(tensor.flat(Infinity));
-    return [s.name, totals ? { data, shape, totals } : { data, shape }];
+    delete extra.dtype;
+    return [s.name, { data, shape, ...extra }];
   }));
 }
 
@@ -146,6 +167,7 @@ async function predict({ id, items, mode }) {
   const feeds = await prepareAll(id, items, mode);
   const t1 = performance.now();
   const outputs = await runtime.predict(feeds);
+  await findSpans(outputs, feeds, items);
   const t2 = performance.now();
   const transfer = Object.values(outputs).map((o) => o.data.buffer);
   post({ type: 'result', id, outputs, feeds, ms: { prepare: t1 - t0, predict: t2 - t1 } }, transfer);

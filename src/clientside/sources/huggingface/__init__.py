@@ -89,6 +89,8 @@ def load(obj: Any, *, tokenizer: Any = None, image_processor: Any = None, task: 
     tokenizer = _tokenizer_for(transformers, tokenizer, chosen.name)
     model = model.eval()
     text_input = TextInput.of_transformers(tokenizer, model.config, _model_inputs(model, tokenizer))
+    if chosen.name == "token-classification":
+        text_input.with_offsets(chosen.name)
     from .export import Head
 
     settings = {"pooling": pooling or "mean", "normalize": bool(normalize)}

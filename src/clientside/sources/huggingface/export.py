@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from ...errors import ExportError
+from ...runtimes.onnx.graph import without_debug_info
 from ...verify import Feeds
 from .tasks import Task
 
@@ -81,7 +82,7 @@ def image_to_onnx(head: Any, pixels: np.ndarray, output: str, arch: str) -> Any:
     except Exception as exc:  # noqa: BLE001 - torch.export raises many types
         raise ExportError(f"torch.onnx.export could not export {arch}: {type(exc).__name__}: "
                           f"{str(exc).strip().splitlines()[0] if str(exc).strip() else ''}.") from None
-    proto = program.model_proto  # its input is named as forward's argument: pixel_values
+    proto = without_debug_info(program.model_proto)  # its input is named as forward's argument: pixel_values
     rename_value(proto, proto.graph.output[0].name, output)
     return proto
 
@@ -111,7 +112,7 @@ def to_onnx(head: Any, names: Sequence[str], feeds: Feeds, output: str, arch: st
                           f"{str(exc).strip().splitlines()[0] if str(exc).strip() else ''}. clientside takes what "
                           "torch.onnx.export can record; export it yourself and run `clientside export model.onnx "
                           "OUT --tokenizer tokenizer.json`.") from None
-    proto = program.model_proto
+    proto = without_debug_info(program.model_proto)
     rename_value(proto, proto.graph.output[0].name, output)
     return proto
 

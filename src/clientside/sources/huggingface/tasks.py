@@ -36,6 +36,12 @@ def _classes(config: Any) -> dict[str, Any]:
     return {**entry, "kind": "classes", "top_k": min(5, config.num_labels)}
 
 
+def _spans(config: Any) -> dict[str, Any]:
+    labels = [str(config.id2label[i]) for i in range(config.num_labels)]
+    return {"name": "logits", "kind": "spans", "label": "Entities", "labels": labels, "scores": "logits",
+            "aggregation": "simple", "ignore": ["O"], "of": "input_ids"}
+
+
 def _embedding(config: Any) -> dict[str, Any]:
     return {"name": "sentence_embedding", "kind": "embedding", "label": "Embedding"}
 
@@ -68,13 +74,16 @@ def pooled(out: Any, inputs: dict[str, Any], settings: dict[str, Any]) -> Any:
 TASKS: dict[str, Task] = {t.name: t for t in [
     Task("text-classification", "AutoModelForSequenceClassification", ("ForSequenceClassification",),
          lambda out, inputs, settings: out.logits, _classes),
+    Task("token-classification", "AutoModelForTokenClassification", ("ForTokenClassification",),
+         lambda out, inputs, settings: out.logits, _spans),
     Task("feature-extraction", "AutoModel", ("Model",), pooled, _embedding),
     Task("image-classification", "AutoModelForImageClassification", ("ForImageClassification",),
          lambda out, inputs, settings: out.logits, _classes, input_kind="image"),
 ]}
 
 #: Pipelines' other names for a task.
-ALIASES = {"sentiment-analysis": "text-classification", "sentence-similarity": "feature-extraction"}
+ALIASES = {"sentiment-analysis": "text-classification", "sentence-similarity": "feature-extraction",
+           "ner": "token-classification"}
 
 #: Architectures that generate, and why clientside does not take them yet.
 GENERATIVE = ("ForCausalLM", "LMHeadModel", "ForConditionalGeneration", "ForSeq2SeqLM", "ForSpeechSeq2Seq",

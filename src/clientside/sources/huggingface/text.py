@@ -65,6 +65,17 @@ class TextInput:
                               "trained with beside it (tokenizer.save_pretrained(folder)).")
         self.max_length, self.pad_id = max_length, pad_id
         self.model_inputs = ["input_ids", *[p for p in PARTS if p in model_inputs]]
+        self.offsets = False  # the page finds each token's place in the text too (NER)
+
+    def with_offsets(self, task: str) -> None:
+        """The page must find each token's characters (an NER model's spans): it does for
+        WordPiece tokenizers (BERT and its kin); another family is refused, not guessed."""
+        kind = json.loads(self.text).get("model", {}).get("type")
+        if kind != "WordPiece":
+            raise ExportError(f"A {task} model's spans need each token's place in the text, which the page finds "
+                              "for WordPiece tokenizers (BERT, DistilBERT, MiniLM, ELECTRA); this tokenizer is "
+                              f"{kind}. Not yet: export a WordPiece model, or run this one with the Python pipeline.")
+        self.offsets = True
 
     @classmethod
     def of_transformers(cls, tokenizer: Any, config: Any, model_inputs: Sequence[str],
@@ -111,8 +122,9 @@ class TextInput:
 
     @property
     def step(self) -> dict[str, Any]:
-        return {"op": "tokenizer", "file": self.file, "max_length": self.max_length, "truncation_side": "right",
+        step = {"op": "tokenizer", "file": self.file, "max_length": self.max_length, "truncation_side": "right",
                 "pad_id": self.pad_id}
+        return {**step, "offsets": True} if self.offsets else step
 
     def entries(self, label: str = "Text") -> list[dict[str, Any]]:
         """input_ids (the text box) and the parts the model takes."""

@@ -6,10 +6,11 @@ import * as classes from './classes.js';
 import * as embedding from './embedding.js';
 import * as image from './image.js';
 import * as multilabel from './multilabel.js';
+import * as spans from './spans.js';
 import * as tensor from './tensor.js';
 import * as values from './values.js';
 
-export const RENDERERS = { classes, multilabel, values, image, tensor, embedding };
+export const RENDERERS = { classes, multilabel, values, image, tensor, embedding, spans };
 
 export function renderer(kind) {
   return RENDERERS[kind] || tensor;

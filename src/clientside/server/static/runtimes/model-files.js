@@ -52,15 +52,29 @@ function fromCache(entry, listed) {
   return new Map(listed.map((f) => [f.path, stored[f.path]]));
 }
 
-// Other versions of the same bundle name are deleted.
+// Other versions of the same bundle name are deleted first (their space is the new one's).
+// null when stored, else why not: the page keeps working from memory and says so.
 async function keep(db, prefix, key, files) {
-  if (!db) return false;
+  if (!db) return 'this browser gives the page no storage (IndexedDB is off or private)';
   const keys = await transaction(db, 'readonly', (store) => store.getAllKeys());
-  const written = await transaction(db, 'readwrite', (store) => {
+  await transaction(db, 'readwrite', (store) => {
     for (const old of keys || []) if (String(old).startsWith(prefix) && old !== key) store.delete(old);
-    return store.put({ files: Object.fromEntries(files) }, key);
+    return { result: true };
   });
-  return written !== null;
+  return new Promise((resolve) => {
+    try {
+      const tx = db.transaction(STORE, 'readwrite');
+      tx.objectStore(STORE).put({ files: Object.fromEntries(files) }, key);
+      tx.oncomplete = () => resolve(null);
+      const failed = () => resolve(tx.error && tx.error.name === 'QuotaExceededError'
+        ? "this browser's storage for the site is full"
+        : `the browser refused to store it (${tx.error ? tx.error.name : 'aborted'}; a private window keeps less)`);
+      tx.onerror = failed;
+      tx.onabort = failed;
+    } catch (err) {
+      resolve(err && err.name === 'QuotaExceededError' ? "this browser's storage for the site is full" : `storing it failed (${err})`);
+    }
+  });
 }
 
 export async function sha256Hex(buffer) {
@@ -121,7 +135,11 @@ export async function modelFiles({ base, contract, post, downloads }) {
   // in parallel, as TF.js's own loader fetches shards; progress counts every file's bytes
   const buffers = await Promise.all(listed.map((f) => download(base, f, onBytes)));
   listed.forEach((f, i) => files.set(f.path, buffers[i]));
-  if (!(await keep(db, prefix, key, files))) post({ type: 'warning', message: 'the model could not be cached' });
+  const why = await keep(db, prefix, key, files);
+  if (why) {
+    post({ type: 'warning', kind: 'storage', message: `The model is not stored in this browser (${why}): it runs from `
+      + 'memory now, and the next visit downloads it again.' });
+  }
   return { files, source: 'network' };
 }
 

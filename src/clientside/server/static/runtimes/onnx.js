@@ -60,11 +60,12 @@ export async function load({ base, contract, post, sizes = {} }) {
   // threads need cross-origin isolation (clientside serve --isolate); on 2 cores, 2 threads
   ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
   const { files, source } = await loading;
-  const buffer = files.get(contract.files[0].path);
-  // ORT may take (detach) the buffer it is given: it gets a copy
-  const session = await ort.InferenceSession.create(new Uint8Array(buffer.slice(0)), {
+  // The downloaded (or cached) bytes go to ORT as they are, once stored: no second copy of a
+  // 270 MB model in the worker while ORT reads it into its own memory.
+  const session = await ort.InferenceSession.create(new Uint8Array(files.get(contract.files[0].path)), {
     executionProviders: ['wasm'], graphOptimizationLevel: 'all',
   });
+  files.delete(contract.files[0].path);
   const threads = ort.env.wasm.numThreads;
 
   async function runOnce(feeds) {

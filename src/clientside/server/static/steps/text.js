@@ -10,6 +10,8 @@
 //   (attention_mask, token_type_ids).
 import { InputError, runStep, typedArray } from './common.js';
 
+import { contentWithOffsets } from './tokenizer-json.js';
+
 export { createTokenizer } from './tokenizer-json.js';
 
 const KERAS_PUNCTUATION = /[!"#$%&()*+,\-./:;<=>?@[\\\]^_`{|}~']/g;
@@ -35,29 +37,53 @@ function indexOf(list) {
 // useTokenizer(name, new Tokenizer(json, {})) (the worker does it when the model loads).
 const TOKENIZERS = new Map();
 export const useTokenizer = (name, tokenizer) => TOKENIZERS.set(name, tokenizer);
+export const tokenizerOf = (spec) => TOKENIZERS.get(tokenizerFiles(spec)[0]);
 export const tokenizerFiles = (spec) => (spec.steps || []).filter((s) => s.op === 'tokenizer').map((s) => s.file);
 
 // HF tokenizers' truncation: the text's own tokens cut to max_length less the special
 // tokens the post-processor adds, then the specials added.
-function encode(tok, text, maxLength, side) {
+function encode(tok, text, maxLength, side, withOffsets = false) {
   let tokens = tok.encode_text(text);
+  let spans = null;
+  if (withOffsets) {
+    const found = contentWithOffsets(tok, text);
+    if (found.tokens.length !== tokens.length || found.tokens.some((t, i) => t !== tokens[i])) {
+      throw new Error('the token offsets could not be aligned (the tokens differ)');
+    }
+    spans = found.offsets;
+  }
   const processed = (list) => (tok.post_processor ? tok.post_processor(list, null, true)
     : { tokens: list, token_type_ids: new Array(list.length).fill(0) });
   let out = processed(tokens);
   const total = out.tokens.length;
   if (maxLength !== null && total > maxLength) {
     const keep = Math.max(0, maxLength - (total - tokens.length));
-    tokens = side === 'right' ? tokens.slice(0, keep) : tokens.slice(tokens.length - keep);
+    const from = side === 'right' ? 0 : tokens.length - keep;
+    tokens = tokens.slice(from, from + keep);
+    if (spans) spans = spans.slice(from, from + keep);
     out = processed(tokens);
   }
   const ids = out.tokens.map((t) => tok.added_tokens_map.get(t)?.id ?? tok.model.tokens_to_ids.get(t) ?? tok.model.unk_token_id);
-  return {
+  const encoded = {
     ids,
     attention_mask: new Array(ids.length).fill(1),
     token_type_ids: out.token_type_ids ?? new Array(ids.length).fill(0),
     tokens: out.tokens,
     total,
   };
+  if (spans) Object.assign(encoded, placed(out.tokens, tokens, spans));
+  return encoded;
+}
+
+// The content tokens' offsets placed among the post-processor's tokens ([CLS] ... [SEP]):
+// the specials get [0, 0] and special 1, as Python's offsets and special_tokens_mask.
+function placed(all, content, spans) {
+  let at = 0;
+  while (at + content.length <= all.length && content.some((t, i) => all[at + i] !== t)) at += 1;
+  const offsets = all.map(() => [0, 0]);
+  const special = all.map(() => 1);
+  content.forEach((_, i) => { offsets[at + i] = spans[i]; special[at + i] = 0; });
+  return { offsets, special };
 }
 
 export const STEPS = {
@@ -110,12 +136,12 @@ export const STEPS = {
     },
   },
   tokenizer: {
-    params: { file: null, max_length: null, truncation_side: 'right', pad_id: 0 },
-    run(text, { file, max_length: maxLength, truncation_side: side }) {
+    params: { file: null, max_length: null, truncation_side: 'right', pad_id: 0, offsets: false },
+    run(text, { file, max_length: maxLength, truncation_side: side, offsets }) {
       if (!['right', 'left'].includes(side)) throw new Error(`truncation_side must be 'right' or 'left'. Received: ${side}`);
       const tok = TOKENIZERS.get(file);
       if (!tok) throw new Error(`the tokenizer file ${file} is not loaded (it is read with its bundle)`);
-      return encode(tok, text, maxLength, side);
+      return encode(tok, text, maxLength, side, offsets);
     },
   },
   pad: {
@@ -184,6 +210,11 @@ function encodeBatch(spec, items) {
   const ids = batch('ids', step.pad_id ?? 0);
   ids.parts = { attention_mask: batch('attention_mask', 0), token_type_ids: batch('token_type_ids', 0) };
   ids.totals = encoded.map((e) => e.total);  // for the page's "truncated to N tokens"
+  if (step.offsets) {  // for the spans it finds: [start, end) in code points, specials marked
+    ids.offsets = encoded.map((e) => e.offsets);
+    ids.special = encoded.map((e) => e.special);
+    ids.tokens = encoded.map((e) => e.tokens);
+  }
   return ids;
 }
 

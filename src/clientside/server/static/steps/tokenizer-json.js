@@ -90,3 +90,102 @@ export function createTokenizer(lib, json) {
   mendPatterns(tokenizer.pre_tokenizer, json.pre_tokenizer);
   return tokenizer;
 }
+
+// --- offsets: where each token's characters are in the typed text (what NER needs) ----------
+// The library gives tokens without offsets. For WordPiece tokenizers (BERT and its kin) they
+// are found as HF tokenizers finds them: each typed character normalized on its own (the
+// normalized text must equal the whole text's normalization, or this refuses), each
+// pre-token found in order in the normalized text, each word piece inside its pre-token
+// (an unknown word covers the whole word). Offsets count code points, as Python's do.
+export function offsetsSupported(json) {
+  return json?.model?.type === 'WordPiece';
+}
+
+function findFrom(haystack, needle, from, what) {
+  const at = haystack.indexOf(needle, from);
+  if (at < 0) throw new Error(`the token offsets could not be aligned (${what})`);
+  return at;
+}
+
+// The library's own trimming beside added tokens that lstrip or rstrip (Tokenizer.encode_text).
+function stripped(tok, sections) {
+  const out = sections.slice();
+  out.forEach((section, i) => {
+    const added = tok.added_tokens_map.get(section);
+    if (!added) return;
+    if (added.lstrip && i > 0) out[i - 1] = out[i - 1].trimEnd();
+    if (added.rstrip && i < out.length - 1) out[i + 1] = out[i + 1].trimStart();
+  });
+  return out;
+}
+
+export function contentWithOffsets(tok, text) {
+  const cps = Array.from(text);
+  const starts = [];  // UTF-16 index of each code point
+  let u = 0;
+  for (const c of cps) { starts.push(u); u += c.length; }
+  const cpAt = (utf16) => {  // the code point that starts at or covers a UTF-16 index
+    let lo = 0; let hi = starts.length - 1;
+    while (lo < hi) { const mid = (lo + hi + 1) >> 1; if (starts[mid] <= utf16) lo = mid; else hi = mid - 1; }
+    return lo;
+  };
+  const tokens = [];
+  const offsets = [];
+  const prefix = tok.model.config.continuing_subword_prefix ?? '##';
+  const unk = tok.model.unk_token;
+  let cursor = 0;
+  for (const section of stripped(tok, tok.splitter_unnormalized.split(text))) {
+    if (!section.length) continue;
+    const at = findFrom(text, section, cursor, 'a section');
+    cursor = at + section.length;
+    const added = tok.added_tokens_map.get(section);
+    if (added) {
+      tokens.push(section);
+      offsets.push([cpAt(at), cpAt(at + section.length - 1) + 1]);
+      continue;
+    }
+    // one character at a time: normalized text, and for each of its UTF-16 units the typed code point
+    let normalized = '';
+    const origin = [];
+    let u16 = at;
+    for (const c of section) {
+      const n = tok.normalizer ? tok.normalizer(c) : c;
+      for (let k = 0; k < n.length; k += 1) origin.push(cpAt(u16));
+      normalized += n;
+      u16 += c.length;
+    }
+    const whole = tok.normalizer ? tok.normalizer(section) : section;
+    if (whole !== normalized) throw new Error('the token offsets could not be aligned (normalization is not per character)');
+    let from = 0;
+    for (const sub of stripped(tok, tok.splitter_normalized.split(normalized))) {
+      if (!sub.length) continue;
+      const subAt = findFrom(normalized, sub, from, 'a normalized section');
+      from = subAt + sub.length;
+      if (tok.added_tokens_map.has(sub)) {
+        tokens.push(sub);
+        offsets.push([origin[subAt], origin[subAt + sub.length - 1] + 1]);
+        continue;
+      }
+      const words = tok.pre_tokenizer ? tok.pre_tokenizer(sub) : [sub];
+      let wordFrom = 0;
+      for (const word of words) {
+        const wordAt = subAt + findFrom(sub, word, wordFrom, 'a word');
+        wordFrom = wordAt - subAt + word.length;
+        const pieces = tok.model([word]);
+        let pieceAt = wordAt;
+        for (const piece of pieces) {
+          if (piece === unk) {
+            tokens.push(piece);
+            offsets.push([origin[wordAt], origin[wordAt + word.length - 1] + 1]);
+            continue;
+          }
+          const bare = pieceAt > wordAt && piece.startsWith(prefix) ? piece.slice(prefix.length) : piece;
+          tokens.push(piece);
+          offsets.push([origin[pieceAt], origin[pieceAt + bare.length - 1] + 1]);
+          pieceAt += bare.length;
+        }
+      }
+    }
+  }
+  return { tokens, offsets };
+}
