@@ -39,7 +39,7 @@ function camera(spec, index, live) {
 // grey, and whether the steps find the mark on the paper for you.
 export function describe(spec) {
   const steps = spec.steps || [];
-  const sized = [...steps].reverse().find((s) => ['pad', 'resize', 'fit'].includes(s.op) && s.size);
+  const sized = [...steps].reverse().find((s) => ['pad', 'resize', 'fit', 'center_crop'].includes(s.op) && s.size);
   const [h, w] = sized ? sized.size : (spec.layout === 'nchw' ? spec.shape.slice(2, 4) : spec.shape.slice(1, 3));
   const grey = steps.some((s) => s.op === 'grayscale') || (spec.layout === 'nchw' ? spec.shape[1] : spec.shape[3]) === 1;
   const size = h && w ? `${w}×${h} ` : '';
@@ -48,7 +48,8 @@ export function describe(spec) {
     return `${picture}: one mark (a digit, a letter) on plain paper, dark or light ink; it is found, cropped and `
       + 'centred for you, so any photo or scan of it will do.';
   }
-  return `${picture}: any ${grey ? 'image' : 'photo'} is ${sized && sized.op === 'fit' ? 'fitted' : 'resized'} to it.`;
+  const how = { fit: 'fitted', center_crop: 'resized and its middle cropped' }[sized && sized.op] || 'resized';
+  return `${picture}: any ${grey ? 'image' : 'photo'} is ${how} to it.`;
 }
 
 export function create(spec, { index, showTitle, onChange, live }) {
