@@ -112,3 +112,34 @@ def test_what_a_tokenizer_cannot_feed_is_refused(tmp_path):
     result = CliRunner().invoke(main, ["export", str(MINILM), str(tmp_path / "out"), "--pooling", "cls"])
     assert result.exit_code != 0 and "go with --tokenizer" in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_the_tokenizer_can_come_through_meta(hf_sentiment, tmp_path):
+    """--meta naming a tokenizer.json on disk: it comes into the bundle under its content's
+    name, and the model's attention_mask is made from the text input."""
+    transformers = pytest.importorskip("transformers")
+    torch = pytest.importorskip("torch")
+    from clientside.sources.huggingface.export import Head, to_onnx
+    from clientside.sources.huggingface.tasks import TASKS
+
+    model = transformers.AutoModelForSequenceClassification.from_pretrained(hf_sentiment).eval()
+    tokenizer = transformers.AutoTokenizer.from_pretrained(hf_sentiment)
+    names = ["input_ids", "attention_mask"]
+    trace = tokenizer(["some words", "more words here"], padding=True, return_tensors="np")
+    proto = to_onnx(Head(model, TASKS["text-classification"], names), names, [trace[n] for n in names], "logits",
+                    "Bert")
+    (tmp_path / "model.onnx").write_bytes(proto.SerializeToString())
+    meta = {"inputs": [{"name": "input_ids", "kind": "text", "multiline": True,
+                        "steps": [{"op": "tokenizer", "file": str(hf_sentiment / "tokenizer.json"), "max_length": 48}]}],
+            "outputs": [{"name": "logits", "kind": "classes", "scores": "logits", "labels": ["NEGATIVE", "POSITIVE"]}]}
+    (tmp_path / "meta.json").write_text(json.dumps(meta))
+    result = CliRunner().invoke(main, ["export", str(tmp_path / "model.onnx"), str(tmp_path / "out"),
+                                       "--meta", str(tmp_path / "meta.json")])
+    assert result.exit_code == 0, result.output
+    bundle, logits = bundle_outputs(tmp_path / "out", hf_models.UNSEEN)
+    mask = next(s for s in bundle.inputs if s["name"] == "attention_mask")
+    assert mask["from"] == "input_ids" and mask["part"] == "attention_mask"
+    assert bundle.inputs[0]["steps"][0]["file"].startswith("tokenizer.") and len(bundle.contract["files"]) == 2
+    with torch.no_grad():
+        want = model(**tokenizer(hf_models.UNSEEN, padding=True, return_tensors="pt")).logits.numpy()
+    np.testing.assert_allclose(logits, want, atol=1e-5)

@@ -49,6 +49,11 @@ def write(graph: Any, out_dir: str | os.PathLike, model: SourceModel, *, labels:
     known = {**(contract.beyond_the_graph(model.io) if model.io else {}), **model.about}
     draft = contract.draft("onnx", name or folder_name(out_dir.resolve()), io, known=known, meta=meta,
                            preprocess=preprocess)
+    assets = dict(model.assets)
+    if meta is not None:  # a tokenizer.json named in --meta comes into the bundle
+        from ...sources.huggingface.text import bring_tokenizers
+
+        assets.update(bring_tokenizers(draft))
     model_bytes = proto.SerializeToString()
     names, batch = [s["name"] for s in io.inputs], fixed_batch(io.inputs)
     feeds = inputs if inputs is not None else model.examples
@@ -76,17 +81,17 @@ def write(graph: Any, out_dir: str | os.PathLike, model: SourceModel, *, labels:
     digest = sha256_bytes(model_bytes)
     file = f"model.{digest[:HASH_CHARS]}.onnx"
     via = model.via.get("onnx")
-    hashes = [digest, *(sha256_bytes(body) for body in model.assets.values())]
-    sizes = [len(model_bytes), *(len(body) for body in model.assets.values())]
+    hashes = [digest, *(sha256_bytes(body) for body in assets.values())]
+    sizes = [len(model_bytes), *(len(body) for body in assets.values())]
     listed = [{"path": path, "size": size, "sha256": sha}
-              for path, size, sha in zip([file, *model.assets], sizes, hashes)]
-    content_hash = digest if not model.assets else sha256_bytes("".join(hashes).encode())  # any file changes it
+              for path, size, sha in zip([file, *assets], sizes, hashes)]
+    content_hash = digest if not assets else sha256_bytes("".join(hashes).encode())  # any file changes it
     draft.update(files=listed, content_hash=content_hash[:HASH_CHARS], converted_by=f"clientside {__version__}",
                  generated_by=model.generated_by + (f", {via}" if via else ""))
     contract.validate(draft, str(out_dir / contract.BUNDLE_JSON))
     with new_folder(out_dir, ours=is_bundle_folder, what="bundle") as tmp:
         (tmp / file).write_bytes(model_bytes)
-        for name, body in model.assets.items():
+        for name, body in assets.items():
             (tmp / name).write_bytes(body)
         (tmp / contract.BUNDLE_JSON).write_text(json.dumps(draft, indent=2) + "\n")
     return out_dir

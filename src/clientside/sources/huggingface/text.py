@@ -163,3 +163,33 @@ def _pad_id(doc: dict[str, Any], config: dict[str, Any], tokenizer: Any) -> int:
         if found is not None:
             return int(found)
     return 0
+
+
+def bring_tokenizers(draft: dict[str, Any]) -> dict[str, bytes]:
+    """--meta's tokenizer steps that name a tokenizer.json on disk (not yet a bundle file):
+    the file read, named by its content, and the step pointed at it; the model's
+    attention_mask and token_type_ids inputs then come from that text input. Returns the
+    files to write beside the model."""
+    brought: dict[str, bytes] = {}
+    inputs = draft["inputs"]
+    for spec in inputs:
+        for step in spec.get("steps") or []:
+            if step.get("op") != "tokenizer" or not isinstance(step.get("file"), str):
+                continue
+            path = Path(step["file"]).expanduser()
+            if path.name.startswith("tokenizer.") and not path.is_file():
+                continue  # a bundle's own file name
+            if not path.is_file():
+                raise ExportError(f"--meta: {spec['name']}: the tokenizer step's file {step['file']!r} does not exist")
+            body = path.read_bytes()
+            name = hashed_name("tokenizer", sha256_bytes(body), ".json")
+            try:
+                tokenizer_json.register_json(name, body.decode("utf-8"))
+            except Exception as exc:  # noqa: BLE001 - tokenizers raises its own types for a bad file
+                raise ExportError(f"--meta: {spec['name']}: {path} is not a tokenizer.json ({exc})") from None
+            step["file"] = name
+            brought[name] = body
+            for other in inputs:
+                if other["name"] in PARTS and "from" not in other and other["kind"] in ("tensor", "text"):
+                    other.update(kind="text", steps=[], **{"from": spec["name"], "part": other["name"]})
+    return brought
