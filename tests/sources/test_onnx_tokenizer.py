@@ -129,8 +129,8 @@ def test_the_tokenizer_can_come_through_meta(hf_sentiment, tmp_path):
     proto = to_onnx(Head(model, TASKS["text-classification"], names), names, [trace[n] for n in names], "logits",
                     "Bert")
     (tmp_path / "model.onnx").write_bytes(proto.SerializeToString())
-    meta = {"inputs": [{"name": "input_ids", "kind": "text", "multiline": True,
-                        "steps": [{"op": "tokenizer", "file": str(hf_sentiment / "tokenizer.json"), "max_length": 48}]}],
+    step = {"op": "tokenizer", "file": str(hf_sentiment / "tokenizer.json"), "max_length": 48}
+    meta = {"inputs": [{"name": "input_ids", "kind": "text", "multiline": True, "steps": [step]}],
             "outputs": [{"name": "logits", "kind": "classes", "scores": "logits", "labels": ["NEGATIVE", "POSITIVE"]}]}
     (tmp_path / "meta.json").write_text(json.dumps(meta))
     result = CliRunner().invoke(main, ["export", str(tmp_path / "model.onnx"), str(tmp_path / "out"),
