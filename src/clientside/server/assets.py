@@ -41,8 +41,8 @@ SHELL_ALWAYS = ["papaparse.min.js", "tokenizers.min.mjs"]
 PAGE_MODULES = ["predictor.js", "results.js", "draw.js", "inputs/index.js", "inputs/common.js",
                 "inputs/image.js", "inputs/text.js", "inputs/table.js", "inputs/tensor.js",
                 "outputs/index.js", "outputs/common.js", "outputs/classes.js", "outputs/multilabel.js",
-                "outputs/values.js", "outputs/image.js", "outputs/tensor.js", "outputs/embedding.js", "steps/table.js",
-                "steps/text.js", "steps/tokenizer-json.js", "steps/common.js"]
+                "outputs/values.js", "outputs/image.js", "outputs/tensor.js", "outputs/embedding.js",
+                "outputs/spans.js", "steps/table.js", "steps/text.js", "steps/tokenizer-json.js", "steps/common.js"]
 
 
 def static_files() -> dict[str, Path]:

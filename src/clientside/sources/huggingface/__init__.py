@@ -217,8 +217,10 @@ def _image_model(model: Any, chosen: task_table.Task, processor: Any, transforme
              "shape": [None, 3, *size], "steps": steps, "widgets": ["upload", "paste", "camera"]}
     arch = type(model).__name__
 
+    trace = np.random.default_rng(3).normal(0, 1, (2, *pixels.shape[1:])).astype(np.float32)  # not a check picture
+
     def graph(say: Say) -> Any:
-        return image_to_onnx(head, pixels[:2], output["name"], arch)
+        return image_to_onnx(head, trace, output["name"], arch)
 
     about = _about(model, chosen.name, output)
     return SourceModel(
