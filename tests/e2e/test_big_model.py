@@ -37,19 +37,17 @@ def reference(folder, lines):
 
 
 @pytest.fixture
-def profile(tmp_path):
+def profile(browser, tmp_path):
     """A browser with a profile on disk, as a visitor's is: Playwright's usual contexts are
     private windows, whose IndexedDB refuses a 255 MB value (the page then says so and runs
-    from memory: test_huggingface_page tests that path)."""
-    from playwright.sync_api import sync_playwright
-
+    from memory: test_huggingface_page tests that path). Launched by the session's own
+    Playwright (a second one cannot run in the same thread)."""
     from tests.conftest import CHROMIUM, CHROMIUM_FLAGS
 
-    with sync_playwright() as p:
-        context = p.chromium.launch_persistent_context(str(tmp_path / "profile"), executable_path=CHROMIUM,
-                                                       args=CHROMIUM_FLAGS)
-        yield context
-        context.close()
+    context = browser.browser_type.launch_persistent_context(str(tmp_path / "profile"), executable_path=CHROMIUM,
+                                                             args=CHROMIUM_FLAGS)
+    yield context
+    context.close()
 
 
 @pytest.mark.parametrize("dtype", [None, "int8"])
