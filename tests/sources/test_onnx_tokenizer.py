@@ -49,6 +49,23 @@ def minilm_by_hand(lines):
     return mean / np.linalg.norm(mean, axis=1, keepdims=True)
 
 
+def classifier_onnx(folder, path):
+    """The sentiment classifier written as an .onnx file by torch.onnx.export, as another tool
+    would: input_ids and attention_mask in, logits out, no tokenizer with it."""
+    transformers = pytest.importorskip("transformers")
+    from clientside.sources.huggingface.export import Head, to_onnx
+    from clientside.sources.huggingface.tasks import TASKS
+
+    model = transformers.AutoModelForSequenceClassification.from_pretrained(folder).eval()
+    tokenizer = transformers.AutoTokenizer.from_pretrained(folder)
+    names = ["input_ids", "attention_mask"]
+    trace = tokenizer(["some words", "more words here"], padding=True, return_tensors="np")
+    proto = to_onnx(Head(model, TASKS["text-classification"], names), names, [trace[n] for n in names], "logits",
+                    "Bert")
+    path.write_bytes(proto.SerializeToString())
+    return model, tokenizer
+
+
 @pytest.fixture(scope="module")
 def minilm_bundle(tmp_path_factory):
     out = tmp_path_factory.mktemp("minilm") / "minilm"
@@ -70,18 +87,9 @@ def test_the_real_minilm_gets_its_pooling_in_the_graph(minilm_bundle):
 
 
 def test_an_onnx_classifier_with_its_tokenizer_predicts_as_transformers(hf_sentiment, tmp_path):
-    transformers = pytest.importorskip("transformers")
     torch = pytest.importorskip("torch")
-    from clientside.sources.huggingface.export import Head, to_onnx
-    from clientside.sources.huggingface.tasks import TASKS
 
-    model = transformers.AutoModelForSequenceClassification.from_pretrained(hf_sentiment).eval()
-    tokenizer = transformers.AutoTokenizer.from_pretrained(hf_sentiment)
-    names = ["input_ids", "attention_mask"]
-    trace = tokenizer(["some words", "more words here"], padding=True, return_tensors="np")
-    proto = to_onnx(Head(model, TASKS["text-classification"], names), names, [trace[n] for n in names], "logits",
-                    "Bert")
-    (tmp_path / "model.onnx").write_bytes(proto.SerializeToString())
+    model, tokenizer = classifier_onnx(hf_sentiment, tmp_path / "model.onnx")
     result = CliRunner().invoke(main, ["export", str(tmp_path / "model.onnx"), str(tmp_path / "out"),
                                        "--tokenizer", str(hf_sentiment), "--labels", "NEGATIVE,POSITIVE"])
     assert result.exit_code == 0, result.output
@@ -117,18 +125,9 @@ def test_what_a_tokenizer_cannot_feed_is_refused(tmp_path):
 def test_the_tokenizer_can_come_through_meta(hf_sentiment, tmp_path):
     """--meta naming a tokenizer.json on disk: it comes into the bundle under its content's
     name, and the model's attention_mask is made from the text input."""
-    transformers = pytest.importorskip("transformers")
     torch = pytest.importorskip("torch")
-    from clientside.sources.huggingface.export import Head, to_onnx
-    from clientside.sources.huggingface.tasks import TASKS
 
-    model = transformers.AutoModelForSequenceClassification.from_pretrained(hf_sentiment).eval()
-    tokenizer = transformers.AutoTokenizer.from_pretrained(hf_sentiment)
-    names = ["input_ids", "attention_mask"]
-    trace = tokenizer(["some words", "more words here"], padding=True, return_tensors="np")
-    proto = to_onnx(Head(model, TASKS["text-classification"], names), names, [trace[n] for n in names], "logits",
-                    "Bert")
-    (tmp_path / "model.onnx").write_bytes(proto.SerializeToString())
+    model, tokenizer = classifier_onnx(hf_sentiment, tmp_path / "model.onnx")
     step = {"op": "tokenizer", "file": str(hf_sentiment / "tokenizer.json"), "max_length": 48}
     meta = {"inputs": [{"name": "input_ids", "kind": "text", "multiline": True, "steps": [step]}],
             "outputs": [{"name": "logits", "kind": "classes", "scores": "logits", "labels": ["NEGATIVE", "POSITIVE"]}]}

@@ -67,10 +67,11 @@ def dynamic_int8(model: Any) -> Any:
         return onnx.load_from_string(target.read_bytes())
 
 
-def float16_weights(model: Any, min_values: int = MIN_QUANTIZED) -> Any:
-    """A copy of the model with its big float32 weights stored as float16, cast back at load."""
+def _replace_weights(model: Any, min_values: int, stored: Any) -> Any:
+    """A copy of the model whose float32 weights of min_values values or more are replaced:
+    stored(name, array) -> (the initializers that hold it now, the nodes that restore it)."""
     onnx = onnx_module()
-    from onnx import helper, numpy_helper
+    from onnx import numpy_helper
 
     model = copy.deepcopy(model)
     graph = model.graph
@@ -81,13 +82,25 @@ def float16_weights(model: Any, min_values: int = MIN_QUANTIZED) -> Any:
                 int(np.prod(tensor.dims)) < min_values:
             keep.append(tensor)
             continue
-        name = tensor.name
-        added.append(numpy_helper.from_array(numpy_helper.to_array(tensor).astype(np.float16), f"{name}_float16"))
-        nodes.append(helper.make_node("Cast", [f"{name}_float16"], [name], to=onnx.TensorProto.FLOAT))
+        held, restore = stored(tensor.name, numpy_helper.to_array(tensor))
+        added += held
+        nodes += restore
     del graph.initializer[:]
     graph.initializer.extend(keep)
     prepend(graph, nodes, added)
     return model
+
+
+def float16_weights(model: Any, min_values: int = MIN_QUANTIZED) -> Any:
+    """A copy of the model with its big float32 weights stored as float16, cast back at load."""
+    onnx = onnx_module()
+    from onnx import helper, numpy_helper
+
+    def stored(name: str, weights: np.ndarray) -> tuple[list[Any], list[Any]]:
+        return ([numpy_helper.from_array(weights.astype(np.float16), f"{name}_float16")],
+                [helper.make_node("Cast", [f"{name}_float16"], [name], to=onnx.TensorProto.FLOAT)])
+
+    return _replace_weights(model, min_values, stored)
 
 
 def quantize_weights(model: Any, min_values: int = MIN_QUANTIZED) -> Any:
@@ -95,24 +108,13 @@ def quantize_weights(model: Any, min_values: int = MIN_QUANTIZED) -> Any:
     onnx = onnx_module()
     from onnx import helper, numpy_helper
 
-    model = copy.deepcopy(model)
-    graph = model.graph
-    inputs = {v.name for v in graph.input}
-    nodes, keep, added = [], [], []
-    for tensor in graph.initializer:
-        if tensor.data_type != onnx.TensorProto.FLOAT or tensor.name in inputs or \
-                int(np.prod(tensor.dims)) < min_values:
-            keep.append(tensor)
-            continue
-        q, scale, low = quantize(numpy_helper.to_array(tensor), "uint8")
-        name = tensor.name
-        added += [numpy_helper.from_array(q, f"{name}_uint8"),
-                  numpy_helper.from_array(np.asarray(scale, np.float32), f"{name}_scale"),
-                  numpy_helper.from_array(np.asarray(zero_point(scale, low), np.float32), f"{name}_zero_point")]
-        nodes += [helper.make_node("Cast", [f"{name}_uint8"], [f"{name}_float"], to=onnx.TensorProto.FLOAT),
-                  helper.make_node("Sub", [f"{name}_float", f"{name}_zero_point"], [f"{name}_centred"]),
-                  helper.make_node("Mul", [f"{name}_centred", f"{name}_scale"], [name])]
-    del graph.initializer[:]
-    graph.initializer.extend(keep)
-    prepend(graph, nodes, added)
-    return model
+    def stored(name: str, weights: np.ndarray) -> tuple[list[Any], list[Any]]:
+        q, scale, low = quantize(weights, "uint8")
+        return ([numpy_helper.from_array(q, f"{name}_uint8"),
+                 numpy_helper.from_array(np.asarray(scale, np.float32), f"{name}_scale"),
+                 numpy_helper.from_array(np.asarray(zero_point(scale, low), np.float32), f"{name}_zero_point")],
+                [helper.make_node("Cast", [f"{name}_uint8"], [f"{name}_float"], to=onnx.TensorProto.FLOAT),
+                 helper.make_node("Sub", [f"{name}_float", f"{name}_zero_point"], [f"{name}_centred"]),
+                 helper.make_node("Mul", [f"{name}_centred", f"{name}_scale"], [name])])
+
+    return _replace_weights(model, min_values, stored)

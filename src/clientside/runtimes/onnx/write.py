@@ -103,10 +103,8 @@ def quantization_cost(dtype: str, full: Feeds, small: Feeds, before: int, after:
     report = compare(full, small, got_by=dtype, expected_by="float32")
     said = (f"{dtype}: {before / 2**20:.1f} MB -> {after / 2**20:.1f} MB; largest difference from the float32 model "
             f"{report.max_abs_diff:.3g} ({report.relative_diff:.3g} of the output scale) on {on}")
-    a, b = np.asarray(full[0], np.float64), np.asarray(small[0], np.float64)
     if kind == "embedding":
-        cos = (a * b).sum(-1) / np.maximum(np.linalg.norm(a, axis=-1) * np.linalg.norm(b, axis=-1), 1e-30)
-        said += f"; cosine with float32 {float(cos.min()):.4f} at least"
+        said += f"; cosine with float32 {float(_cosines(full[0], small[0]).min()):.4f} at least"
     elif report.top1_agreement is not None:
         said += f"; the top class agrees on {report.top1_agreement:.0%}"
     return said
@@ -140,10 +138,9 @@ def int8_judgement(full: Feeds, python: Feeds, browser: Feeds, kind: str) -> tup
                                                     f"(Python's int8: {py:.0%})")
 
 
-def int8_in_browser(model_bytes: bytes, specs: Sequence[dict[str, Any]], feeds: Feeds, batch: int | None,
-                    full: Feeds, python: Feeds, kind: str, say: Say) -> None:
-    """The int8 graph in onnxruntime-web before anything is written: said, and refused if it
-    does worse than Python's onnxruntime does on the same graph."""
+def _in_browser(model_bytes: bytes, specs: Sequence[dict[str, Any]], feeds: Feeds, batch: int | None) -> Feeds | str:
+    """The outputs onnxruntime-web's wasm (under Node) computes for model_bytes, or why Node
+    could not run it."""
     import tempfile
 
     from ..node import NodeUnavailable
@@ -153,10 +150,19 @@ def int8_in_browser(model_bytes: bytes, specs: Sequence[dict[str, Any]], feeds: 
         path = Path(tmp) / "model.onnx"
         path.write_bytes(model_bytes)
         try:
-            browser = predict(path, [s["name"] for s in specs], feeds, [s["dtype"] for s in specs], batch)
+            return predict(path, [s["name"] for s in specs], feeds, [s["dtype"] for s in specs], batch)
         except NodeUnavailable as exc:
-            say(f"the int8 graph was not checked in onnxruntime-web ({exc}); --verify checks it later")
-            return
+            return str(exc)
+
+
+def int8_in_browser(model_bytes: bytes, specs: Sequence[dict[str, Any]], feeds: Feeds, batch: int | None,
+                    full: Feeds, python: Feeds, kind: str, say: Say) -> None:
+    """The int8 graph in onnxruntime-web before anything is written: said, and refused if it
+    does worse than Python's onnxruntime does on the same graph."""
+    browser = _in_browser(model_bytes, specs, feeds, batch)
+    if isinstance(browser, str):
+        say(f"the int8 graph was not checked in onnxruntime-web ({browser}); --verify checks it later")
+        return
     apart = compare(python, browser, got_by="onnxruntime-web", expected_by="onnxruntime")
     ok, how = int8_judgement(full, python, browser, kind)
     say(f"int8 in onnxruntime-web: {how}; {apart.relative_diff:.3g} of the output scale from Python's onnxruntime "
@@ -169,19 +175,10 @@ def int8_in_browser(model_bytes: bytes, specs: Sequence[dict[str, Any]], feeds: 
 def in_browser_runtime(model_bytes: bytes, specs: Sequence[dict[str, Any]], feeds: Feeds, batch: int | None,
                        expected: Feeds, tolerance: float, title: str, say: Say) -> Report:
     """onnxruntime-web's wasm (under Node) on the same feeds, before anything is written."""
-    import tempfile
-
-    from ..node import NodeUnavailable
-    from .node import predict
-
-    with tempfile.TemporaryDirectory(prefix="clientside-check-") as tmp:
-        path = Path(tmp) / "model.onnx"
-        path.write_bytes(model_bytes)
-        try:
-            got = predict(path, [s["name"] for s in specs], feeds, [s["dtype"] for s in specs], batch)
-        except NodeUnavailable as exc:
-            say(f"onnxruntime-web was not checked before writing ({exc}); --verify checks it later")
-            return Report("onnxruntime-web", title, 0.0, 0.0, tolerance, notes=["not run"])
+    got = _in_browser(model_bytes, specs, feeds, batch)
+    if isinstance(got, str):
+        say(f"onnxruntime-web was not checked before writing ({got}); --verify checks it later")
+        return Report("onnxruntime-web", title, 0.0, 0.0, tolerance, notes=["not run"])
     return compare(expected, got, tolerance=tolerance, got_by="onnxruntime-web (wasm, under Node)",
                    expected_by=title).check("onnxruntime-web does not reproduce the source model")
 
@@ -206,8 +203,7 @@ def verify(bundle_dir: str | os.PathLike, model: SourceModel | None = None, inpu
         ok, how = int8_judgement(python, python, browser, written["outputs"][0]["kind"])
         report.judged_by, report.judged_ok = f"int8, not bit-equal across builds: {how}", ok
     if written["outputs"][0]["kind"] == "embedding":  # no classes: how alike the vectors are instead
-        a, b = np.asarray(python[0], np.float64), np.asarray(browser[0], np.float64)
-        cos = (a * b).sum(-1) / np.maximum(np.linalg.norm(a, axis=-1) * np.linalg.norm(b, axis=-1), 1e-30)
+        cos = _cosines(python[0], browser[0])
         report.top1_agreement = None
         report.notes.append(f"cosine similarity with onnxruntime: {float(cos.min()):.7f} at least")
     return report
