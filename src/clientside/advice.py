@@ -112,3 +112,20 @@ def not_servable(path: Path) -> str:
         return (f"{path} is a model, not a bundle: export it first with `clientside export {path} "
                 f"{path.stem}-bundle`, then `clientside serve {path.stem}-bundle`.")
     return f"{path} is a file clientside cannot serve. `clientside serve` takes {SERVE_TAKES}."
+
+
+def serve_hints(bundles: list) -> list[str]:
+    """What a served model lacks that its page would need, and the command that gives it: an
+    ONNX file taking token ids (a tokenizer's output) gets number boxes, not a text box."""
+    hints = []
+    for bundle in bundles:
+        tensors = {s["name"] for s in bundle.inputs if s.get("kind") == "tensor"}
+        if "input_ids" in tensors:
+            path = bundle.root / bundle.files[0].path if bundle.files else bundle.root
+            made = [n for n in ("attention_mask", "token_type_ids") if n in tensors]
+            hints.append(f"{bundle.name} takes input_ids, token ids from a tokenizer, so its page asks for them as "
+                         f"numbers. For a text box, give it its tokenizer: `clientside export {path} OUT "
+                         "--tokenizer tokenizer.json` (or the model's folder holding tokenizer.json), then "
+                         "`clientside serve OUT`" + (f"; {' and '.join(made)} are then made from the text."
+                                                     if made else "."))
+    return hints

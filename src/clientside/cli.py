@@ -239,12 +239,21 @@ def serve(bundles: tuple[str, ...], host: str, port: int, labels: str | None, pr
             app = create_app(specs, **options)
         except ClientsideError as exc:
             raise click.ClickException(str(exc)) from None
+        _hints(app)
         with app.test_client().get(get_path, buffered=True) as response:
             click.echo(response.get_data())  # bytes: a shard or wasm file is written as is
         sys.exit(0 if response.status_code == 200 else 1)
     limits = dict(client_timeout=client_timeout, max_connections=max_connections)
     _serve(specs, where, host=host, port=port, workers=workers, threads=threads, dev=dev, limits=limits,
            **options)
+
+
+def _hints(app: Any) -> None:
+    """What the served models lack for their pages, and the command that gives it (stderr)."""
+    from .advice import serve_hints
+
+    for hint in serve_hints(app.extensions["clientside.bundles"]):
+        click.echo(f"Hint: {hint}", err=True)
 
 
 def _serve(specs: list, where: str, *, host: str, port: int, workers: int, threads: int, dev: bool,
@@ -267,6 +276,7 @@ def _serve(specs: list, where: str, *, host: str, port: int, workers: int, threa
         except ClientsideError as exc:
             raise click.ClickException(str(exc)) from None
         click.echo(f"Serving {where} at http://{host}:{port}/ ({server})")  # once the bundles are read
+        _hints(app)
         return app
 
     if dev:

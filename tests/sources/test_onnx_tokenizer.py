@@ -142,3 +142,18 @@ def test_the_tokenizer_can_come_through_meta(hf_sentiment, tmp_path):
     with torch.no_grad():
         want = model(**tokenizer(hf_models.UNSEEN, padding=True, return_tensors="pt")).logits.numpy()
     np.testing.assert_allclose(logits, want, atol=1e-5)
+
+
+def test_serving_an_onnx_file_that_takes_token_ids_says_how_to_give_it_a_text_box(tmp_path):
+    """The issue's first sight: `clientside serve model.onnx` on the real MiniLM gave three number
+    boxes and no word on why. The command now says which export gives a text box; a bundle
+    made by it gets no hint."""
+    runner = CliRunner()
+    served = runner.invoke(main, ["serve", str(MINILM), "--get", "/healthz"])
+    assert served.exit_code == 0, served.output
+    assert "Hint: model takes input_ids" in served.stderr
+    assert f"clientside export {MINILM} OUT --tokenizer tokenizer.json" in served.stderr
+    exported = runner.invoke(main, ["export", str(MINILM), str(tmp_path / "out"), "--tokenizer", str(MINILM_TOKENIZER)])
+    assert exported.exit_code == 0, exported.output
+    served = runner.invoke(main, ["serve", str(tmp_path / "out"), "--get", "/healthz"])
+    assert served.exit_code == 0 and "Hint" not in served.stderr, served.stderr

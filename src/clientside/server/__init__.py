@@ -97,6 +97,7 @@ def create_app(bundle_dir: BundleSpec | Sequence[BundleSpec] | Mapping[str, str 
         preprocess, prepare = None, preprocess
     bundles = load_bundles(bundle_dir, labels=labels, preprocess=preprocess, meta=meta)
     app = Flask(__name__, static_folder=None)  # the pages blueprint serves static files
+    app.extensions["clientside.bundles"] = bundles  # for the CLI's hints, read once the app is made
     limits = api.UploadLimits(max_bytes=max_bytes, max_files=max_files, max_pixels=max_pixels)
     app.config.update(MAX_CONTENT_LENGTH=limits.max_bytes, MAX_FORM_MEMORY_SIZE=limits.max_bytes)
     app.json.sort_keys = False  # type: ignore[attr-defined]
