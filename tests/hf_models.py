@@ -39,6 +39,22 @@ def bert_config(tokenizer, **settings):
     return transformers.BertConfig(**{**base, **settings})
 
 
+def fine_tuned(model, tokenizer, batch, labels, folder: Path, *, steps: int, lr: float) -> Path:
+    """A few full-batch AdamW steps, then the model and its tokenizer saved as save_pretrained does."""
+    import torch
+
+    optimizer = torch.optim.AdamW(model.parameters(), lr=lr)
+    model.train()
+    for _ in range(steps):
+        optimizer.zero_grad()
+        model(**batch, labels=labels).loss.backward()
+        optimizer.step()
+    model.eval()
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
 def sentiment(folder: Path, steps: int = 40) -> Path:
     """BertForSequenceClassification, NEGATIVE/POSITIVE, fine-tuned on the sentences above."""
     import torch
@@ -52,16 +68,7 @@ def sentiment(folder: Path, steps: int = 40) -> Path:
     model = transformers.BertForSequenceClassification(config)
     batch = tokenizer(POSITIVE + NEGATIVE, padding=True, return_tensors="pt")
     labels = torch.tensor([1] * len(POSITIVE) + [0] * len(NEGATIVE))
-    optimizer = torch.optim.AdamW(model.parameters(), lr=2e-3)
-    model.train()
-    for _ in range(steps):
-        optimizer.zero_grad()
-        model(**batch, labels=labels).loss.backward()
-        optimizer.step()
-    model.eval()
-    model.save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return folder
+    return fine_tuned(model, tokenizer, batch, labels, folder, steps=steps, lr=2e-3)
 
 
 def multilabel(folder: Path) -> Path:
@@ -197,16 +204,7 @@ def ner(folder: Path, steps: int = 80) -> Path:
         for position, word in enumerate(batch.word_ids(row)):
             if word is not None:
                 labels[row, position] = ids[word]
-    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
-    model.train()
-    for _ in range(steps):
-        optimizer.zero_grad()
-        model(**batch, labels=labels).loss.backward()
-        optimizer.step()
-    model.eval()
-    model.save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return folder
+    return fine_tuned(model, tokenizer, batch, labels, folder, steps=steps, lr=3e-3)
 
 
 def distilbert_base(folder: Path) -> Path:

@@ -234,11 +234,11 @@ def is_tokenized(spec: dict[str, Any]) -> bool:
     return bool(steps) and steps[-1]["op"] == "tokenizer"
 
 
-def encode_batch(spec: dict[str, Any], items: Sequence[Any]) -> dict[str, np.ndarray]:
+def encode_batch(spec: dict[str, Any], items: Sequence[Any]) -> dict[str, Any]:
     """Texts through a tokenizer step -> {"ids", "attention_mask", "token_type_ids"}, each a
     batch padded at the end to the longest line (or to the model's fixed length): pad_id,
-    mask 0, type 0, as HF tokenizers pads a batch; and "total", each text's tokens before
-    truncation."""
+    mask 0, type 0, as HF tokenizers pads a batch; "total", each text's tokens before
+    truncation; and with offsets, "spans": per text its token offsets, specials and tokens."""
     from .common import DTYPES
 
     step = spec["steps"][-1]
@@ -251,7 +251,7 @@ def encode_batch(spec: dict[str, Any], items: Sequence[Any]) -> dict[str, np.nda
     length = fixed if fixed is not None else max(1, max((len(e.ids) for e in encoded), default=1))
     dtype = DTYPES.get(spec.get("dtype", "int64"), np.int64)
     fills = {"ids": params.get("pad_id", 0), "attention_mask": 0, "token_type_ids": 0}
-    out = {}
+    out: dict[str, Any] = {}
     for part, fill in fills.items():
         batch = np.full((len(encoded), length), fill, dtype=dtype)
         for i, e in enumerate(encoded):
@@ -261,7 +261,7 @@ def encode_batch(spec: dict[str, Any], items: Sequence[Any]) -> dict[str, np.nda
     out["total"] = np.asarray([e.total for e in encoded], np.int64)
     if params.get("offsets"):  # for a spans output: where each token is, which are specials, the tokens
         out["spans"] = [{"offsets": [list(o) for o in e.offsets], "special": e.special, "tokens": e.tokens}
-                        for e in encoded]  # type: ignore[assignment]
+                        for e in encoded]
     return out
 
 
