@@ -14,6 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import browser_bench
 import export_bench
+import hf_bench
 import image_path_bench
 import inference_bench
 import onnx_bench
@@ -69,7 +70,7 @@ def mobilenet(folder: Path) -> tuple[Path, Path, Path]:
 
 
 def targets(ratios: dict[str, float], visitor: dict[str, float], speed: dict[str, float],
-            image_path: dict[str, float], runtimes: dict | None = None) -> str:
+            image_path: dict[str, float], runtimes: dict | None = None, hf: dict | None = None) -> str:
     """The project's targets, and whether this run reached them (said plainly when not)."""
     def verdict(ok: bool) -> str:
         return "reached" if ok else "**missed**"
@@ -96,6 +97,7 @@ def targets(ratios: dict[str, float], visitor: dict[str, float], speed: dict[str
             for k, v in image_path.items() if k.startswith("camera ")), "reported"),
     ]
     rows += _runtime_targets(runtimes) if runtimes else []
+    rows += hf_bench.targets(hf) if hf else []
     return "\n".join(["## Targets", "", "| target | this run | |", "|---|---|---|",
                       *(f"| {a} | {b} | {c} |" for a, b, c in rows), ""])
 
@@ -161,6 +163,22 @@ def _ratio(speed: dict[str, float], label: str) -> str:
     return f"{speed[label]:.2f}x (single prediction)" if label in speed else "wasm unavailable"
 
 
+#: Sections of BENCHMARKS.md that other commands write (each says its command): kept as they are.
+KEPT = ("## Hugging Face exporters",)
+
+
+def kept_sections(path: Path) -> str:
+    """The KEPT sections of the file as it is, each up to the next section."""
+    old = path.read_text() if path.is_file() else ""
+    out = []
+    for heading in KEPT:
+        start = old.find(f"\n{heading}\n")
+        if start >= 0:
+            end = old.find("\n## ", start + 1)
+            out.append(old[start + 1:end if end >= 0 else len(old)].rstrip() + "\n")
+    return "\n" + "\n".join(out) if out else ""
+
+
 def main() -> None:
     from clientside.mnist.train import train
 
@@ -201,15 +219,16 @@ def main() -> None:
             ("MobileNetV2 224", mobilenet_bundle, onnx_mnist[1], mobilenet_keras)], (onnx_mnist[0], seven))
         export_section = timed("export", export_bench.run, keras_file)
         reliability_section, _reliability = timed("reliability", reliability_bench.run, result.bundle, photo, seven)
+        hf_section, hf = timed("Hugging Face against Transformers.js", hf_bench.run, Path(tmp) / "hf")
     total = time.monotonic() - started
     phases = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in took.items())
     text = ("# Benchmarks\n\nEvery figure here comes from `make bench`; timings on shared "
             "machines swing by about 50%, so compare ratios within one run.\n\n"
             + machine() + f"- this run took {total / 60:.1f} min ({phases})\n\n"
-            + targets(ratios, visitor, speed, image_path, runtimes) + "\n" + server_section + "\n"
+            + targets(ratios, visitor, speed, image_path, runtimes, hf) + "\n" + server_section + "\n"
             + "\n".join([speed_section, runtimes_section, visitor_section, image_section, export_section,
-                         reliability_section]))
-    (ROOT / "BENCHMARKS.md").write_text(text)
+                         reliability_section, hf_section]))
+    (ROOT / "BENCHMARKS.md").write_text(text + kept_sections(ROOT / "BENCHMARKS.md"))
     print(text)
 
 

@@ -155,3 +155,24 @@ def test_two_runtimes(browser, small_keras, monkeypatch, tmp_path):
     rows = run._runtime_targets({"single": {("MobileNetV2 224", "ORT Web wasm, 1 thread"): 50.0,
                                             ("MobileNetV2 224", "TF.js wasm"): 60.0}, "visit": figures["visit"]})
     assert rows[0][2] == "reached" and rows[1][0] == "MNIST page with ORT: cold visit at most 3 MB"
+
+
+def test_hugging_face_page_side(browser, hf_sentiment, hf_sentiment_bundle, monkeypatch):
+    """The clientside half of the Hugging Face bench (the peer, Transformers.js, is installed by
+    make bench only): sentences of an exact token count, the page's worker on each case, a warm
+    visit that downloads no model bytes, and the renderer's peak memory found."""
+    import hf_bench
+    import transformers
+
+    monkeypatch.setattr(hf_bench, "VISITS", 1)
+    monkeypatch.setattr(hf_bench, "RUNS", 1)
+    tokenizer = transformers.AutoTokenizer.from_pretrained(hf_sentiment)
+    texts = hf_bench.sentences(tokenizer, 20, 3, seed=1)
+    assert len(set(texts)) == 3 and all(len(tokenizer(t)["input_ids"]) == 20 for t in texts)
+    cases = {(1, 32): texts[:1], (3, 32): texts}
+    found = hf_bench.ours(hf_sentiment_bundle, cases, browser)
+    assert found["warm_model_bytes"] == 0 and found["cold_bytes"][0] > 0
+    assert found["peak_mb"] and found["peak_mb"] > 0
+    ids = tokenizer(texts, padding=True, truncation=True)["input_ids"]
+    assert found[(3, 32)]["ids"] == [i for row in ids for i in row]
+    assert len(found[(3, 32)]["logits"]) == 3 * 2
