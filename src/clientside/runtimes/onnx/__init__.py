@@ -49,10 +49,13 @@ class OnnxRuntime:
     def _plain(self, path: Path) -> Read:
         """An .onnx file from any tool: inputs and outputs from its graph (what it cannot say
         comes from --labels, --preprocess and --meta)."""
-        from . import graph
+        from . import graph, weights
 
         try:
-            model = graph.load(path)
+            model = graph.load(path, external_data=False)  # served as it is: one file, the weights inside
+            if weights.has_external_data(model):
+                raise BundleError(f"{path} keeps its weights in external data files beside it. Make it a bundle, "
+                                  f"which carries them: clientside export {path} OUT, then clientside serve OUT.")
             found = graph.problems(model)
             if found:
                 raise BundleError(f"{path} cannot run in onnxruntime-web:\n" + "\n".join(f"  - {p}" for p in found))
@@ -66,12 +69,14 @@ class OnnxRuntime:
         return Read(path.parent, found_contract, [file])
 
     def static_files(self, bundle: Read) -> StaticFiles:
-        """The one file, named by its content unless it came from elsewhere."""
+        """The files, named by their content unless they came from elsewhere (an .onnx file
+        served as it is: its weights are inside, so renaming it breaks nothing)."""
         out: dict[str, Path | bytes] = {}
         for f in bundle.files:
             name = f.path if f.hashed_name else hashed_name(f.path.removesuffix(".onnx"), f.sha256, ".onnx")
             out[name] = bundle.root / f.path
-        entries = [{**f.entry(), "path": name} for f, name in zip(bundle.files, out)]
+        flags = {f["path"]: f for f in bundle.contract.get("files", [])}  # external_data, as the contract says
+        entries = [{**flags.get(f.path, {}), **f.entry(), "path": name} for f, name in zip(bundle.files, out)]
         return StaticFiles({**bundle.contract, "files": entries}, out)
 
     def aliases(self, bundle: Read) -> dict[str, bytes]:

@@ -1,4 +1,4 @@
-"""ONNX graphs as ONNX Runtime Web sees them: read one (never its external data), say what
+"""ONNX graphs as ONNX Runtime Web sees them: read one (with its external data), say what
 the browser cannot run, and what its inputs and outputs are. Imports onnx (the protobuf
 reader) only, never onnxruntime or an exporter."""
 from __future__ import annotations
@@ -11,8 +11,8 @@ from typing import Any
 from ... import contract
 from ...errors import ExportError
 
-#: onnxruntime-web 1.30.0 loads models of opset 21 to 25 (measured under Node).
-MAX_OPSET = 25
+#: onnxruntime-web 1.31.1 loads models of opset 21 to 26 (measured under Node).
+MAX_OPSET = 26
 #: Chrome caps an ArrayBuffer near 2 GB; the model file is one buffer.
 MAX_BYTES = 2**31 - 1
 #: ONNX element types the page can feed and read.
@@ -29,8 +29,9 @@ def onnx_module() -> Any:
     return onnx
 
 
-def load(source: Any) -> Any:
-    """An onnx.ModelProto from a path, bytes, or a ModelProto; external data is refused."""
+def load(source: Any, *, external_data: bool = True) -> Any:
+    """An onnx.ModelProto from a path, bytes, or a ModelProto. A file's external data (weights
+    in files beside it, as exporters write big models) is read in, unless external_data=False."""
     onnx = onnx_module()
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
@@ -40,6 +41,14 @@ def load(source: Any) -> Any:
             model = onnx.load(str(path), load_external_data=False)
         except Exception as exc:  # noqa: BLE001 - protobuf raises several types
             raise ExportError(f"{path} is not an ONNX model that can be read: {exc}") from None
+        if external_data:
+            from onnx.external_data_helper import load_external_data_for_model
+
+            try:
+                load_external_data_for_model(model, str(path.parent))
+            except Exception as exc:  # noqa: BLE001 - OSError, or onnx's ValidationError for a missing file
+                raise ExportError(f"{path} keeps its weights in external data files, and they cannot be read "
+                                  f"({exc}): keep them beside it, under the names the model gives them.") from None
     elif isinstance(source, (bytes, bytearray)):
         model = onnx.load_from_string(bytes(source))
     else:
@@ -57,18 +66,19 @@ def problems(model: Any) -> list[str]:
                          f"export with opset_version={MAX_OPSET} or lower")
     external = [t.name for t in model.graph.initializer if t.data_location == onnx.TensorProto.EXTERNAL]
     if external:
-        found.append(f"weights stored as external data ({', '.join(external[:3])}…): the page loads one "
-                     "file; save the model with all its tensors inside (onnx.save(..., save_as_external_data=False))")
+        found.append(f"weights stored as external data ({', '.join(external[:3])}…) were not read in: give "
+                     "the .onnx file's path, with its data files beside it")
     size = model.ByteSize()
     if size > MAX_BYTES:
-        found.append(f"the model is {size / 1e9:.1f} GB; browsers cap one buffer near 2 GB")
+        found.append(f"the model is {size / 1e9:.1f} GB; the page holds its weights in one buffer, which browsers "
+                     "cap near 2 GB: make it smaller (--quantize int8 stores about a quarter)")
     for kind, values in (("input", real_inputs(model)), ("output", model.graph.output)):
         for v in values:
             which = v.type.WhichOneof("value")
             if which != "tensor_type":
                 what = {"sequence_type": "a sequence", "map_type": "a map",
                         "optional_type": "an optional"}.get(which, which)
-                hint = " (scikit-learn's ZipMap: convert with options={'zipmap': False})" \
+                hint = " (scikit-learn's ZipMap: `clientside export FILE OUT` keeps the probabilities before it)" \
                     if which == "sequence_type" else ""
                 found.append(f"{kind} {v.name!r} is {what}; onnxruntime-web only takes and gives tensors{hint}")
                 continue
@@ -110,6 +120,37 @@ def io(model: Any, labels: Sequence[str] | None = None) -> contract.IO:
         outputs.append(contract.output_entry(v.name, shape, activation, labels if i == 0 else None,
                                              image_in if len(shape) == 4 else None))
     return contract.IO(inputs, outputs)
+
+
+def without_zipmap(model: Any) -> tuple[Any, dict[str, list[str]]]:
+    """The model with each ZipMap that gives a graph output removed, and the labels of the
+    tensor it read. ZipMap (scikit-learn's converters add it) turns a classifier's
+    probabilities tensor into a list of {label: probability} maps, which ONNX Runtime Web
+    cannot give; the tensor itself is exact, and the ZipMap's keys label it. The classifier's
+    label output beside it (an int64 or string tensor: the top class) is dropped, as the
+    probabilities say it."""
+    onnx = onnx_module()
+    from onnx import helper
+
+    graph = model.graph
+    outputs = {v.name: v for v in graph.output}
+    found: dict[str, list[str]] = {}
+    for node in [n for n in graph.node if n.op_type == "ZipMap" and n.output[0] in outputs]:
+        keys = next((list(a.strings) or list(a.ints) for a in node.attribute
+                     if a.name in ("classlabels_strings", "classlabels_int64s")), [])
+        tensor = node.input[0]
+        labels = [k.decode() if isinstance(k, bytes) else str(k) for k in keys]
+        graph.node.remove(node)
+        at = list(graph.output).index(outputs[node.output[0]])
+        graph.output.remove(outputs[node.output[0]])
+        graph.output.insert(at, helper.make_tensor_value_info(tensor, onnx.TensorProto.FLOAT, [None, len(labels)]))
+        found[tensor] = labels
+    if found:  # the top class, as an int64 or string tensor of one value per row
+        for other in [v for v in graph.output if v.type.tensor_type.elem_type in (onnx.TensorProto.INT64,
+                                                                                  onnx.TensorProto.STRING)
+                      and len(v.type.tensor_type.shape.dim) <= 1]:
+            graph.output.remove(other)
+    return model, found
 
 
 def without_debug_info(model: Any) -> Any:

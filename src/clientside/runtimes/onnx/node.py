@@ -24,9 +24,16 @@ class OrtWebError(NodeRunError):
 
 
 def predict(model_file: str | os.PathLike, names: Sequence[str], inputs: Sequence[np.ndarray],
-            dtypes: Sequence[str], batch: int | None = None, timeout: float = 600) -> list[np.ndarray]:
+            dtypes: Sequence[str], batch: int | None = None, timeout: float = 600,
+            external: Sequence[str | os.PathLike] | None = None) -> list[np.ndarray]:
     """The model's outputs for the inputs, computed by onnxruntime-web's wasm under Node.
-    batch: the model's fixed batch size, if any: the script runs it slice by slice, as the page does."""
+    batch: the model's fixed batch size, if any: the script runs it slice by slice, as the page does.
+    external: the files of its weights (external data), given to ORT by name as the page does
+    (default: the files the graph names, beside it)."""
+    if external is None:
+        from .weights import beside
+
+        external = beside(model_file)
     node = node_binary()
     ort = vendor_file("ort.wasm.min.js")
     with tempfile.TemporaryDirectory(prefix="clientside-ort-") as tmp:
@@ -37,6 +44,7 @@ def predict(model_file: str | os.PathLike, names: Sequence[str], inputs: Sequenc
             specs.append({"name": name, "path": str(path), "shape": list(np.shape(x)), "dtype": dtype})
         request = Path(tmp) / "request.json"
         request.write_text(json.dumps({"ort": str(ort), "model": str(model_file), "inputs": specs, "batch": batch,
+                                       "external": [{"path": Path(f).name, "file": str(f)} for f in external],
                                        "output": str(Path(tmp) / "out")}))
         proc = subprocess.run([node, str(SCRIPT), str(request)], capture_output=True, text=True, timeout=timeout)
         if proc.returncode != 0:

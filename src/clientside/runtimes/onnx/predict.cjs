@@ -1,6 +1,7 @@
 // Run an ONNX model in onnxruntime-web's wasm build under Node: the browser's own runtime.
 // Usage: node predict.cjs REQUEST.json
 // REQUEST: {"ort": path of ort.wasm.min.js, "model": path of the .onnx file, "output": "out_prefix",
+//           "external": [{"path": the name the graph gives its weights, "file": their path}] (external data),
 //           "batch": the model's fixed batch size or null (then it runs slice by slice, as the page does),
 //           "inputs": [{"name": "x", "path": "x.bin", "shape": [n, ...], "dtype": "float32" | "int32" | "int64"}]}
 // Writes out_prefix.<i>.f32 for each output (as float32), prints {"outputs": [{name, shape}]}.
@@ -34,7 +35,9 @@ async function run(session, inputs, start, count) {
 
 (async () => {
   ort.env.wasm.numThreads = 1;
-  const session = await ort.InferenceSession.create(new Uint8Array(fs.readFileSync(request.model)));
+  const externalData = (request.external || []).map((f) => ({ path: f.path, data: new Uint8Array(fs.readFileSync(f.file)) }));
+  const session = await ort.InferenceSession.create(new Uint8Array(fs.readFileSync(request.model)),
+    externalData.length ? { externalData } : {});
   const inputs = request.inputs.map((input) => ({ ...input, values: read(input) }));
   const rows = inputs[0].shape[0];
   const batch = request.batch && rows % request.batch === 0 ? request.batch : rows;

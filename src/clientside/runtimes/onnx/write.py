@@ -17,12 +17,13 @@ import numpy as np
 
 from ... import contract
 from ...errors import ExportError
-from ...files import HASH_CHARS, folder_name, new_folder, sha256_bytes
+from ...files import HASH_CHARS, folder_name, hashed_name, new_folder, sha256_bytes
 from ...sources.base import Say, SourceModel
 from ...verify import DEFAULT_TOLERANCE, Feeds, Report, compare, fixed_batch, sample
 from ...version import __version__
 from ..base import is_bundle_folder
 from . import graph as graphs
+from . import weights
 from .quantize import QUANTIZE, quantized
 from .run import run_onnxruntime
 
@@ -78,20 +79,28 @@ def write(graph: Any, out_dir: str | os.PathLike, model: SourceModel, *, labels:
         elif model.check_in_browser_runtime:
             in_browser_runtime(model_bytes, io.inputs, feeds, batch, small, tolerance, f"onnxruntime ({quantize})", say)
         draft["quantization"] = {"dtype": quantize, "patterns": [QUANTIZE[quantize]]}
+    apart = weights.split(model_bytes, lambda body: hashed_name("weights", sha256_bytes(body)))
+    written_files: dict[str, bytes] = {}
+    if apart:  # the graph, then its weights (external data: one copy in ORT Web's memory)
+        model_bytes, data, data_file = apart
     digest = sha256_bytes(model_bytes)
     file = f"model.{digest[:HASH_CHARS]}.onnx"
+    written_files[file] = model_bytes
+    if apart:
+        written_files[data_file] = data
+    written_files.update(assets)
     via = model.via.get("onnx")
-    hashes = [digest, *(sha256_bytes(body) for body in assets.values())]
-    sizes = [len(model_bytes), *(len(body) for body in assets.values())]
-    listed = [{"path": path, "size": size, "sha256": sha}
-              for path, size, sha in zip([file, *assets], sizes, hashes)]
-    content_hash = digest if not assets else sha256_bytes("".join(hashes).encode())  # any file changes it
+    hashes = [sha256_bytes(body) for body in written_files.values()]
+    listed: list[dict[str, Any]] = [{"path": path, "size": len(body), "sha256": sha}
+                                    for (path, body), sha in zip(written_files.items(), hashes)]
+    if apart:
+        listed[1]["external_data"] = True
+    content_hash = digest if len(listed) == 1 else sha256_bytes("".join(hashes).encode())  # any file changes it
     draft.update(files=listed, content_hash=content_hash[:HASH_CHARS], converted_by=f"clientside {__version__}",
                  generated_by=model.generated_by + (f", {via}" if via else ""))
     contract.validate(draft, str(out_dir / contract.BUNDLE_JSON))
     with new_folder(out_dir, ours=is_bundle_folder, what="bundle") as tmp:
-        (tmp / file).write_bytes(model_bytes)
-        for name, body in assets.items():
+        for name, body in written_files.items():
             (tmp / name).write_bytes(body)
         (tmp / contract.BUNDLE_JSON).write_text(json.dumps(draft, indent=2) + "\n")
     return out_dir
@@ -195,8 +204,9 @@ def verify(bundle_dir: str | os.PathLike, model: SourceModel | None = None, inpu
     feeds = inputs if inputs is not None else sample(specs, model.hints if model else {}, batch=CHECK_BATCH)
     path = bundle_dir / written["files"][0]["path"]
     names, dtypes, batch = [s["name"] for s in specs], [s["dtype"] for s in specs], fixed_batch(specs)
-    python = run_onnxruntime(path.read_bytes(), names, feeds, batch)
-    browser = predict(path, names, feeds, dtypes, batch)
+    external = [bundle_dir / f["path"] for f in written["files"] if f.get("external_data")]  # as the page gives them
+    python = run_onnxruntime(path, names, feeds, batch)
+    browser = predict(path, names, feeds, dtypes, batch, external=external)
     report = compare(python, browser, tolerance=tolerance, got_by="onnxruntime-web (wasm, under Node)",
                      expected_by="onnxruntime")
     if (written.get("quantization") or {}).get("dtype") == "int8":

@@ -60,12 +60,17 @@ export async function load({ base, contract, post, sizes = {} }) {
   // threads need cross-origin isolation (clientside serve --isolate); on 2 cores, 2 threads
   ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
   const { files, source } = await loading;
-  // The downloaded (or cached) bytes go to ORT as they are, once stored: no second copy of a
-  // 270 MB model in the worker while ORT reads it into its own memory.
+  // The downloaded (or cached) bytes go to ORT as they are, once stored: no copy of our own.
+  // A big model's weights come apart from its graph (external data, by the name the graph
+  // gives them): ORT then reads each tensor into its memory once, instead of holding the
+  // whole file and the weights parsed from it.
+  const weights = contract.files.filter((f) => f.external_data)
+    .map((f) => ({ path: f.path, data: new Uint8Array(files.get(f.path)) }));
   const session = await ort.InferenceSession.create(new Uint8Array(files.get(contract.files[0].path)), {
-    executionProviders: ['wasm'], graphOptimizationLevel: 'all',
+    executionProviders: ['wasm'], graphOptimizationLevel: 'all', ...(weights.length ? { externalData: weights } : {}),
   });
   files.delete(contract.files[0].path);
+  for (const w of weights) files.delete(w.path);
   const threads = ort.env.wasm.numThreads;
 
   async function runOnce(feeds) {
