@@ -112,15 +112,22 @@ DESCRIPTION_HELP = ("Shown under the title: Markdown text, or a .md or .txt file
 @click.option("--tokenizer", "tokenizer", type=click.Path(exists=True),
               help="Hugging Face: the tokenizer (a tokenizer.json, or a folder holding one), if not the model "
                    "folder's.")
+@click.option("--sample", type=click.Path(exists=True, dir_okay=False),
+              help="Table models (scikit-learn, XGBoost, LightGBM): a CSV of rows, its header naming the columns. "
+                   "It gives the page's fields and the rows the export is checked on.")
+@click.option("--trust-pickle", is_flag=True,
+              help="Load a .joblib or .pkl file (loading a pickle runs the code it holds: only for files you trust), "
+                   "or the types a .skops file lists outside skops' trusted ones.")
 def export_command(model: str, out_dir: Path, labels: str | None, preprocess: str | None,
                    meta: str | None, title: str | None, description: str | None, shard_size: int,
                    allow_unknown: tuple[str, ...], quantize: str | None,
                    quantize_patterns: tuple[str, ...], runtime: str, verify: bool, inputs_path: str | None,
                    tolerance: float, task: str | None, pooling: str | None, normalize: bool | None,
-                   tokenizer: str | None) -> None:
+                   tokenizer: str | None, sample: str | None, trust_pickle: bool) -> None:
     """Export MODEL to a bundle in OUT_DIR: a Keras 3 model (.keras or .h5), for TensorFlow.js or
-    ONNX Runtime Web (--runtime); an .onnx file from any tool or a torch.export archive (.pt2),
-    for ONNX Runtime Web."""
+    ONNX Runtime Web (--runtime); an .onnx file from any tool, a torch.export archive (.pt2), a
+    Hugging Face folder, an XGBoost (.json, .ubj) or LightGBM (.txt) model, or a saved estimator
+    (.skops, or .joblib/.pkl with --trust-pickle; with --sample rows.csv), for ONNX Runtime Web."""
     from .contract import describe, with_card
     from .pipeline import export_bundle
 
@@ -131,7 +138,8 @@ def export_command(model: str, out_dir: Path, labels: str | None, preprocess: st
                                  quantize=quantize, say=_say, progress=_say, shard_bytes=shard_size,
                                  allow_unknown=allow_unknown,
                                  quantize_patterns=quantize_patterns or ("*",),
-                                 **_given(task=task, tokenizer=tokenizer, pooling=pooling, normalize=normalize))
+                                 **_given(task=task, tokenizer=tokenizer, pooling=pooling, normalize=normalize,
+                                          sample=sample, trust_pickle=trust_pickle or None))
         written = load_bundle(out_dir)
     except ClientsideError as exc:
         raise click.ClickException(str(exc)) from None

@@ -85,6 +85,16 @@ def prepare_json(bundle: Bundle, body: object, limits: UploadLimits,
     return out
 
 
+def _json_list(batch: np.ndarray) -> list:
+    """The batch as JSON lists; NaN (a missing value, where the model takes one) as null,
+    which JSON has and the page reads back as NaN."""
+    if batch.dtype.kind == "f" and np.isnan(batch).any():
+        cells = batch.astype(object)
+        cells[np.isnan(batch)] = None
+        return cells.tolist()
+    return batch.tolist()
+
+
 def prepare_batch(files, prepare: PrepareFn, limits: UploadLimits) -> tuple[np.ndarray, list[str]]:
     """Uploaded files -> one float32 batch [n, ...]; the first bad file stops the batch."""
     if not files:
@@ -141,7 +151,8 @@ def make_blueprint(bundle: Bundle, prepare: PrepareFn | None, limits: UploadLimi
             extra: dict[str, dict[str, list]] = {}
             batches = prepare_json(bundle, request.get_json(silent=True), limits, totals, extra)
             observe(time.perf_counter() - started)
-            response = jsonify({"inputs": {name: {"shape": list(b.shape), "dtype": str(b.dtype), "tensor": b.tolist(),
+            response = jsonify({"inputs": {name: {"shape": list(b.shape), "dtype": str(b.dtype),
+                                                  "tensor": _json_list(b),
                                                   **({"totals": totals[name]} if name in totals else {}),
                                                   **extra.get(name, {})}
                                            for name, b in batches.items()}})

@@ -30,7 +30,9 @@ def load(source: Any, *, reference: Callable[[Feeds], Feeds] | None = None, gene
     written bundle must then reproduce it. tokenizer: the tokenizer.json the model's token ids
     come from (a file, or a folder holding it); then task (text-classification or
     feature-extraction), pooling and normalize as for a Hugging Face folder."""
+    from ..contract import IO
     from ..runtimes.onnx.graph import load as read
+    from ..runtimes.onnx.graph import without_zipmap
 
     model = read(source)
     path = as_path(source)
@@ -42,11 +44,16 @@ def load(source: Any, *, reference: Callable[[Feeds], Feeds] | None = None, gene
         raise ExportError("--task, --pooling and --normalize go with --tokenizer for an ONNX file: the tokenizer "
                           "says how text becomes the model's input_ids.")
 
+    model, zipped = without_zipmap(model)
+
     def graph(say: Say) -> Any:
         return model
 
+    # a ZipMap's probabilities, labelled by its keys (labels= or --labels still win)
+    known = IO([], [{"name": name, "kind": "classes", "scores": "probabilities", "labels": labels}
+                    for name, labels in zipped.items()]) if zipped else None
     return SourceModel(source="onnx", title="the reference", graphs={"onnx": graph}, reference=reference,
-                       generated_by=made_by, about=about)
+                       generated_by=made_by, about=about, io=known)
 
 
 def _with_tokenizer(model: Any, tokenizer: Path, task: str | None, pooling: str | None, normalize: bool | None,

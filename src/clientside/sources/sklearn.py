@@ -14,6 +14,7 @@ from ..contract import IO
 from ..errors import ExportError
 from ..runtimes.onnx.graph import onnx_module, prepend
 from ..steps import table
+from . import missing, samples
 from .base import Say, Source, SourceModel
 
 
@@ -21,17 +22,18 @@ def accepts(obj: Any) -> bool:
     return type(obj).__module__.startswith("sklearn.")
 
 
-def load(estimator: Any, *, sample: Any, feature_names: Sequence[str] | None = None,
+def load(estimator: Any, *, sample: Any = None, feature_names: Sequence[str] | None = None,
          labels: Sequence[str] | None = None, categories: dict[str, Sequence[str]] | None = None) -> SourceModel:
-    """sample: rows as a 2-D array of numbers, or a pandas DataFrame, whose text columns
+    """sample: rows as a 2-D array of numbers, a pandas DataFrame or a CSV file, whose text columns
     (categories) are fields with a choice of values: the fitted OneHotEncoder's categories,
     else `categories[column]`, else the values in the sample. The page sends them one-hot,
     and a front added to the graph turns them back into the strings the pipeline reads."""
     try:
+        import skl2onnx  # noqa: F401
         import sklearn
-        from skl2onnx import to_onnx
     except ImportError:
         raise ExportError("Exporting scikit-learn needs skl2onnx: pip install 'clientside[sklearn]'") from None
+    sample = samples.read(sample, samples.fitted_columns(estimator))
     frame = hasattr(sample, "columns") and hasattr(sample, "dtypes")
     if frame:
         columns = _frame_columns(estimator, sample, categories or {})
@@ -45,25 +47,30 @@ def load(estimator: Any, *, sample: Any, feature_names: Sequence[str] | None = N
         if len(names) != x.shape[1]:
             raise ExportError(f"{len(names)} feature names for {x.shape[1]} columns")
         example = x[:1]
+    numbers_only = frame and not any(c.categories for c in columns)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            zipmap_off = {"zipmap": False} if hasattr(estimator, "predict_proba") else None
-            model = to_onnx(estimator, None if frame else example, options=zipmap_off,
-                            initial_types=_initial_types(columns) if frame else None,
-                            target_opset={"": 21, "ai.onnx.ml": 3})
+        model = _convert(estimator, example, _initial_types(columns) if frame else None)
     except Exception as exc:  # noqa: BLE001 - skl2onnx raises many types
-        raise ExportError(f"skl2onnx cannot convert this estimator: {type(exc).__name__}: {exc}") from None
+        if not numbers_only:
+            raise ExportError(f"skl2onnx cannot convert this estimator: {type(exc).__name__}: {exc}") from None
+        # a bare estimator (HistGradientBoosting, XGBoost) takes the columns as one input
+        try:
+            model = _convert(estimator, sample.to_numpy(np.float32)[:1], None)
+        except Exception as exc:  # noqa: BLE001
+            raise ExportError(f"skl2onnx cannot convert this estimator: {type(exc).__name__}: {exc}") from None
+        frame = False
+        names, x = [c.name for c in columns], sample.to_numpy(np.float32)
     if frame:
         model = table_front(model, columns)
-        steps = [{"op": "one_hot", "feature": c.name, "categories": list(c.categories)} if c.categories
-                 else {"op": "pass", "feature": c.name} for c in columns]
-        x = _encode_frame(sample, steps)
+        steps: list[dict[str, Any]] = [
+            {"op": "one_hot", "feature": c.name, "categories": list(c.categories)} if c.categories
+            else {"op": "pass", "feature": c.name} for c in columns]
+        x = _encode_frame(sample, [{**s, "missing": True} if s["op"] == "pass" else s for s in steps])  # NaN stays
         rows = sample
         fields = table.fields_from_sample([(c.name, sample[c.name].tolist()) for c in columns])
     else:
         steps = [{"op": "pass", "feature": n} for n in names]
-        rows = x
+        rows = sample if numbers_only else x  # a DataFrame stays one: the estimator knows its column names
         given = np.asarray(sample, dtype=np.float64)  # the sample as written, not float32's 14.229999
         fields = table.fields_from_sample([(n, list(given[:, i])) for i, n in enumerate(names)])
     outputs = [o.name for o in model.graph.output]
@@ -74,13 +81,32 @@ def load(estimator: Any, *, sample: Any, feature_names: Sequence[str] | None = N
         out = {"name": "probabilities", "kind": "classes", "scores": "probabilities",
                "labels": list(labels) if labels else classes}
 
-        def reference(feeds: Any) -> list[np.ndarray]:
-            return [estimator.predict_proba(rows)]
+        def predicted(rows: Any) -> np.ndarray:
+            return np.asarray(estimator.predict_proba(rows))
     else:
         out = {"name": outputs[0], "kind": "values"}
 
-        def reference(feeds: Any) -> list[np.ndarray]:
-            return [np.asarray(estimator.predict(rows)).reshape(len(rows), -1)]
+        def predicted(rows: Any) -> np.ndarray:
+            return np.asarray(estimator.predict(rows)).reshape(len(rows), -1)
+
+    return finish(model, steps, rows, x, fields, predicted, out, source="sklearn", title="scikit-learn",
+                  native=estimator, description=describe(estimator, len(steps)),
+                  generated_by=f"scikit-learn {sklearn.__version__} (skl2onnx)")
+
+
+def finish(model: Any, steps: list[dict[str, Any]], rows: Any, x: np.ndarray, fields: list[dict[str, Any]],
+           predicted: Any, out: dict[str, Any], *, source: str, title: str, native: Any, description: str,
+           generated_by: str) -> SourceModel:
+    """The SourceModel of a table model's graph (one float input [rows, width] that the steps
+    make): the features that take missing values found (missing.py), and the estimator's
+    answers on the sample, with those columns' empty cells, as the reference."""
+    taken = missing.taken(model, steps, rows, x, predicted)
+    if taken.columns:
+        steps = [{**s, "missing": True} if s.get("feature") in taken.columns else s for s in steps]
+        rows, x = taken.rows, taken.x  # the export is checked on rows with the empty cells too
+
+    def reference(feeds: Any) -> list[np.ndarray]:
+        return [predicted(rows)]
 
     known = IO([{"name": model.graph.input[0].name, "kind": "table", "steps": steps, "features": fields}], [out])
 
@@ -88,10 +114,22 @@ def load(estimator: Any, *, sample: Any, feature_names: Sequence[str] | None = N
         return model
 
     # the reference is the estimator on the sample's own rows: it is compared on them alone
-    return SourceModel(source="sklearn", title="scikit-learn", graphs={"onnx": graph}, reference=reference,
-                       io=known, examples=[x], examples_are="the sample", native=estimator,
-                       about={"description": describe(estimator, len(steps))},
-                       generated_by=f"scikit-learn {sklearn.__version__} (skl2onnx)")
+    return SourceModel(source=source, title=title, graphs={"onnx": graph}, reference=reference,
+                       io=known, examples=[x], examples_are="the sample", native=native,
+                       about={"description": description}, generated_by=generated_by)
+
+
+def _convert(estimator: Any, example: Any, initial_types: Any) -> Any:
+    from skl2onnx import to_onnx
+
+    from . import boosted
+
+    boosted.register(estimator)  # XGBoost and LightGBM estimators, alone or inside a pipeline
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        zipmap_off = {"zipmap": False} if hasattr(estimator, "predict_proba") else None
+        return to_onnx(boosted.for_conversion(estimator), None if initial_types else example, options=zipmap_off,
+                       initial_types=initial_types, target_opset={"": 21, "ai.onnx.ml": 3})
 
 
 def describe(estimator: Any, features: int) -> str:

@@ -2,8 +2,10 @@
 
 Each step encodes one feature into one or more columns, and the columns are laid side by
 side in step order: `standardize` ((x - mean) / std), `min_max` ((x - min) / (max - min)),
-`one_hot` (one column per category), `pass` (the number as is). The page builds its form
-and reads CSV files from the same steps (static/steps/table.js).
+`one_hot` (one column per category), `pass` (the number as is). A number step with
+`missing: true` reads an empty cell as NaN, for a model that handles NaN (an imputer or trees
+in the graph); without it an empty cell is refused. The page builds its form and reads CSV
+files from the same steps (static/steps/table.js).
 """
 from __future__ import annotations
 
@@ -50,8 +52,22 @@ def _show(value: Any) -> str:
     return f"'{value}'" if isinstance(value, str) else json.dumps(value)
 
 
-def number(row: dict[str, Any], feature: str) -> float:
+def empty(value: Any) -> bool:
+    """A missing value: an empty cell (nothing but spaces and tabs), JSON null, or NaN (as
+    pandas reads an empty cell)."""
+    if isinstance(value, float):
+        return math.isnan(value)
+    return value is None or (isinstance(value, str) and not value.strip(" \t"))
+
+
+def number(row: dict[str, Any], feature: str, missing: bool = False) -> float:
+    """The cell's number; an empty one is NaN where the feature takes missing values (the
+    contract's `missing: true`: the model handles NaN), else refused."""
     value = _field(row, feature)
+    if empty(value):
+        if missing:
+            return math.nan
+        raise FieldError(feature, "empty, and this model takes no missing value here: fill it in")
     numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
     if (isinstance(value, str) and NUMBER.fullmatch(value)) or numeric:
         number = float(value)
@@ -71,13 +87,15 @@ def category(row: dict[str, Any], feature: str, categories: Sequence[str]) -> st
 
 
 @step("standardize")
-def standardize(row: dict[str, Any], feature: str = "", mean: float = 0.0, std: float = 1.0) -> list[float]:
-    return [(number(row, feature) - mean) / std]
+def standardize(row: dict[str, Any], feature: str = "", mean: float = 0.0, std: float = 1.0,
+                missing: bool = False) -> list[float]:
+    return [(number(row, feature, missing) - mean) / std]
 
 
 @step("min_max")
-def min_max(row: dict[str, Any], feature: str = "", min: float = 0.0, max: float = 1.0) -> list[float]:
-    return [(number(row, feature) - min) / (max - min)]
+def min_max(row: dict[str, Any], feature: str = "", min: float = 0.0, max: float = 1.0,
+            missing: bool = False) -> list[float]:
+    return [(number(row, feature, missing) - min) / (max - min)]
 
 
 @step("one_hot")
@@ -87,8 +105,8 @@ def one_hot(row: dict[str, Any], feature: str = "", categories: Sequence[str] = 
 
 
 @step("pass")
-def pass_through(row: dict[str, Any], feature: str = "") -> list[float]:
-    return [number(row, feature)]
+def pass_through(row: dict[str, Any], feature: str = "", missing: bool = False) -> list[float]:
+    return [number(row, feature, missing)]
 
 
 def width(steps: Sequence[dict[str, Any]]) -> int:
@@ -101,7 +119,8 @@ def features(spec: dict[str, Any]) -> list[dict[str, Any]]:
     declared = {f["name"]: f for f in spec.get("features", [])}
     out = []
     for s in spec.get("steps", []):
-        kind = {"type": "category", "options": list(s["categories"])} if s["op"] == "one_hot" else {"type": "number"}
+        kind = {"type": "category", "options": list(s["categories"])} if s["op"] == "one_hot" \
+            else {"type": "number", "missing": bool(s.get("missing"))}
         out.append({"name": s["feature"], **kind, **declared.get(s["feature"], {})})
     return out
 
@@ -123,6 +142,8 @@ def validate(spec: dict[str, Any], where: str) -> None:
             raise ValueError(f"{here}.std: expected a number > 0")
         if s["op"] == "min_max" and not s.get("max", 1.0) > s.get("min", 0.0):
             raise ValueError(f"{here}: max must be greater than min")
+        if "missing" in s and not isinstance(s["missing"], bool):
+            raise ValueError(f"{here}.missing: expected true or false")
         if s["op"] == "one_hot":
             cats = s.get("categories")
             if not isinstance(cats, list) or not cats or not all(isinstance(c, str) for c in cats) \
@@ -174,6 +195,7 @@ def fields_from_sample(columns: Sequence[tuple[str, Sequence[Any]]]) -> list[dic
     out = []
     for name, values in columns:
         field: dict[str, Any] = {"name": name, "label": readable(name)}
+        values = [v for v in values if not empty(v)]  # the missing ones say nothing of the range
         numbers = _finite([v for v in values if not isinstance(v, str)])
         if len(numbers) and len(numbers) == len(values):
             decimals = _decimals(numbers)

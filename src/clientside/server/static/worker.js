@@ -133,7 +133,7 @@ async function serverPrepareJson(specs, items, parts = []) {
   return Object.fromEntries([...specs, ...parts].map((s) => {
     const { tensor, shape, ...extra } = answer[s.name];  // totals; offsets, special, tokens for spans
     const data = s.dtype === 'int32' || s.dtype === 'int64' ? new Int32Array(tensor.flat(Infinity))
-      : new Float32Array(tensor.flat(Infinity));
+      : Float32Array.from(tensor.flat(Infinity), (v) => (v === null ? NaN : v));  // null: a missing value
     delete extra.dtype;
     return [s.name, { data, shape, ...extra }];
   }));

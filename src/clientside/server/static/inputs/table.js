@@ -74,8 +74,10 @@ function field(f, id) {
   const box = el('div', { class: 'field' }, el('label', { for: id, text: label }), input);
   // The range is advice (what the model saw), not a limit: a value beyond it is sent, and
   // the hint turns to a warning colour (CSS :out-of-range).
-  const hint = f.description || (f.min !== undefined && f.max !== undefined
-    ? `Range ${number(f.min)} to ${number(f.max)}` : '');
+  const range = f.min !== undefined && f.max !== undefined ? `Range ${number(f.min)} to ${number(f.max)}` : '';
+  const said = [f.description || range, f.missing ? 'may be left empty (a missing value)' : ''].filter(Boolean)
+    .join('; ');
+  const hint = said.charAt(0).toUpperCase() + said.slice(1);
   if (hint) {
     box.append(el('span', { id: `${id}-hint`, class: 'hint', text: hint }));
     input.setAttribute('aria-describedby', `${id}-hint`);
@@ -109,7 +111,7 @@ export function create(spec, { index, showTitle, onChange }) {
     const row = {};
     for (const f of features(spec)) {
       const value = form.elements[f.name].value;
-      if (value === '') throw new InputMissing(`${title(spec)}: fill in '${f.label || f.name}'.`);
+      if (value === '' && !f.missing) throw new InputMissing(`${title(spec)}: fill in '${f.label || f.name}'.`);
       row[f.name] = value;
     }
     prepare(spec, [row], () => title(spec));  // a clear message before anything is sent

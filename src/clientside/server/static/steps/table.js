@@ -1,6 +1,6 @@
 // Table inputs: a row of named fields -> the model's feature vector, exactly as
 // clientside/steps/table.py: each step encodes one feature into one or more columns, laid
-// side by side in step order.
+// side by side in step order. A number step with `missing: true` reads an empty cell as NaN.
 import { InputError, runStep, typedArray } from './common.js';
 
 // What counts as a number, on both sides (Number() alone would take '', '0x1f', 'Infinity').
@@ -21,8 +21,18 @@ function field(row, feature) {
 // A cell as messages quote it, the same on both sides: strings in quotes, else JSON.
 const show = (value) => (typeof value === 'string' ? `'${value}'` : JSON.stringify(value));
 
-export function number(row, feature) {
+// A missing value: an empty cell (nothing but spaces and tabs), JSON null, or NaN.
+export const empty = (value) => value === null || Number.isNaN(value)
+  || (typeof value === 'string' && /^[ \t]*$/.test(value));
+
+// The cell's number; an empty one is NaN where the feature takes missing values (the
+// contract's `missing: true`: the model handles NaN), else refused.
+export function number(row, feature, missing = false) {
   const value = field(row, feature);
+  if (empty(value)) {
+    if (missing) return NaN;
+    throw new FieldError(feature, 'empty, and this model takes no missing value here: fill it in');
+  }
   let n;
   if (typeof value === 'string' && NUMBER.test(value)) n = Number(value);
   else if (typeof value === 'number') n = value;
@@ -42,12 +52,12 @@ function category(row, feature, categories) {
 
 export const STEPS = {
   standardize: {
-    params: { feature: '', mean: 0.0, std: 1.0 },
-    run: (row, { feature, mean, std }) => [(number(row, feature) - mean) / std],
+    params: { feature: '', mean: 0.0, std: 1.0, missing: false },
+    run: (row, { feature, mean, std, missing }) => [(number(row, feature, missing) - mean) / std],
   },
   min_max: {
-    params: { feature: '', min: 0.0, max: 1.0 },
-    run: (row, { feature, min, max }) => [(number(row, feature) - min) / (max - min)],
+    params: { feature: '', min: 0.0, max: 1.0, missing: false },
+    run: (row, { feature, min, max, missing }) => [(number(row, feature, missing) - min) / (max - min)],
   },
   one_hot: {
     params: { feature: '', categories: [] },
@@ -57,8 +67,8 @@ export const STEPS = {
     },
   },
   pass: {
-    params: { feature: '' },
-    run: (row, { feature }) => [number(row, feature)],
+    params: { feature: '', missing: false },
+    run: (row, { feature, missing }) => [number(row, feature, missing)],
   },
 };
 
@@ -67,7 +77,8 @@ export function features(spec) {
   const declared = new Map((spec.features || []).map((f) => [f.name, f]));
   return (spec.steps || []).map((s) => ({
     name: s.feature,
-    ...(s.op === 'one_hot' ? { type: 'category', options: [...s.categories] } : { type: 'number' }),
+    ...(s.op === 'one_hot' ? { type: 'category', options: [...s.categories] }
+      : { type: 'number', missing: Boolean(s.missing) }),
     ...(declared.get(s.feature) || {}),
   }));
 }
