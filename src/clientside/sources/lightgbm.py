@@ -78,7 +78,9 @@ def load(model: Any, *, sample: Any = None, feature_names: Sequence[str] | None 
     if isinstance(model, lightgbm.LGBMModel):
         found = sklearn.load(model, sample=samples.read(sample, samples.fitted_columns(model)),
                              feature_names=feature_names, labels=labels)
-        return dataclasses.replace(found, source="lightgbm", title="LightGBM", generated_by=made_by)
+        return dataclasses.replace(found, source="lightgbm", title="LightGBM", generated_by=made_by,
+                                   about={"description": f"A LightGBM {type(model).__name__}, over "
+                                                         f"{model.n_features_in_} features."})
     booster = _booster(model)
     return _from_booster(booster, sample, feature_names, labels, made_by)
 

@@ -87,7 +87,10 @@ function preview(spec, item, feed, i) {
   if (spec.kind === 'text') return textPreview(spec, item, feed?.totals?.[i]);
   if (spec.kind === 'table') {
     const list = el('dl', 'row-item');
-    for (const [k, v] of Object.entries(item)) list.append(el('dt', '', k), el('dd', '', String(v)));
+    for (const [k, v] of Object.entries(item)) {
+      const blank = v === null || v === undefined || /^[ \t]*$/.test(String(v));  // a missing value, sent as NaN
+      list.append(el('dt', '', k), blank ? el('dd', 'missing', 'missing') : el('dd', '', String(v)));
+    }
     return [list];
   }
   return [el('code', 'tensor-item', JSON.stringify(item).slice(0, 80))];
