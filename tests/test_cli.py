@@ -89,8 +89,8 @@ def test_each_wrong_path_is_named_with_what_to_run_next(runner, tmp_path):
     (tmp_path / "models").mkdir()
     (tmp_path / "models" / "m.keras").write_bytes(b"PK")
     cases = {
-        ("export", "model.joblib", "out"): ["model.joblib is a pickled model", "an .onnx file",
-                                            "clientside.export(model, 'OUT', sample=rows)"],
+        ("export", "model.joblib", "out"): ["model.joblib is a pickle: loading it runs whatever code it holds",
+                                            "--trust-pickle", ".skops"],
         ("export", "hf", "out"): ["config.json is not a transformers model config", "model.save_pretrained(folder)"],
         ("export", "empty", "out"): ["empty is a folder, not a model file", "Expected a .keras or .h5 file"],
         ("export", "nope.keras", "out"): ["nope.keras does not exist"],

@@ -11,10 +11,6 @@ SERVE_TAKES = "a bundle folder (from `clientside export`), a TF.js layers folder
 
 #: Suffixes no source reads, and what to do with such a file.
 ELSEWHERE = {
-    (".joblib", ".pkl", ".pickle", ".skops"): (
-        "a pickled model (scikit-learn, most often)",
-        "load it in Python and export it there: `clientside.export(model, 'OUT', sample=rows)` "
-        "(rows: a few rows of the training data, a DataFrame or an array)"),
     (".pt", ".pth", ".bin", ".safetensors"): (
         "PyTorch weights or a pickled module",
         "build the module in Python, load the weights, and call "
@@ -27,9 +23,10 @@ ELSEWHERE = {
     (".json",): (
         "a JSON file",
         "a TF.js layers model.json is served as it is: `clientside serve FOLDER` (the folder holding it)"),
-    (".txt", ".ubj", ".cbm"): (
-        "a gradient-boosted trees model file (XGBoost, LightGBM, CatBoost), perhaps",
-        "export it to ONNX from Python (onnxmltools) and run `clientside export model.onnx OUT`"),
+    (".txt", ".cbm"): (
+        "not a LightGBM model file (those start with 'tree'), or a CatBoost one, which clientside does not read yet",
+        "a LightGBM model: save it with booster.save_model('model.txt'); CatBoost: "
+        "model.save_model('model.onnx', format='onnx') and run `clientside export model.onnx OUT`"),
 }
 
 

@@ -117,7 +117,7 @@ def test_300_images_page_stays_responsive(context, live_mnist):
     # page would show one gap as long as the whole batch). Measured against the batch's own
     # length, not a clock limit: a loaded machine slows both.
     assert len(gaps) > 20
-    assert max(gaps) < sum(gaps) / 4, (max(gaps), sum(gaps))
+    assert max(gaps) < sum(gaps) / 2, (max(gaps), sum(gaps))
     assert all(label in "0123456789" for label in labels(page))
 
 
