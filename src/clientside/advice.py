@@ -7,7 +7,8 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
-SERVE_TAKES = "a bundle folder (from `clientside export`), a TF.js layers folder (model.json) or an .onnx file"
+SERVE_TAKES = ("a bundle folder (from `clientside export`), a TF.js layers or graph model (a folder with "
+               "model.json, or a graph model's .json file) or an .onnx file")
 
 #: Suffixes no source reads, and what to do with such a file.
 ELSEWHERE = {

@@ -110,6 +110,8 @@ def _split(source: sources.Source, options: dict[str, Any], **common: Any) -> tu
 def _checked(runtime: Runtime, model: SourceModel) -> str:
     if runtime.name == "tfjs":
         return "exact by construction; --verify runs it in TF.js"
+    if runtime.name == "tfjs-graph":
+        return "its files as they are; TF.js ran it under Node on random inputs"
     did = f"reproduced {model.title}" if model.reference is not None else "ran it"
     return f"onnxruntime {did} on {model.examples_are if model.examples is not None else 'random inputs'}"
 

@@ -53,7 +53,8 @@ def sample(specs: Sequence[dict[str, Any]], hints: Mapping[str, Hint] | None = N
         if not integer:
             feeds.append(rng.normal(0, 1, shape).astype(np.float32))
             continue
-        ids = rng.integers(hint.low, max(hint.high or 2, hint.low + 1), shape)
+        high = hint.high or (256 if spec["dtype"] == "uint8" else 2)  # uint8: a picture's bytes
+        ids = rng.integers(hint.low, max(high, hint.low + 1), shape)
         if hint.padded and len(shape) >= 2:
             rows, steps = shape[0], shape[1]
             for row, (values, length) in enumerate(zip(ids, rng.permutation(np.arange(rows) % (steps + 1)))):
@@ -61,7 +62,7 @@ def sample(specs: Sequence[dict[str, Any]], hints: Mapping[str, Hint] | None = N
                     values[: steps - length] = 0  # pre-padding: the last `length` steps are kept
                 else:
                     values[length:] = 0  # post-padding
-        dtype = {"int64": np.int64, "int32": np.int32}.get(spec["dtype"], np.float32)
+        dtype = {"int64": np.int64, "int32": np.int32, "uint8": np.uint8}.get(spec["dtype"], np.float32)
         feeds.append(ids.astype(dtype))
     return feeds
 

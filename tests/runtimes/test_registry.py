@@ -41,7 +41,7 @@ def test_each_runtime_names_vendored_files_and_the_protocol(name):
 
 
 def test_an_unknown_runtime_is_refused_with_the_known_ones():
-    with pytest.raises(ValueError, match=r"one of tfjs, onnx\. Received: 'pytorch'"):
+    with pytest.raises(ValueError, match=r"one of tfjs, onnx, tfjs-graph\. Received: 'pytorch'"):
         runtimes.get("pytorch")
 
 

@@ -40,7 +40,9 @@ def test_worker_and_service_worker(client):
     worker = client.get("/static/worker.js").get_data(as_text=True)
     assert "tfjs: './runtimes/tfjs.js'" in worker  # the runtime is loaded from the app
     runtime = client.get("/static/runtimes/tfjs.js").get_data(as_text=True)
-    assert "tf-core.min.js" in runtime and "http" not in runtime.split("const VENDOR", 1)[1][:200]
+    assert "tf-core.min.js" in runtime
+    shared = client.get("/static/runtimes/tfjs-backends.js").get_data(as_text=True)
+    assert "http" not in shared.split("const VENDOR", 1)[1][:200]
     sw = client.get("/sw.js")
     assert sw.status_code == 200 and sw.mimetype == "text/javascript"
     text = sw.get_data(as_text=True)

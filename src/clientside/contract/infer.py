@@ -37,7 +37,7 @@ def input_entry(name: str, shape: Sequence[int | None], dtype: str = "float32",
     gets the steps that make a picture fit (no scaling: pixels stay 0..255), anything
     else is a tensor. Text and tables need their steps declared (--meta)."""
     shape = list(shape)
-    dtype = "int64" if "int64" in dtype else "int32" if "int" in dtype else "float32"
+    dtype = dtype if dtype == "uint8" else "int64" if "int64" in dtype else "int32" if "int" in dtype else "float32"
     if len(shape) == 4 and shape[1] in (1, 3) and shape[-1] not in (1, 3, 4) and not feeds_embedding:
         # channels first (PyTorch): [batch, channels, height, width]
         entry = input_entry(name, [shape[0], shape[2], shape[3], shape[1]], dtype)
@@ -72,7 +72,8 @@ def output_entry(name: str, shape: Sequence[int | None] | None, activation: str 
     shape = list(shape) if shape is not None else None
     rank2 = shape is not None and len(shape) == 2
     entry: Entry = {"name": name, "shape": shape}
-    if image_in is not None and shape is not None and len(shape) == 4 and shape[-1] in (1, 3):
+    if image_in is not None and shape is not None and len(shape) == 4 and shape[-1] in (1, 3) and \
+            not any(isinstance(d, int) and d < 8 for d in shape[1:3]):  # [1, 1, 17, 3]: 17 keypoints, not a picture
         scaled = any(s["op"] == "normalize" for s in image_in["steps"])
         entry.update(kind="image", range=[0, 1] if scaled else [0, 255])
     elif activation == "softmax" and rank2:

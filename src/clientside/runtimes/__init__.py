@@ -10,9 +10,10 @@ from __future__ import annotations
 from .base import Read, Runtime, StaticFiles, is_bundle_folder
 from .onnx import RUNTIME as ONNX
 from .tfjs import RUNTIME as TFJS
+from .tfjs_graph import RUNTIME as TFJS_GRAPH
 
 #: name -> runtime.
-RUNTIMES: dict[str, Runtime] = {runtime.name: runtime for runtime in (TFJS, ONNX)}
+RUNTIMES: dict[str, Runtime] = {runtime.name: runtime for runtime in (TFJS, ONNX, TFJS_GRAPH)}
 #: The runtime choice that picks one (runtimes/choice.py): the first, in the source's order
 #: of preference, that runs the model exactly.
 AUTO = "auto"

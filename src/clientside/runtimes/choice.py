@@ -67,6 +67,10 @@ def settle_options(runtime: Runtime, options: Mapping[str, Any], quantize: str |
                for key, value in options.items()
                if key not in runtime.options and key not in LAYOUT_OPTIONS
                and any(key in r.options and value != r.options[key] for r in others)]
+    if quantize is not None and not runtime.quantize:
+        raise ExportError(f"{runtime.title} bundles are served with the weights the model has: quantize it where it "
+                          f"was made (the TF.js converter's --quantize_float16 or --quantize_uint8), and drop "
+                          f"quantize={quantize!r}. Nothing was written.")
     if quantize is not None and quantize not in runtime.quantize:
         foreign.append(f"quantize={quantize!r}")
     if foreign:

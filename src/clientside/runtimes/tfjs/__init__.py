@@ -57,7 +57,13 @@ class TfjsRuntime:
     quantize: ClassVar[tuple[str, ...]] = QUANTIZE_DTYPES
 
     def recognizes(self, path: Path) -> bool:
-        return path.is_dir() and (path / MODEL_JSON).is_file()
+        """A folder with model.json, unless that is a graph model (runtime tfjs-graph's)."""
+        if not (path.is_dir() and (path / MODEL_JSON).is_file()):
+            return False
+        try:
+            return json.loads((path / MODEL_JSON).read_text()).get("format") != "graph-model"
+        except (OSError, ValueError, AttributeError):
+            return True  # read() says what is wrong with it
 
     def read(self, path: Path, stored: contract.Contract | None, *, verify_hashes: bool) -> Read:
         """A bundle of ours (format 2 or 1), or a plain TF.js layers folder (e.g. from the

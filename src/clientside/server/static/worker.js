@@ -8,7 +8,7 @@
 // {backend, detail, source, assets, predict(feeds), warm(), numTensors()} (sizes: the runtime's files,
 // uncompressed, for progress; detail: what runs the model, in words). Python's table is
 // clientside/runtimes/__init__.py; a test keeps the two equal.
-const RUNTIMES = { tfjs: './runtimes/tfjs.js', onnx: './runtimes/onnx.js' };
+const RUNTIMES = { tfjs: './runtimes/tfjs.js', onnx: './runtimes/onnx.js', 'tfjs-graph': './runtimes/tfjs-graph.js' };
 
 let runtime = null;
 let contract = null;
@@ -132,7 +132,7 @@ async function serverPrepareJson(specs, items, parts = []) {
   const answer = (await response.json()).inputs;
   return Object.fromEntries([...specs, ...parts].map((s) => {
     const { tensor, shape, ...extra } = answer[s.name];  // totals; offsets, special, tokens for spans
-    const data = s.dtype === 'int32' || s.dtype === 'int64' ? new Int32Array(tensor.flat(Infinity))
+    const data = s.dtype === 'int32' || s.dtype === 'int64' || s.dtype === 'uint8' ? new Int32Array(tensor.flat(Infinity))
       : Float32Array.from(tensor.flat(Infinity), (v) => (v === null ? NaN : v));  // null: a missing value
     delete extra.dtype;
     return [s.name, { data, shape, ...extra }];

@@ -48,6 +48,10 @@ export function describe(spec) {
     return `${picture}: one mark (a digit, a letter) on plain paper, dark or light ink; it is found, cropped and `
       + 'centred for you, so any photo or scan of it will do.';
   }
+  if (!size) {
+    const most = spec.max_pixels ? ` of up to ${(spec.max_pixels / 1e6).toLocaleString('en')} megapixels` : '';
+    return `${picture} at its own size: any ${grey ? 'image' : 'photo'}${most}.`;
+  }
   const how = { fit: 'fitted', center_crop: 'resized and its middle cropped' }[sized && sized.op] || 'resized';
   return `${picture}: any ${grey ? 'image' : 'photo'} is ${how} to it.`;
 }

@@ -5,6 +5,7 @@
 //   predict({inputName: {data, shape}}) -> {outputName: {data: Float32Array, shape}}
 
 import { Downloads, fetchRuntimeFile } from './downloads.js';
+import { inBatches } from './batches.js';
 import { isCached, modelFiles, stepFiles } from './model-files.js';
 
 const VENDOR = new URL('../../vendor/', import.meta.url).href;
@@ -21,28 +22,6 @@ function floats(t) {
   const { data } = t;
   if (data instanceof Float32Array) return new Float32Array(data);  // a copy: ORT may reuse its memory
   return Float32Array.from(data, Number);  // int64 (BigInt), int32, float64, bool
-}
-
-function slice(feeds, start, count) {
-  const out = {};
-  for (const [name, { data, shape }] of Object.entries(feeds)) {
-    const row = shape.slice(1).reduce((a, b) => a * b, 1);
-    out[name] = { data: data.slice(start * row, (start + count) * row), shape: [count, ...shape.slice(1)] };
-  }
-  return out;
-}
-
-function concat(parts) {
-  const out = {};
-  for (const name of Object.keys(parts[0])) {
-    const total = parts.reduce((n, p) => n + p[name].data.length, 0);
-    const data = new Float32Array(total);
-    let at = 0;
-    for (const p of parts) { data.set(p[name].data, at); at += p[name].data.length; }
-    const rows = parts.reduce((n, p) => n + p[name].shape[0], 0);
-    out[name] = { data, shape: [rows, ...parts[0][name].shape.slice(1)] };
-  }
-  return out;
 }
 
 export async function load({ base, contract, post, sizes = {} }) {
@@ -86,16 +65,7 @@ export async function load({ base, contract, post, sizes = {} }) {
     return out;
   }
 
-  // A model whose batch is fixed (often 1: ONNX files from other tools, Keras's masked RNNs)
-  // runs slice by slice; the outputs are concatenated.
-  const batch = typeof contract.inputs[0].shape[0] === 'number' ? contract.inputs[0].shape[0] : null;
-  async function run(feeds) {
-    const rows = feeds[contract.inputs[0].name].shape[0];
-    if (batch === null || rows === batch || rows % batch) return runOnce(feeds);
-    const parts = [];
-    for (let start = 0; start < rows; start += batch) parts.push(await runOnce(slice(feeds, start, batch)));
-    return concat(parts);
-  }
+  const run = inBatches(contract, runOnce);
 
   return {
     backend: 'wasm',

@@ -4,51 +4,10 @@
 //   predict({inputName: {data, shape}}) -> {outputName: {data: Float32Array, shape}}
 /* global tf */
 import { Downloads } from './downloads.js';
+import { VENDOR, artifacts, describe, pickBackend } from './tfjs-backends.js';
 import { modelFiles, stepFiles } from './model-files.js';
 
-const VENDOR = new URL('../../vendor/', import.meta.url).href;
 const TFJS = ['tf-core.min.js', 'tf-layers.min.js', 'tf-backend-wasm.min.js'];
-
-const BACKENDS = [
-  { name: 'wasm', script: null },
-  { name: 'webgl', script: 'tf-backend-webgl.min.js' },
-  { name: 'cpu', script: 'tf-backend-cpu.min.js' },
-];
-
-// A real GPU makes webgl faster than wasm; a software one (SwiftShader, llvmpipe) makes it
-// 10-50 times slower, so wasm goes first unless the GPU is real.
-function hasRealGpu() {
-  try {
-    const gl = new OffscreenCanvas(1, 1).getContext('webgl2');
-    if (!gl) return false;
-    const info = gl.getExtension('WEBGL_debug_renderer_info');
-    const renderer = info ? gl.getParameter(info.UNMASKED_RENDERER_WEBGL) : gl.getParameter(gl.RENDERER);
-    return !/swiftshader|llvmpipe|software|basic render/i.test(String(renderer));
-  } catch {
-    return false;
-  }
-}
-
-async function pickBackend(preferred) {
-  tf.wasm.setWasmPaths(VENDOR);
-  let order = BACKENDS;
-  if (preferred) order = BACKENDS.filter((b) => b.name === preferred);
-  else if (hasRealGpu()) order = [BACKENDS[1], BACKENDS[0], BACKENDS[2]];
-  const failures = [];
-  for (const { name, script } of order) {
-    try {
-      if (script) self.importScripts(VENDOR + script);
-      if (await tf.setBackend(name)) {
-        await tf.ready();
-        return name;
-      }
-      failures.push(`${name}: unavailable`);
-    } catch (err) {
-      failures.push(`${name}: ${err.message}`);
-    }
-  }
-  throw new Error(`no TF.js backend works here (${failures.join('; ')})`);
-}
 
 // Earlier versions kept the model in TF.js's own IndexedDB database, under
 // clientside/<name>/<hash>: once the model is in the shared cache, those copies go.
@@ -75,14 +34,9 @@ function forgetLegacyCopies(name) {
   };
 }
 
-// model.json and its shards (from the shared cache or the network) as TF.js's loader reads them.
+// model.json and its shards as TF.js's layers loader reads them.
 async function loadModel(files, entry) {
-  const modelJSON = JSON.parse(new TextDecoder().decode(files.get(entry)));
-  const artifacts = await tf.io.getModelArtifactsForJSON(modelJSON, async (manifest) => [
-    manifest.flatMap((group) => group.weights),
-    manifest.flatMap((group) => group.paths.map((path) => files.get(path))),
-  ]);
-  return tf.loadLayersModel(tf.io.fromMemory(artifacts));
+  return tf.loadLayersModel(tf.io.fromMemory(await artifacts(files, entry)));
 }
 
 // Contract names -> the model's input and output order (by name; by position otherwise).
@@ -113,7 +67,7 @@ export async function load({ base, contract, backend, post }) {
 
   return {
     backend: chosen,
-    detail: `TensorFlow.js ${tf.version_core} on ${{ wasm: 'WebAssembly', webgl: 'WebGL', cpu: 'plain JavaScript' }[chosen] || chosen}`,
+    detail: describe(chosen),
     source,
     assets: stepFiles(files, contract),
     // Compile the kernels now, not on the first prediction.
