@@ -209,3 +209,36 @@ def test_a_plain_folders_shards_get_hashed_names_in_the_build(small_bundle, tmp_
     assert [f["path"] for f in info["files"][1:]] == [s.path for s in shards]
     original = load_bundle(plain).files[1:]
     assert [s.sha256 for s in shards] == [s.sha256 for s in original]
+
+
+@pytest.mark.browser
+def test_a_graph_model_as_its_package_ships_it_builds_predicts_from_nginx_and_comes_back_from_cache(browser, tmp_path):
+    """The converter's emotion.json beside emotion.bin: the build gives the shard a hashed
+    name (immutable), and the page predicts with it; a reload downloads no model byte."""
+    from clientside.bundle import load_bundle
+    from tests.e2e.conftest import open_page, predict_files
+    from tests.helpers import SEVEN
+    from tests.runtimes.tfjs_graph.models import EMOTION
+
+    if not Path(NGINX).exists():
+        pytest.fail(f"{NGINX} is missing: `make test` installs Debian's nginx-light")
+    site = build([EMOTION], tmp_path / "site")
+    built = load_bundle(site / "model")
+    assert built.runtime == "tfjs-graph" and built.files[1].hashed_name
+    assert built.files[1].sha256 == load_bundle(EMOTION).files[1].sha256
+    with Nginx(site, tmp_path) as server:
+        context = browser.new_context()
+        try:
+            page = context.new_page()
+            open_page(page, server.url)
+            first = predict_files(page, [SEVEN])
+            assert first[0] in [str(k) for k in range(7)], first  # no labels: the class index
+            before = len((server.workdir / "access.log").read_text().splitlines())
+            page.reload()
+            open_page(page, server.url)
+            assert page.evaluate("document.body.dataset.modelSource") == "cache"
+            assert predict_files(page, [SEVEN]) == first
+            after = (server.workdir / "access.log").read_text().splitlines()[before:]
+            assert not any("/model/" in line for line in after)
+        finally:
+            context.close()

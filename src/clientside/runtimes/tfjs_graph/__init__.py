@@ -21,6 +21,7 @@ from ...errors import BundleError
 from ...files import content_hash, folder_name, hashed_name, measure, sha256_bytes
 from ..base import Read, StaticFiles
 from ..tfjs import read_json
+from ..tfjs.format import MODEL_JSON
 from .inspect import entry_of, io, weight_paths
 
 if TYPE_CHECKING:
@@ -76,7 +77,7 @@ class TfjsGraphRuntime:
     def static_files(self, bundle: Read) -> StaticFiles:
         """Every shard under a content-hashed name, and the JSON rewritten to name them so
         (a package's emotion.bin becomes emotion.<hash>.bin): the one caching rule, hashed
-        names immutable, holds. The JSON keeps its name: the contract names it first."""
+        names immutable, holds. The JSON is model.json, the one name hosts revalidate."""
         entry, shards = bundle.files[0], bundle.files[1:]
         renamed = {s.path: s.path if s.hashed_name else hashed_name(s.path.removesuffix(".bin"), s.sha256)
                    for s in shards}
@@ -84,9 +85,9 @@ class TfjsGraphRuntime:
         for group in model_json.get("weightsManifest", []):
             group["paths"] = [renamed[p] for p in group["paths"]]
         body = json.dumps(model_json, separators=(",", ":")).encode()
-        files: dict[str, Path | bytes] = {entry.path: body}
+        files: dict[str, Path | bytes] = {MODEL_JSON: body}
         files.update({renamed[s.path]: bundle.root / s.path for s in shards})
-        entries = [{"path": entry.path, "size": len(body), "sha256": sha256_bytes(body)},
+        entries = [{"path": MODEL_JSON, "size": len(body), "sha256": sha256_bytes(body)},
                    *({**s.entry(), "path": renamed[s.path]} for s in shards)]
         return StaticFiles({**bundle.contract, "files": entries}, files)
 
