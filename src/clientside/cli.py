@@ -218,7 +218,8 @@ def serve(bundles: tuple[str, ...], host: str, port: int, labels: str | None, pr
           meta: str | None, title: str | None, description: str | None, prepare: str | None, isolate: bool,
           cors: tuple[str, ...], workers: int, threads: int,
           client_timeout: int, max_connections: int, dev: bool, get_path: str | None) -> None:
-    """Serve BUNDLES (bundle folders from `clientside export`, TF.js layers folders, or .onnx
+    """Serve BUNDLES (bundle folders from `clientside export`, TF.js layers folders, TF.js graph
+    models (a folder with model.json, or its .json file), or .onnx
     files) with their pages.
 
     One bundle is served at /; several at /models/<name>/ each, with an index at /.

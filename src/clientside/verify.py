@@ -7,7 +7,7 @@ largest difference, relative to the output scale, must stay within the tolerance
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,6 +47,10 @@ def sample(specs: Sequence[dict[str, Any]], hints: Mapping[str, Hint] | None = N
     rng = np.random.default_rng(seed)
     feeds = []
     for spec in specs:
+        if "value" in spec:  # a constant: its value, its free sizes 1 (the model runs item by item)
+            dtype = {"int64": np.int64, "int32": np.int32, "uint8": np.uint8}.get(spec["dtype"], np.float32)
+            feeds.append(np.full([d or 1 for d in spec["shape"]], spec["value"], dtype))
+            continue
         hint = (hints or {}).get(spec["name"]) or Hint()
         shape = [d if d is not None else (batch if axis == 0 else FREE_SIZE) for axis, d in enumerate(spec["shape"])]
         integer = spec["dtype"] != "float32" or hint.high is not None
@@ -68,18 +72,30 @@ def sample(specs: Sequence[dict[str, Any]], hints: Mapping[str, Hint] | None = N
 
 
 def fixed_batch(specs: Sequence[dict[str, Any]]) -> int | None:
-    """The batch size a model insists on (often 1 in ONNX files from elsewhere), or None."""
-    first = specs[0]["shape"][0] if specs and specs[0]["shape"] else None
+    """The batch size a model insists on (often 1 in ONNX files from elsewhere), or None. A
+    constant with a free size (a recurrent state) makes it 1: the model runs item by item."""
+    if any("value" in s and None in s["shape"] for s in specs):
+        return 1
+    items = [s for s in specs if "value" not in s]
+    first = items[0]["shape"][0] if items and items[0]["shape"] else None
     return first if isinstance(first, int) else None
 
 
-def in_batches(run: Callable[[Feeds], Feeds], feeds: Feeds, batch: int | None) -> Feeds:
-    """run(feeds) for a model whose batch is fixed: slice by slice, concatenated."""
-    rows = len(feeds[0])
+def constants(specs: Sequence[dict[str, Any]]) -> frozenset[int]:
+    """The positions of the constant inputs (a value, not items): fed whole to every batch."""
+    return frozenset(i for i, s in enumerate(specs) if "value" in s)
+
+
+def in_batches(run: Callable[[Feeds], Feeds], feeds: Feeds, batch: int | None,
+               whole: Collection[int] = ()) -> Feeds:
+    """run(feeds) for a model whose batch is fixed: slice by slice, concatenated; the feeds
+    at `whole` (constants) go to every slice as they are. A scalar output becomes one value per slice."""
+    items = [f for i, f in enumerate(feeds) if i not in whole]
+    rows = len(items[0]) if items else 0
     if batch is None or rows == batch or rows % batch:
         return run(feeds)
-    parts = [run([f[i:i + batch] for f in feeds]) for i in range(0, rows, batch)]
-    return [np.concatenate(outs) for outs in zip(*parts)]
+    parts = [run([f if k in whole else f[i:i + batch] for k, f in enumerate(feeds)]) for i in range(0, rows, batch)]
+    return [np.concatenate([np.reshape(o, (1,)) if np.ndim(o) == 0 else o for o in outs]) for outs in zip(*parts)]
 
 
 @dataclass

@@ -3,6 +3,8 @@ exported to ONNX, served, and used by upload and by drawing; its numbers equal P
 Only the bundle's own runtime is fetched, and a returning visit downloads no model bytes."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import torch  # the backends extra (make install); onnx comes with the onnx extra
@@ -280,3 +282,24 @@ def test_a_first_visit_on_a_slow_line_says_what_it_downloads(page, torch_mnist):
     assert status.startswith("Ready") and "wasm" not in status and "onnxruntime" not in status
     page.click("#details summary")
     assert "ONNX Runtime Web" in page.inner_text("#details") and "WebAssembly" in page.inner_text("#details")
+
+
+def test_a_voice_activity_model_with_a_state_and_a_scalar_runs_clip_by_clip(page, tmp_path):
+    """Silero VAD (tests/data/onnx): sr is fed 16000, the state zeros; two clips pasted as
+    arrays run one by one, each equal to onnxruntime on the original file from a reset."""
+    from tests.runtimes.onnx.test_constants import SETTINGS, SILERO, by_onnxruntime, clips
+
+    out = export_any(SILERO, tmp_path / "vad", meta=SETTINGS, say=lambda _: None)
+    x = clips(4)[1:3]
+    with LiveServer(create_app(out)) as server:
+        open_page(page, server.url)
+        fields = page.evaluate("() => Array.from(document.querySelectorAll('textarea, input')).map((e) => e.id)")
+        assert [f for f in fields if f != "files"] == ["tensor"]  # no field for sr or the state
+        page.fill("#tensor", json.dumps(x.tolist()))
+        page.click("#predict")
+        page.wait_for_function("() => document.querySelectorAll('.result').length === 2", timeout=60_000)
+        got = page.evaluate("() => { const o = window.clientside.state.last.outputs;"
+                            " return [Array.from(o.output.data), o.output.shape, Object.keys(o)]; }")
+    np.testing.assert_allclose(np.asarray(got[0]).reshape(got[1]), by_onnxruntime(x), atol=1e-5)
+    assert got[1] == [2, 1] and got[2] == ["output"]  # the state given back is not an answer: not shown
+    assert page.errors == []

@@ -19,7 +19,7 @@ from typing import Any
 
 from .infer import DYNAMIC_MAX_PIXELS, IO, image_fit_steps, input_entry, output_entry, readable, the_image_input
 from .merge import PRESETS, beyond_the_graph, load_meta, merge, resolve_preset, with_card
-from .schema import FORMAT, SCHEMA_PATH, Contract, json_path, schema, validate
+from .schema import FORMAT, SCHEMA_PATH, Contract, check_constants, json_path, schema, validate
 
 BUNDLE_JSON = "clientside.json"
 
@@ -51,6 +51,6 @@ def describe(contract: Contract) -> str:
 
 
 __all__ = ["BUNDLE_JSON", "DYNAMIC_MAX_PIXELS", "FORMAT", "IO", "PRESETS", "SCHEMA_PATH", "Contract",
-           "beyond_the_graph", "describe", "draft", "image_fit_steps", "input_entry", "json_path",
+           "beyond_the_graph", "check_constants", "describe", "draft", "image_fit_steps", "input_entry", "json_path",
            "load_meta", "merge", "output_entry", "readable", "resolve_preset", "schema", "the_image_input", "validate",
            "with_card"]

@@ -47,11 +47,28 @@ def validate(contract: Contract, source: str = "clientside.json") -> Contract:
     except ValueError as exc:
         raise BundleError(f"{source}: {exc}") from None
     _validate_parts(contract["inputs"], source)
+    check_constants(contract["inputs"], source)
     for key in ("inputs", "outputs"):
         names = [s["name"] for s in contract[key]]
         if len(set(names)) != len(names):
             raise BundleError(f"{source}: {key}: two entries have the same name ({', '.join(names)})")
     return contract
+
+
+def check_constants(inputs: Sequence[Contract], source: str) -> None:
+    """A scalar input (shape []) is a setting of the model (a sampling rate), not an item:
+    it needs its value. A constant is a tensor input with no steps, and not every input is one."""
+    for i, spec in enumerate(inputs):
+        if "value" in spec and (spec["kind"] != "tensor" or spec.get("steps")):
+            raise BundleError(f"{source}: inputs[{i}] ({spec['name']}): a constant value goes on a tensor input "
+                              "with no steps")
+        if spec["shape"] == [] and "value" not in spec:
+            raise BundleError(
+                f"{source}: inputs[{i}] ({spec['name']}) is a scalar (shape []): a setting of the model, not an item "
+                f"a visitor gives. Give its value in a --meta file: {{\"inputs\": [{{\"name\": \"{spec['name']}\", "
+                f"\"value\": ...}}]}} (for a sampling rate: 16000).")
+    if inputs and all("value" in spec for spec in inputs):
+        raise BundleError(f"{source}: every input is a constant: the model would take nothing from a visitor")
 
 
 def _validate_parts(inputs: Sequence[Contract], source: str) -> None:

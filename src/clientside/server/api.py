@@ -71,6 +71,9 @@ def prepare_json(bundle: Bundle, body: object, limits: UploadLimits,
                              "per request.", status=413)
         if spec.get("from") is not None:
             raise InputError(f"inputs.{name}: this input is made from {spec['from']!r}: send that one.", status=422)
+        if "value" in spec:
+            raise InputError(f"inputs.{name}: this input is a constant ({spec['value']}), fed by the page: "
+                             "send the others.", status=422)
         if text_steps.is_tokenized(spec):
             parts = text_steps.encode_batch(spec, items)
             out[name] = parts["ids"]

@@ -48,7 +48,7 @@ def model_card(contract: Entry, vendor_root: Path) -> dict[str, Any]:
         "title": title_of(contract),
         "description": render_markdown(description) if description else None,
         "inputs": [(entry_label(e), e.get("description") or takes(e)) for e in contract["inputs"]
-                   if "from" not in e],  # an attention mask is the page's business, not the visitor's
+                   if "from" not in e and "value" not in e],  # a mask, a constant: the page's business
         "outputs": [(entry_label(e), e.get("description") or gives(e)) for e in contract["outputs"]],
         "download": f"{size_in_words(model_bytes)} of model and {size_in_words(runtime_bytes)} of {runtime.title}, "
                     "once: later visits load them from this browser",

@@ -4,7 +4,7 @@ reader) only, never onnxruntime or an exporter."""
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -107,13 +107,34 @@ def _producer_op(model: Any, name: str) -> str | None:
     return None
 
 
+#: Names an RNN's state input goes by: h, c, state, h0, c0, hx, cx, hidden.
+STATE_NAMES = ("state", "states", "h", "c", "h0", "c0", "hx", "cx", "hidden", "hidden_state")
+
+
+def recurrent_state(name: str, outputs: Collection[str]) -> str | None:
+    """The output an input comes back as, if it is a recurrent state: a state's name, given
+    back under the same name with N, n, _out or _next (silero's state -> stateN, h -> hn)."""
+    if name.lower() not in STATE_NAMES:
+        return None
+    base = name[:-1] if name.endswith("0") else name
+    return next((out for out in (name + "N", name + "n", base + "n", name + "_out", name + "_next")
+                 if out in outputs), None)
+
+
 def io(model: Any, labels: Sequence[str] | None = None) -> contract.IO:
     """The contract's inputs and outputs as the graph says (activation: its last node)."""
     inputs = [contract.input_entry(v.name, _shape(v), ELEMENT_TYPES[v.type.tensor_type.elem_type])
               for v in real_inputs(model)]
+    returned = {v.name for v in model.graph.output}
+    states = set()
+    for entry in inputs:
+        state = recurrent_state(entry["name"], returned)
+        if state is not None and entry["shape"] and len(inputs) > 1:
+            entry["value"] = 0  # a state the graph gives back: zeros to start, each item alone
+            states.add(state)   # and what it gives back is the next call's, not shown
     image_in = contract.the_image_input(inputs)
     outputs = []
-    for i, v in enumerate(model.graph.output):
+    for i, v in enumerate(o for o in model.graph.output if o.name not in states):
         op = _producer_op(model, v.name)
         activation = {"Softmax": "softmax", "Sigmoid": "sigmoid"}.get(op or "")
         shape = _shape(v)

@@ -6,7 +6,7 @@ import json
 import os
 import subprocess
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -25,11 +25,12 @@ class OrtWebError(NodeRunError):
 
 def predict(model_file: str | os.PathLike, names: Sequence[str], inputs: Sequence[np.ndarray],
             dtypes: Sequence[str], batch: int | None = None, timeout: float = 600,
-            external: Sequence[str | os.PathLike] | None = None) -> list[np.ndarray]:
+            external: Sequence[str | os.PathLike] | None = None, whole: Collection[int] = ()) -> list[np.ndarray]:
     """The model's outputs for the inputs, computed by onnxruntime-web's wasm under Node.
     batch: the model's fixed batch size, if any: the script runs it slice by slice, as the page does.
     external: the files of its weights (external data), given to ORT by name as the page does
-    (default: the files the graph names, beside it)."""
+    (default: the files the graph names, beside it). whole: the positions of constant inputs,
+    fed as they are to every slice."""
     if external is None:
         from .weights import beside
 
@@ -41,7 +42,8 @@ def predict(model_file: str | os.PathLike, names: Sequence[str], inputs: Sequenc
         for i, (name, x, dtype) in enumerate(zip(names, inputs, dtypes)):
             path = Path(tmp) / f"in{i}.bin"
             path.write_bytes(np.ascontiguousarray(x, dtype=DTYPES[dtype]).tobytes())
-            specs.append({"name": name, "path": str(path), "shape": list(np.shape(x)), "dtype": dtype})
+            specs.append({"name": name, "path": str(path), "shape": list(np.shape(x)), "dtype": dtype,
+                          "whole": i in whole})
         request = Path(tmp) / "request.json"
         request.write_text(json.dumps({"ort": str(ort), "model": str(model_file), "inputs": specs, "batch": batch,
                                        "external": [{"path": Path(f).name, "file": str(f)} for f in external],

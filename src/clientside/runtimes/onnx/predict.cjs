@@ -3,7 +3,8 @@
 // REQUEST: {"ort": path of ort.wasm.min.js, "model": path of the .onnx file, "output": "out_prefix",
 //           "external": [{"path": the name the graph gives its weights, "file": their path}] (external data),
 //           "batch": the model's fixed batch size or null (then it runs slice by slice, as the page does),
-//           "inputs": [{"name": "x", "path": "x.bin", "shape": [n, ...], "dtype": "float32" | "int32" | "int64"}]}
+//           "inputs": [{"name": "x", "path": "x.bin", "shape": [n, ...], "dtype": "float32" | "int32" | "int64",
+//                       "whole": true for a constant (a scalar, a recurrent state): fed as it is to every slice}]}
 // Writes out_prefix.<i>.f32 for each output (as float32), prints {"outputs": [{name, shape}]}.
 'use strict';
 const fs = require('fs');
@@ -22,6 +23,10 @@ function read({ path, dtype }) {
 async function run(session, inputs, start, count) {
   const feeds = {};
   for (const input of inputs) {
+    if (input.whole) {
+      feeds[input.name] = new ort.Tensor(input.dtype, input.values, input.shape);
+      continue;
+    }
     const row = input.shape.slice(1).reduce((a, b) => a * b, 1);
     feeds[input.name] = new ort.Tensor(input.dtype, input.values.slice(start * row, (start + count) * row),
       [count, ...input.shape.slice(1)]);
@@ -39,7 +44,7 @@ async function run(session, inputs, start, count) {
   const session = await ort.InferenceSession.create(new Uint8Array(fs.readFileSync(request.model)),
     externalData.length ? { externalData } : {});
   const inputs = request.inputs.map((input) => ({ ...input, values: read(input) }));
-  const rows = inputs[0].shape[0];
+  const rows = inputs.find((input) => !input.whole).shape[0];
   const batch = request.batch && rows % request.batch === 0 ? request.batch : rows;
   const parts = [];
   for (let start = 0; start < rows; start += batch) parts.push(await run(session, inputs, start, batch));
@@ -49,8 +54,8 @@ async function run(session, inputs, start, count) {
     let at = 0;
     for (const p of pieces) { data.set(p.data, at); at += p.data.length; }
     fs.writeFileSync(`${request.output}.${i}.f32`, Buffer.from(data.buffer, data.byteOffset, data.byteLength));
-    const shape = pieces.length === 1 ? pieces[0].dims
-      : [pieces.reduce((n, p) => n + p.dims[0], 0), ...pieces[0].dims.slice(1)];
+    const shape = pieces.length === 1 ? pieces[0].dims  // a scalar output: one value per slice
+      : [pieces.reduce((n, p) => n + (p.dims.length ? p.dims[0] : 1), 0), ...pieces[0].dims.slice(1)];
     return { name, shape };
   });
   process.stdout.write(JSON.stringify({ outputs }));

@@ -16,10 +16,10 @@ from typing import Any
 import numpy as np
 
 from ... import contract
-from ...errors import ExportError
+from ...errors import BundleError, ExportError
 from ...files import HASH_CHARS, folder_name, hashed_name, new_folder, sha256_bytes
 from ...sources.base import Say, SourceModel
-from ...verify import DEFAULT_TOLERANCE, Feeds, Report, compare, fixed_batch, sample
+from ...verify import DEFAULT_TOLERANCE, FREE_SIZE, Feeds, Report, compare, constants, fixed_batch, sample
 from ...version import __version__
 from ..base import is_bundle_folder
 from . import graph as graphs
@@ -56,28 +56,41 @@ def write(graph: Any, out_dir: str | os.PathLike, model: SourceModel, *, labels:
 
         assets.update(bring_tokenizers(draft))
     model_bytes = proto.SerializeToString()
-    names, batch = [s["name"] for s in io.inputs], fixed_batch(io.inputs)
+    specs = draft["inputs"]  # with --meta's: a constant (a sampling rate, a recurrent state) has its value
+    try:
+        contract.check_constants(specs, model.generated_by)
+    except BundleError as exc:
+        raise ExportError(exc.message) from None
+    names, batch, whole = [s["name"] for s in specs], fixed_batch(specs), constants(specs)
     feeds = inputs if inputs is not None else model.examples
     if feeds is None:
-        feeds = sample(io.inputs, model.hints, batch=CHECK_BATCH)
-    got = run_onnxruntime(model_bytes, names, feeds, batch)
+        feeds = sample(specs, model.hints, batch=CHECK_BATCH)
+    try:
+        got = run_onnxruntime(model_bytes, names, feeds, batch, whole)
+    except ExportError as exc:
+        free = [s["name"] for s in specs if "value" not in s and None in s["shape"][1:]]
+        if not free or inputs is not None or model.examples is not None:
+            raise
+        raise ExportError(f"{exc.message}\nIt was checked on random inputs, {FREE_SIZE} long where a size is free "
+                          f"({', '.join(free)}). If the model takes a set size, say it in a --meta file: "
+                          f"{{\"inputs\": [{{\"name\": \"{free[0]}\", \"shape\": [null, ...]}}]}}.") from None
     if model.reference is not None:
         expected = model.reference(feeds)
         compare(expected, got, tolerance=tolerance, got_by="onnxruntime", expected_by=model.title) \
             .check("onnxruntime does not reproduce the source model")
         if model.check_in_browser_runtime:
-            in_browser_runtime(model_bytes, io.inputs, feeds, batch, expected, tolerance, model.title, say)
+            in_browser_runtime(model_bytes, specs, feeds, batch, expected, tolerance, model.title, say)
     if quantize:
         size = len(model_bytes)
         proto = quantized(proto, quantize)
         model_bytes = proto.SerializeToString()
-        small = run_onnxruntime(model_bytes, names, feeds, batch)
+        small = run_onnxruntime(model_bytes, names, feeds, batch, whole)
         say(quantization_cost(quantize, got, small, size, len(model_bytes), draft["outputs"][0]["kind"],
                               model.examples_are if feeds is model.examples else "random inputs"))
         if quantize == "int8":
-            int8_in_browser(model_bytes, io.inputs, feeds, batch, got, small, draft["outputs"][0]["kind"], say)
+            int8_in_browser(model_bytes, specs, feeds, batch, got, small, draft["outputs"][0]["kind"], say)
         elif model.check_in_browser_runtime:
-            in_browser_runtime(model_bytes, io.inputs, feeds, batch, small, tolerance, f"onnxruntime ({quantize})", say)
+            in_browser_runtime(model_bytes, specs, feeds, batch, small, tolerance, f"onnxruntime ({quantize})", say)
         draft["quantization"] = {"dtype": quantize, "patterns": [QUANTIZE[quantize]]}
     apart = weights.split(model_bytes, lambda body: hashed_name("weights", sha256_bytes(body)))
     written_files: dict[str, bytes] = {}
@@ -159,7 +172,8 @@ def _in_browser(model_bytes: bytes, specs: Sequence[dict[str, Any]], feeds: Feed
         path = Path(tmp) / "model.onnx"
         path.write_bytes(model_bytes)
         try:
-            return predict(path, [s["name"] for s in specs], feeds, [s["dtype"] for s in specs], batch)
+            return predict(path, [s["name"] for s in specs], feeds, [s["dtype"] for s in specs], batch,
+                           whole=constants(specs))
         except NodeUnavailable as exc:
             return str(exc)
 
@@ -205,8 +219,8 @@ def verify(bundle_dir: str | os.PathLike, model: SourceModel | None = None, inpu
     path = bundle_dir / written["files"][0]["path"]
     names, dtypes, batch = [s["name"] for s in specs], [s["dtype"] for s in specs], fixed_batch(specs)
     external = [bundle_dir / f["path"] for f in written["files"] if f.get("external_data")]  # as the page gives them
-    python = run_onnxruntime(path, names, feeds, batch)
-    browser = predict(path, names, feeds, dtypes, batch, external=external)
+    python = run_onnxruntime(path, names, feeds, batch, constants(specs))
+    browser = predict(path, names, feeds, dtypes, batch, external=external, whole=constants(specs))
     report = compare(python, browser, tolerance=tolerance, got_by="onnxruntime-web (wasm, under Node)",
                      expected_by="onnxruntime")
     if (written.get("quantization") or {}).get("dtype") == "int8":

@@ -58,7 +58,8 @@ function updateButton() {
 
 function buildWidgets(contract) {
   const seen = {};
-  const shown = contract.inputs.filter((spec) => spec.from === undefined);  // not an attention mask
+  // not an attention mask (made from the text), nor a constant (a sampling rate, a recurrent state)
+  const shown = contract.inputs.filter((spec) => spec.from === undefined && spec.value === undefined);
   state.widgets = shown.map((spec) => {
     const index = seen[spec.kind] = (seen[spec.kind] ?? -1) + 1;
     const w = widget(spec.kind).create(spec, {

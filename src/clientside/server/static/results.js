@@ -93,7 +93,8 @@ function preview(spec, item, feed, i) {
     }
     return [list];
   }
-  return [el('code', 'tensor-item', JSON.stringify(item).slice(0, 80))];
+  const text = JSON.stringify(item);
+  return [el('code', 'tensor-item', text.length > 80 ? `${text.slice(0, 80)}…` : text)];
 }
 
 export function itemName(spec, item, i) {
@@ -115,12 +116,12 @@ export function renderSummaries({ contract, items, outputs, n }) {
 export function renderCards({ contract, items, outputs, feeds, n, ms }) {
   const cards = [];
   for (let i = 0; i < n; i += 1) {
-    const first = contract.inputs[0];
+    const first = contract.inputs.find((s) => s.value === undefined);
     const card = el('li', contract.inputs.some((s) => s.kind === 'image') ? 'result' : 'result wide');
     card.dataset.file = itemName(first, items[first.name][i], i);
     const previews = el('div', 'previews');
     const background = [];
-    for (const spec of contract.inputs.filter((s) => s.from === undefined)) {
+    for (const spec of contract.inputs.filter((s) => s.from === undefined && s.value === undefined)) {
       const nodes = preview(spec, items[spec.name][i], feeds[spec.name], i);
       if (spec.kind === 'image') background.push(nodes[0]);
       previews.append(...nodes);

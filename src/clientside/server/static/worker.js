@@ -69,6 +69,14 @@ async function findSpans(outputs, feeds, items) {
 
 // Inputs made by another input's tokenizer (an attention mask, token types): no items of their own.
 const made = (spec) => spec.from !== undefined;
+// A constant (a sampling rate, a recurrent state at its start): no items; its value, free sizes 1.
+const fixed = (spec) => spec.value !== undefined;
+
+function constantFeed(spec) {
+  const shape = spec.shape.map((d) => d ?? 1);
+  const data = kinds.typedArray(spec.dtype, shape.reduce((a, b) => a * b, 1)).fill(spec.value);
+  return { data, shape };
+}
 
 // The first image would otherwise pay for compiling the decoder and every step (about
 // 15 ms for a digit): run them once on a synthetic picture (a dark block on white).
@@ -143,12 +151,14 @@ async function serverPrepareJson(specs, items, parts = []) {
 async function prepareAll(id, items, mode) {
   const feeds = {};
   if (mode === 'server') {
-    const others = contract.inputs.filter((s) => s.kind !== 'image' && !made(s));
+    const others = contract.inputs.filter((s) => s.kind !== 'image' && !made(s) && !fixed(s));
     if (others.length) Object.assign(feeds, await serverPrepareJson(others, items, contract.inputs.filter(made)));
     for (const spec of contract.inputs.filter((s) => s.kind === 'image')) feeds[spec.name] = await serverPrepareImages(spec, items[spec.name]);
+    for (const spec of contract.inputs.filter(fixed)) feeds[spec.name] = constantFeed(spec);
     return feeds;
   }
-  for (const spec of contract.inputs.filter((s) => !made(s))) {
+  for (const spec of contract.inputs.filter(fixed)) feeds[spec.name] = constantFeed(spec);
+  for (const spec of contract.inputs.filter((s) => !made(s) && !fixed(s))) {
     const list = items[spec.name];
     const onEach = (done, total) => {
       if (total > 20 && done % 10 === 0) post({ type: 'progress', id, phase: 'prepare', done, total });

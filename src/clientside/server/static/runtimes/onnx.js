@@ -76,8 +76,9 @@ export async function load({ base, contract, post, sizes = {} }) {
     warm() {
       const feeds = {};
       for (const spec of contract.inputs) {
-        const shape = spec.shape.map((d, i) => d ?? (i === 0 ? 1 : 8));
-        feeds[spec.name] = { data: new (spec.dtype === 'float32' ? Float32Array : Int32Array)(shape.reduce((a, b) => a * b, 1)), shape };
+        const shape = spec.shape.map((d, i) => d ?? (i === 0 || spec.value !== undefined ? 1 : 8));
+        const data = new (spec.dtype === 'float32' ? Float32Array : Int32Array)(shape.reduce((a, b) => a * b, 1));
+        feeds[spec.name] = { data: data.fill(spec.value ?? 0), shape };
       }
       run(feeds).catch(() => { /* warming up is only an optimisation */ });
     },

@@ -73,8 +73,8 @@ export async function load({ base, contract, backend, post }) {
     warm() {
       const feeds = {};
       for (const spec of contract.inputs) {
-        const shape = spec.shape.map((d, i) => d ?? (i === 0 ? 1 : 32));
-        feeds[spec.name] = { data: new Float32Array(shape.reduce((a, b) => a * b, 1)), shape };
+        const shape = spec.shape.map((d, i) => d ?? (i === 0 || spec.value !== undefined ? 1 : 32));
+        feeds[spec.name] = { data: new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(spec.value ?? 0), shape };
       }
       run(feeds).catch(() => { /* warming up is only an optimisation */ });
     },

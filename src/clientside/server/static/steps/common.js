@@ -12,5 +12,5 @@ export function runStep(registry, value, { op, ...params }) {
 
 // int64 inputs are built as Int32Array too (token ids and the like fit); the runtime widens them.
 export function typedArray(dtype, length) {
-  return dtype === 'int32' || dtype === 'int64' ? new Int32Array(length) : new Float32Array(length);
+  return dtype === 'int32' || dtype === 'int64' || dtype === 'uint8' ? new Int32Array(length) : new Float32Array(length);
 }
