@@ -12,14 +12,14 @@ from typing import Any
 
 from ..advice import check_model_file, not_a_model
 from ..errors import ExportError
-from . import huggingface, keras, lightgbm, onnx_file, pt2, saved, sklearn, tfjs_graph, torch, xgboost
+from . import catboost, huggingface, keras, lightgbm, onnx_file, pt2, saved, sklearn, tfjs_graph, torch, xgboost
 from .base import Source, SourceModel, as_path
 
 #: In the order they are asked: Keras and Hugging Face before PyTorch (a Keras model on the
 #: torch backend, and a transformers model, are torch Modules too); a TF.js graph model's
 #: .json before XGBoost's.
 SOURCES: list[Source] = [keras.SOURCE, huggingface.SOURCE, torch.SOURCE, pt2.SOURCE, tfjs_graph.SOURCE, xgboost.SOURCE,
-                         lightgbm.SOURCE, sklearn.SOURCE, saved.SOURCE, onnx_file.SOURCE]
+                         lightgbm.SOURCE, catboost.SOURCE, sklearn.SOURCE, saved.SOURCE, onnx_file.SOURCE]
 
 
 def resolve(obj: Any) -> Source:

@@ -1,7 +1,8 @@
 """Gradient-boosted trees inside scikit-learn's converter: onnxmltools' XGBoost and LightGBM
-converters, registered with skl2onnx, so that an XGBClassifier or an LGBMRegressor converts
-alone or as the last step of a Pipeline, like any scikit-learn estimator. Registered once,
-for whichever of the two libraries is installed."""
+converters, and CatBoost's own ONNX export, registered with skl2onnx, so that an
+XGBClassifier, an LGBMRegressor or a CatBoostClassifier converts alone or as the last step of
+a Pipeline, like any scikit-learn estimator. Registered once, for whichever libraries are
+installed."""
 from __future__ import annotations
 
 from typing import Any
@@ -30,6 +31,8 @@ def register(estimator: Any = None) -> None:
     )
 
     classifier_options = {"nocl": [True, False], "zipmap": [True, False, "columns"]}
+    _register_catboost(update_registered_converter, calculate_linear_classifier_output_shapes,
+                       calculate_linear_regressor_output_shapes, classifier_options)
     for library in ("xgboost", "lightgbm"):
         if library in _done:
             continue
@@ -81,3 +84,50 @@ def for_conversion(estimator: Any) -> Any:
     copy.get_booster().feature_names = None
     copy.get_booster().feature_types = None
     return copy
+
+
+def _register_catboost(update: Any, classifier_shapes: Any, regressor_shapes: Any, options: dict[str, Any]) -> None:
+    """CatBoost writes its own ONNX (one TreeEnsemble node, and a ZipMap for a classifier):
+    its TreeEnsemble node goes into skl2onnx's graph as it is (the recipe skl2onnx documents
+    for CatBoost), fed the operator's input, giving its label and probabilities tensors."""
+    if "catboost" in _done:
+        return
+    try:
+        import catboost
+    except ImportError:
+        return
+    from catboost.utils import convert_to_onnx_object
+    from onnx.helper import get_attribute_value
+
+    def convert(scope: Any, operator: Any, container: Any) -> None:
+        onx = convert_to_onnx_object(operator.raw_operator)
+        ops = [n.op_type for n in onx.graph.node]
+        if not ops or not ops[0].startswith("TreeEnsemble") or ops[1:] not in ([], ["ZipMap"]) or onx.graph.initializer:
+            raise ExportError(f"CatBoost's ONNX export gave {', '.join(ops)}: clientside takes one tree ensemble "
+                              "(with a ZipMap for a classifier).")
+        node = onx.graph.node[0]
+        versions = {d.domain: d.version for d in onx.opset_import}
+        attributes = {a.name: get_attribute_value(a) for a in node.attribute}
+        container.add_node(node.op_type, [operator.inputs[0].full_name],
+                           [o.full_name for o in operator.outputs][:len(node.output)],
+                           op_domain=node.domain, op_version=versions.get(node.domain), **attributes)
+
+    def parse(scope: Any, model: Any, inputs: Any, custom_parsers: Any = None) -> Any:
+        """A classifier's label and probabilities (skl2onnx cannot tell a CatBoostClassifier
+        is a classifier: it carries no scikit-learn tags)."""
+        from skl2onnx._parse import _apply_zipmap, _get_sklearn_operator_name
+        from skl2onnx.common.data_types import Int64TensorType, guess_tensor_type
+
+        zipmap = scope.get_options(model, {"zipmap": True})["zipmap"]
+        operator = scope.declare_local_operator(_get_sklearn_operator_name(type(model)), model)
+        operator.inputs = inputs
+        operator.outputs.append(scope.declare_local_variable("label", Int64TensorType()))
+        operator.outputs.append(scope.declare_local_variable("probabilities", guess_tensor_type(inputs[0].type)))
+        if zipmap is False:
+            return operator.outputs
+        return _apply_zipmap(zipmap, scope, model, inputs[0].type, operator.outputs)
+
+    update(catboost.CatBoostClassifier, "CatBoostCatBoostClassifier", classifier_shapes, convert, parser=parse,
+           options=options)
+    update(catboost.CatBoostRegressor, "CatBoostCatBoostRegressor", regressor_shapes, convert)
+    _done.add("catboost")
