@@ -303,3 +303,23 @@ def test_a_voice_activity_model_with_a_state_and_a_scalar_runs_clip_by_clip(page
     np.testing.assert_allclose(np.asarray(got[0]).reshape(got[1]), by_onnxruntime(x), atol=1e-5)
     assert got[1] == [2, 1] and got[2] == ["output"]  # the state given back is not an answer: not shown
     assert page.errors == []
+
+
+def test_an_int64_label_output_shows_its_class_beside_the_probabilities(page, tmp_path):
+    """An ONNX-ML classifier without ZipMap (skl2onnx's iris, served as it is): its label
+    output is the class's number, named by --labels; its probabilities bars beside it."""
+    from tests.sources.test_onnx_file import label_and_probabilities
+
+    model, held = label_and_probabilities(tmp_path / "iris.onnx")
+    names = ["setosa", "versicolor", "virginica"]
+    with LiveServer(create_app(tmp_path / "iris.onnx", labels=names)) as server:
+        open_page(page, server.url)
+        rows = held[[0, 30, 60]].astype(np.float64).round(2)  # one of each class, as a person types them
+        page.fill("#tensor", json.dumps(rows.tolist()))
+        page.click("#predict")
+        page.wait_for_function("() => document.querySelectorAll('.result').length === 3", timeout=60_000)
+        shown = [e.inner_text() for e in page.query_selector_all(".result .output.classes .label")]
+    want = [names[k] for k in model.predict(rows)]
+    assert len(set(want)) == 3
+    assert shown[0::2] == want and shown[1::2] == want  # the label output and the top probability agree
+    assert page.errors == []

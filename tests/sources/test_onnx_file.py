@@ -40,3 +40,31 @@ def test_a_zipmap_output_becomes_its_probabilities_labelled_by_its_keys(runner, 
 def test_serving_a_zipmap_file_as_it_is_says_to_export_it():
     with pytest.raises(BundleError, match=r"ZipMap: `clientside export FILE OUT` keeps the probabilities"):
         load_bundle(LOGREG)
+
+
+def label_and_probabilities(path: Path):
+    """An ONNX-ML iris classifier as skl2onnx writes it without ZipMap: an int64 label output
+    (the class's number) and a float probabilities output, from no source of ours."""
+    from skl2onnx import to_onnx
+    from sklearn.datasets import load_iris
+    from sklearn.linear_model import LogisticRegression
+
+    x, y = load_iris(return_X_y=True)
+    model = LogisticRegression(max_iter=500).fit(x[::2], y[::2])
+    path.write_bytes(to_onnx(model, x[:1].astype(np.float32), options={"zipmap": False}).SerializeToString())
+    return model, x[1::2].astype(np.float32)
+
+
+def test_an_int64_label_output_is_shown_as_its_class_when_labels_are_known(tmp_path):
+    model, held = label_and_probabilities(tmp_path / "iris.onnx")
+    names = ["setosa", "versicolor", "virginica"]
+    bundle = load_bundle(tmp_path / "iris.onnx", labels=names)
+    label, probabilities = bundle.outputs
+    assert label == {"name": "label", "shape": [None], "kind": "classes", "scores": "index", "labels": names}
+    assert probabilities["kind"] == "classes" and probabilities["scores"] == "probabilities"
+    assert probabilities["labels"] == names
+    got = run_onnxruntime(tmp_path / "iris.onnx", ["X"], [held])
+    np.testing.assert_array_equal(got[0], model.predict(held))
+    np.testing.assert_allclose(got[1], model.predict_proba(held), atol=1e-5)
+    unlabelled = load_bundle(tmp_path / "iris.onnx").outputs[0]
+    assert unlabelled["kind"] == "tensor"  # no labels: a number like any other

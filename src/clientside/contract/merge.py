@@ -105,7 +105,13 @@ def merge(contract: Contract, *, meta: Doc | None = None, labels: Sequence[str] 
         out = contract["outputs"][0]
         out["labels"] = list(labels)
         if out["kind"] in ("values", "tensor"):
-            out.update(kind="classes", scores="logits")
+            shape = out.get("shape") or []
+            number = len(labels) > 1 and (len(shape) == 1 or (len(shape) == 2 and shape[1] == 1))
+            out.update(kind="classes", scores="index" if number else "logits")  # one number: the class's
+        for other in contract["outputs"][1:]:  # a classifier's probabilities beside its label output
+            width = (other.get("shape") or [0])[-1]
+            if other["kind"] == "classes" and not other.get("labels") and width == len(labels):
+                other["labels"] = list(labels)
     for key in ("inputs", "outputs"):
         for i, entry in enumerate((meta or {}).get(key, [])):
             target = _match(contract[key], entry, i, key)

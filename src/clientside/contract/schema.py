@@ -84,7 +84,7 @@ def _validate_parts(inputs: Sequence[Contract], source: str) -> None:
 
 
 def _validate_output(spec: Contract, where: str) -> None:
-    units = spec["shape"][-1] if spec.get("shape") else None
+    units = spec["shape"][-1] if spec.get("shape") and spec.get("scores") != "index" else None
     for key in ("labels", "names", "units"):
         given = spec.get(key)
         if given and units is not None and len(given) != units:

@@ -88,6 +88,8 @@ def takes(entry: Entry) -> str:
 def gives(entry: Entry) -> str:
     """What an output means, in words."""
     kind, labels = entry["kind"], entry.get("labels") or []
+    if kind == "classes" and entry.get("scores") == "index":
+        return f"One of {len(labels)} classes: {_some(labels)}." if labels else "A class number."
     if kind == "classes":
         return f"One of {len(labels)} classes: {_some(labels)}, with its probability." if labels \
             else "Class scores."

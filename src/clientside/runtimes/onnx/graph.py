@@ -121,6 +121,32 @@ def recurrent_state(name: str, outputs: Collection[str]) -> str | None:
                  if out in outputs), None)
 
 
+#: ONNX-ML classifiers: their second output is the class probabilities.
+CLASSIFIERS = ("LinearClassifier", "TreeEnsembleClassifier", "SVMClassifier")
+
+
+def _probabilities(model: Any, v: Any, shape: list[int | None]) -> bool:
+    """Whether an output is an ONNX-ML classifier's probabilities (its scores after a
+    softmax or logistic post-transform)."""
+    if len(shape) != 2 or ELEMENT_TYPES.get(v.type.tensor_type.elem_type) != "float32":
+        return False
+    producers = {out: n for n in model.graph.node for out in n.output}
+    name, node = v.name, producers.get(v.name)
+    while node is not None and node.op_type in ("Normalizer", "Identity", "Cast"):  # skl2onnx adds a Normalizer
+        name = node.input[0]
+        node = producers.get(name)
+    if node is None or node.op_type not in CLASSIFIERS:
+        return False
+    transform = next((a.s.decode() for a in node.attribute if a.name == "post_transform"), "NONE")
+    return list(node.output).index(name) == 1 and transform != "NONE"
+
+
+def _is_class_number(v: Any, shape: list[int | None]) -> bool:
+    """An integer output of one number per item ([N] or [N, 1]): a classifier's label."""
+    integer = ELEMENT_TYPES.get(v.type.tensor_type.elem_type) in ("int64", "int32")
+    return integer and (len(shape) == 1 or (len(shape) == 2 and shape[1] == 1))
+
+
 def io(model: Any, labels: Sequence[str] | None = None) -> contract.IO:
     """The contract's inputs and outputs as the graph says (activation: its last node)."""
     inputs = [contract.input_entry(v.name, _shape(v), ELEMENT_TYPES[v.type.tensor_type.elem_type])
@@ -138,8 +164,15 @@ def io(model: Any, labels: Sequence[str] | None = None) -> contract.IO:
         op = _producer_op(model, v.name)
         activation = {"Softmax": "softmax", "Sigmoid": "sigmoid"}.get(op or "")
         shape = _shape(v)
-        outputs.append(contract.output_entry(v.name, shape, activation, labels if i == 0 else None,
-                                             image_in if len(shape) == 4 else None))
+        named = labels if i == 0 else None
+        if _probabilities(model, v, shape):  # an ONNX-ML classifier's, beside its label: named too
+            activation = "softmax"
+            named = labels if labels and shape[1] in (None, len(labels)) else None
+        if labels and _is_class_number(v, shape):  # an int64 label: the class's number, named by labels
+            outputs.append({"name": v.name, "shape": shape, "kind": "classes", "scores": "index",
+                            "labels": list(labels)})
+            continue
+        outputs.append(contract.output_entry(v.name, shape, activation, named, image_in if len(shape) == 4 else None))
     return contract.IO(inputs, outputs)
 
 

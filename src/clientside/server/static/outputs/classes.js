@@ -7,7 +7,17 @@ export function scores(spec, values) {
 
 const name = (spec, i) => (spec.labels && spec.labels[i] !== undefined ? spec.labels[i] : String(i));
 
+// scores "index": the unit is the class's number itself (an int64 label output): its name, no bars.
+const index = (spec, output, i) => Math.round(row(output, i)[0]);
+
 export function render(spec, output, i) {
+  if (spec.scores === 'index') {
+    const node = el('div', 'output classes');
+    const label = el('div', 'label', name(spec, index(spec, output, i)));
+    label.dataset.testid = 'label';
+    node.append(label);
+    return node;
+  }
   const probs = scores(spec, row(output, i));
   const top = topK(probs, Math.min(spec.top_k || 3, probs.length));
   const node = el('div', 'output classes');
@@ -21,6 +31,10 @@ export function render(spec, output, i) {
 
 // The table's and the CSV's columns: the class, its probability, then every class's.
 export function columns(spec, output, i) {
+  if (spec.scores === 'index') {
+    const best = name(spec, index(spec, output, i));
+    return [{ header: 'predicted class', shown: best, value: best }];
+  }
   const probs = scores(spec, row(output, i));
   const [[best, p]] = topK(probs, 1);
   return [
