@@ -167,3 +167,48 @@ def test_any_column_name_a_data_frame_allows(tmp_path):
     rows = [{k: f"{v}" for k, v in row.items()} for row in frame.iloc[100:].to_dict("records")]
     got = run_onnxruntime((out / doc["files"][0]["path"]).read_bytes(), [spec["name"]], [table.prepare(spec, rows)])
     np.testing.assert_allclose(got[0], pipeline.predict_proba(frame.iloc[100:]), atol=1e-5)
+
+
+TEXTS = ["good movie great fun", "bad movie awful", "great acting", "terrible plot bad", "fun and good", "awful awful",
+         "café crème délicieux", "naïve façade et rôle", "été à la plage", "über gut", "schlecht und böse", "école"] * 3
+FEELINGS = [1, 0, 1, 0, 1, 0, 1, 0, 1, 1, 0, 1] * 3
+
+
+@pytest.mark.parametrize("vectorizer", ["TfidfVectorizer", "CountVectorizer"])
+def test_a_raw_text_pipeline_is_refused_with_the_reason(tmp_path, vectorizer):
+    from sklearn import feature_extraction
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    model = make_pipeline(getattr(feature_extraction.text, vectorizer)(), LogisticRegression()).fit(TEXTS, FEELINGS)
+    with pytest.raises(ExportError, match=rf"reads raw text \({vectorizer}\).*ASCII-only.*tokenizer is what is not"):
+        export_any(model, tmp_path / "b", sample=TEXTS, say=lambda _: None)
+    assert not (tmp_path / "b").exists()
+
+
+def test_the_reason_holds_skl2onnx_splits_accented_words_unlike_scikit_learn(tmp_path):
+    """Why raw text is refused, measured: skl2onnx's own graph for the pipeline, run by
+    onnxruntime (its StringNormalizer given the C locale, which every machine has), agrees
+    with predict_proba on ASCII text and not on accented words. If skl2onnx fixes it, this
+    fails, and the refusal should go."""
+    import onnxruntime
+    from onnx import helper
+    from skl2onnx import to_onnx
+    from skl2onnx.common.data_types import StringTensorType
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    model = make_pipeline(TfidfVectorizer(), LogisticRegression()).fit(TEXTS, FEELINGS)
+    graph = to_onnx(model, initial_types=[("text", StringTensorType([None, 1]))],
+                    options={id(model.steps[-1][1]): {"zipmap": False}})
+    for node in graph.graph.node:
+        if node.op_type == "StringNormalizer":
+            kept = [a for a in node.attribute if a.name != "locale"]
+            del node.attribute[:]
+            node.attribute.extend([*kept, helper.make_attribute("locale", "C")])
+    session = onnxruntime.InferenceSession(graph.SerializeToString(), providers=["CPUExecutionProvider"])
+    held = ["good fun", "Great, GOOD movie!", "Café!!! crème", "école d'été"]
+    got = session.run(None, {"text": np.asarray(held, dtype=object).reshape(-1, 1)})[1]
+    gap = np.abs(got - model.predict_proba(held)).max(axis=1)
+    assert (gap[:2] < 1e-5).all() and (gap[2:] > 1e-2).all(), gap

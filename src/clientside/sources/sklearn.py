@@ -33,6 +33,7 @@ def load(estimator: Any, *, sample: Any = None, feature_names: Sequence[str] | N
         import sklearn
     except ImportError:
         raise ExportError("Exporting scikit-learn needs skl2onnx: pip install 'clientside[sklearn]'") from None
+    _refuse_raw_text(estimator)
     sample = samples.read(sample, samples.fitted_columns(estimator))
     frame = hasattr(sample, "columns") and hasattr(sample, "dtypes")
     if frame:
@@ -154,6 +155,37 @@ def _initial_types(columns: Sequence[Column]) -> list[tuple[str, Any]]:
     from skl2onnx.common.data_types import FloatTensorType, StringTensorType
 
     return [(c.name, StringTensorType([None, 1]) if c.categories else FloatTensorType([None, 1])) for c in columns]
+
+
+#: scikit-learn's vectorizers of raw text.
+TEXT_VECTORIZERS = ("CountVectorizer", "TfidfVectorizer", "HashingVectorizer")
+
+
+def _refuse_raw_text(estimator: Any) -> None:
+    """A pipeline that reads raw text is refused, with the reason: ONNX Runtime Web takes string
+    tensors, but skl2onnx's tokenizer is not scikit-learn's (tests/sources/test_sklearn.py
+    measures it), so the page would score text differently from predict_proba."""
+    found: list[str] = []
+
+    def visit(est: Any) -> None:
+        if type(est).__name__ in TEXT_VECTORIZERS:
+            found.append(type(est).__name__)
+        for _, step in getattr(est, "steps", []):
+            visit(step)
+        for _, transformer, _cols in getattr(est, "transformers_", getattr(est, "transformers", [])):
+            visit(transformer)
+        for _, part in getattr(est, "transformer_list", []):
+            visit(part)
+
+    visit(estimator)
+    if found:
+        raise ExportError(
+            f"This pipeline reads raw text ({found[0]}), which clientside does not export: skl2onnx turns the "
+            "vectorizer's token pattern into an ASCII-only one ([a-zA-Z0-9_]+) and lower-cases by the system's "
+            "locale, so a word with an accent or a non-Latin letter is split differently from scikit-learn, and "
+            "the page would score it differently from predict_proba. ONNX Runtime Web can take the text; the "
+            "tokenizer is what is not exact. A Keras model with TextVectorization, or a Hugging Face model with its "
+            "tokenizer.json, runs text in the page exactly.")
 
 
 def _frame_columns(estimator: Any, frame: Any, given: dict[str, Sequence[str]]) -> list[Column]:
