@@ -86,7 +86,8 @@ def write(graph: Any, out_dir: str | os.PathLike, model: SourceModel, *, labels:
     draft.update(files=[f.entry() for f in files], content_hash=sha256_bytes(
                      "".join(f.sha256 for f in files).encode())[:HASH_CHARS],
                  params=params, generated_by=str(model_json.get("generatedBy") or model.generated_by),
-                 converted_by=str(model_json.get("convertedBy") or "") + f" (served by clientside {__version__})")
+                 converted_by=", ".join([*filter(None, [str(model_json.get("convertedBy") or "")]),
+                                         f"served as it is by clientside {__version__}"]))
     contract.validate(draft, str(out_dir / contract.BUNDLE_JSON))
     with new_folder(out_dir, ours=is_bundle_folder, what="bundle") as tmp:
         (tmp / MODEL_JSON).write_bytes(body)
