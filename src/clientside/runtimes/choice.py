@@ -75,7 +75,10 @@ def settle_options(runtime: Runtime, options: Mapping[str, Any], quantize: str |
         foreign.append(f"quantize={quantize!r}")
     if foreign:
         takes = " or ".join(f"quantize={q!r}" for q in runtime.quantize)
-        owners = " and ".join(_short(r) for r in others)
+        # the runtimes that take what was given (a TF.js graph model takes no quantize and no shard size)
+        owning = [r for r in others if (quantize is not None and quantize in r.quantize)
+                  or any(key in r.options for key in options if key not in runtime.options)]
+        owners = " and ".join(_short(r) for r in owning or others)
         raise ExportError(f"{', '.join(foreign)} only apply to {owners} bundles ({runtime.title.split()[0]} bundles "
                           f"take {takes}), and this model goes to {runtime.title}; nothing was written.")
     return {k: v for k, v in options.items() if k in runtime.options}
