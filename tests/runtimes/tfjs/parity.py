@@ -50,8 +50,9 @@ def keras_outputs(model: keras.Model, inputs: list[np.ndarray]) -> list[np.ndarr
     return [np.asarray(o) for o in (out if isinstance(out, (list, tuple)) else [out])]
 
 
-def run_cases(cases: list[Case], folder: Path) -> dict[str, tuple]:
-    """Export every case, run them all in one Node process: id -> (keras, tfjs or error)."""
+def run_cases(cases: list[Case], folder: Path, backend: str = "cpu") -> dict[str, tuple]:
+    """Export every case, run them all in one Node process: id -> (keras, tfjs or error).
+    backend: TF.js's pure-JS `cpu` (the reference kernels) or `wasm` (the page's, and 20x faster)."""
     jobs, expected, ids, failed = [], [], [], {}
     for case in cases:
         model = case.build()
@@ -65,7 +66,7 @@ def run_cases(cases: list[Case], folder: Path) -> dict[str, tuple]:
         jobs.append((out_dir, inputs))
         expected.append(keras_outputs(model, inputs))
         ids.append(case.id)
-    got = tfjs_node.predict_many(jobs)
+    got = tfjs_node.predict_many(jobs, backend=backend)
     return {**failed, **{i: (e, g) for i, e, g in zip(ids, expected, got)}}
 
 

