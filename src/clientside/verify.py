@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from .errors import ExportError
+from .steps.common import DTYPES
 
 Feeds = list[np.ndarray]
 
@@ -48,14 +49,13 @@ def sample(specs: Sequence[dict[str, Any]], hints: Mapping[str, Hint] | None = N
     feeds = []
     for spec in specs:
         if "value" in spec:  # a constant: its value, its free sizes 1 (the model runs item by item)
-            dtype = {"int64": np.int64, "int32": np.int32, "uint8": np.uint8}.get(spec["dtype"], np.float32)
-            feeds.append(np.full([d or 1 for d in spec["shape"]], spec["value"], dtype))
+            feeds.append(np.full([d or 1 for d in spec["shape"]], spec["value"], DTYPES[spec["dtype"]]))
             continue
         hint = (hints or {}).get(spec["name"]) or Hint()
         shape = [d if d is not None else (batch if axis == 0 else FREE_SIZE) for axis, d in enumerate(spec["shape"])]
-        integer = spec["dtype"] != "float32" or hint.high is not None
+        integer = spec["dtype"] not in ("float32", "float64") or hint.high is not None
         if not integer:
-            feeds.append(rng.normal(0, 1, shape).astype(np.float32))
+            feeds.append(rng.normal(0, 1, shape).astype(DTYPES[spec["dtype"]]))
             continue
         high = hint.high or (256 if spec["dtype"] == "uint8" else 2)  # uint8: a picture's bytes
         ids = rng.integers(hint.low, max(high, hint.low + 1), shape)
@@ -66,8 +66,7 @@ def sample(specs: Sequence[dict[str, Any]], hints: Mapping[str, Hint] | None = N
                     values[: steps - length] = 0  # pre-padding: the last `length` steps are kept
                 else:
                     values[length:] = 0  # post-padding
-        dtype = {"int64": np.int64, "int32": np.int32, "uint8": np.uint8}.get(spec["dtype"], np.float32)
-        feeds.append(ids.astype(dtype))
+        feeds.append(ids.astype(DTYPES[spec["dtype"]]))
     return feeds
 
 

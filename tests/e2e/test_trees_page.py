@@ -66,3 +66,27 @@ def test_an_empty_cell_where_the_model_takes_none_names_the_row_and_column(page,
         page.wait_for_selector("#error:not([hidden])")
         assert ("rows.csv, line 5 (row 4): column 'ash': empty, and this model takes no missing value here"
                 in page.inner_text("#error"))
+
+
+@pytest.mark.parametrize("prepare", ["browser", "server"])
+def test_lightgbm_in_double_from_a_csv_of_dense_values(page, tmp_path, prepare):
+    """Scaled diabetes rows, among them one within float32's rounding of a split threshold
+    (tests/sources/test_trees.py): the page feeds a Float64Array (or the server's JSON, read
+    as one), and every row equals Booster.predict, that one too."""
+    from sklearn.datasets import load_diabetes
+
+    x, y = load_diabetes(return_X_y=True, as_frame=True)
+    booster = lightgbm.train({"objective": "regression", "verbose": -1}, lightgbm.Dataset(x.iloc[:300], y.iloc[:300]),
+                             200)
+    out = export_any(booster, tmp_path / "lgbm", sample=x.iloc[:300], say=lambda _: None)
+    held = x.iloc[300:]
+    held.to_csv(tmp_path / "held.csv", index=False, float_format="%.17g")  # every digit of each double
+    with LiveServer(create_app(out, prepare=prepare)) as server:
+        open_page(page, server.url)
+        page.set_input_files("#csv", str(tmp_path / "held.csv"))
+        page.click("#predict")
+        page.wait_for_function(f"() => document.querySelectorAll('.results-table tr').length === {len(held) + 1}")
+        got = page_output(page)
+    want = booster.predict(held)
+    assert float(np.abs(got - want).max()) <= 1e-5 * float(np.abs(want).max())
+    assert page.errors == []

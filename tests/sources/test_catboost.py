@@ -14,7 +14,7 @@ import pytest
 from clientside import ExportError
 from clientside import export as export_any
 from clientside.cli import main
-from tests.sources.test_trees import exact, outputs, wine, wine_regression
+from tests.sources.test_trees import diabetes, exact, outputs, wine
 
 quiet = {"say": lambda _: None}
 
@@ -29,7 +29,7 @@ def test_catboost_exports_exactly_with_missing_values(tmp_path, kind):
     from sklearn.pipeline import make_pipeline
 
     regress = kind == "CatBoostRegressor"
-    (fit_x, fit_y), (held_x, _) = wine_regression() if regress else wine()
+    (fit_x, fit_y), (held_x, _) = diabetes() if regress else wine()
     estimator = {"CatBoostClassifier": classifier,
                  "CatBoostRegressor": lambda: catboost.CatBoostRegressor(iterations=60, depth=4, random_seed=0,
                                                                          verbose=0),

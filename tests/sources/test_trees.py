@@ -14,6 +14,7 @@ from clientside import export as export_any
 from clientside.cli import main
 from clientside.runtimes.onnx.node import predict
 from clientside.runtimes.onnx.run import run_onnxruntime
+from clientside.steps.common import DTYPES
 
 xgboost = pytest.importorskip("xgboost", reason="the test extra (make install) installs xgboost-cpu")
 lightgbm = pytest.importorskip("lightgbm", reason="the test extra (make install) installs lightgbm")
@@ -42,21 +43,12 @@ def diabetes():
     return (x.iloc[::2], y.iloc[::2]), (x.iloc[1::2], y.iloc[1::2])
 
 
-def wine_regression():
-    """The wine rows' proline (a number) from the other twelve: values with the few decimals
-    a CSV file gives. LightGBM compares in double and the graph in float32, so a value within
-    float32's rounding of a split threshold could take the other branch: dense real-valued
-    data (scikit-learn's scaled diabetes set) shows it on a held-out row or two (README)."""
-    (fit_x, _), (held_x, _) = wine()
-    return ((fit_x.drop(columns=["proline"]), fit_x["proline"].fillna(700)),
-            (held_x.drop(columns=["proline"]), held_x["proline"].fillna(700)))
-
-
 def outputs(bundle, rows):
-    """The bundle's outputs for rows (a DataFrame): Python's onnxruntime and onnxruntime-web."""
+    """The bundle's outputs for rows (a DataFrame): Python's onnxruntime and onnxruntime-web,
+    fed as the page feeds them (float32, or float64 for LightGBM)."""
     b = load_bundle(bundle)
     spec = b.inputs[0]
-    x = rows.to_numpy(np.float32)
+    x = rows.to_numpy(DTYPES[spec["dtype"]])
     graph = bundle / b.files[0].path
     return (run_onnxruntime(graph, [spec["name"]], [x])[0],
             predict(graph, [spec["name"]], [x], [spec["dtype"]])[0])
@@ -86,8 +78,7 @@ def make(kind: str):
 @pytest.mark.parametrize("kind", ["XGBClassifier", "XGBRegressor", "LGBMClassifier", "LGBMRegressor",
                                   "Pipeline(SimpleImputer, XGBClassifier)", "Pipeline(SimpleImputer, LGBMClassifier)"])
 def test_trees_export_exactly_with_missing_values(tmp_path, kind):
-    (fit_x, fit_y), (held_x, _) = (diabetes() if kind.startswith("XGB") else wine_regression()) \
-        if "Regressor" in kind else wine()
+    (fit_x, fit_y), (held_x, _) = diabetes() if "Regressor" in kind else wine()
     estimator = make(kind).fit(fit_x, fit_y)
     out = export_any(estimator, tmp_path / "b", sample=fit_x.iloc[:40], say=lambda _: None)
     doc = json.loads((out / "clientside.json").read_text())
@@ -162,3 +153,45 @@ def test_a_tree_model_without_a_sample_says_how_to_give_one(tmp_path):
     with pytest.raises(ExportError, match=r"--sample rows\.csv"):
         export_any(xgboost.XGBClassifier(n_estimators=3).fit(fit_x, fit_y), tmp_path / "b")
     assert not (tmp_path / "b").exists()
+
+
+def test_lightgbm_compares_in_double_as_lightgbm_does(tmp_path):
+    """On dense real-valued data (scikit-learn's scaled diabetes set), a held-out value falls
+    within float32's rounding of a split threshold: a float32 graph (onnxmltools' own output)
+    takes the other branch there. clientside's graph takes double and keeps LightGBM's
+    thresholds in double, so every row is exact: a Booster, an LGBMRegressor behind a
+    StandardScaler (which runs in double too), and a classifier behind an imputer."""
+    from onnxmltools import convert_lightgbm
+    from onnxmltools.convert.common.data_types import FloatTensorType
+    from sklearn.datasets import load_diabetes
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    x, y = load_diabetes(return_X_y=True, as_frame=True)
+    fit_x, fit_y, held_x = x.iloc[:300], y.iloc[:300], x.iloc[300:]
+    booster = lightgbm.train({"objective": "regression", "verbose": -1}, lightgbm.Dataset(fit_x, fit_y), 200)
+    want = booster.predict(held_x)
+    in_float = convert_lightgbm(booster, initial_types=[("x", FloatTensorType([None, 10]))], target_opset=15)
+    float_graph = run_onnxruntime(in_float.SerializeToString(), ["x"], [held_x.to_numpy(np.float32)])[0].ravel()
+    flipped = np.abs(float_graph - want) > EXACT * np.abs(want).max()
+    print(f"\nfloat32 graph: {flipped.sum()} of {len(want)} held-out rows take another branch, "
+          f"up to {np.abs(float_graph - want).max():.3g}")
+    assert flipped.any()  # the data shows the problem
+    out = export_any(booster, tmp_path / "booster", sample=fit_x, say=lambda _: None)
+    assert load_bundle(out).inputs[0]["dtype"] == "float64"
+    python, web = outputs(out, held_x)
+    exact(python, want)
+    exact(web, want)
+    scaled = make_pipeline(StandardScaler(), lightgbm.LGBMRegressor(n_estimators=200, verbose=-1)).fit(fit_x, fit_y)
+    out = export_any(scaled, tmp_path / "scaled", sample=fit_x, say=lambda _: None)
+    python, web = outputs(out, held_x)
+    exact(python, scaled.predict(held_x))
+    exact(web, scaled.predict(held_x))
+    (fit_x, fit_y), (held_x, _) = diabetes()  # a tenth of the cells empty
+    imputed = make_pipeline(SimpleImputer(), lightgbm.LGBMClassifier(n_estimators=100, verbose=-1))
+    imputed.fit(fit_x, fit_y > 140)
+    out = export_any(imputed, tmp_path / "imputed", sample=fit_x, say=lambda _: None)
+    python, web = outputs(out, held_x)
+    exact(python, imputed.predict_proba(held_x))
+    exact(web, imputed.predict_proba(held_x))

@@ -37,7 +37,8 @@ def input_entry(name: str, shape: Sequence[int | None], dtype: str = "float32",
     gets the steps that make a picture fit (no scaling: pixels stay 0..255), anything
     else is a tensor. Text and tables need their steps declared (--meta)."""
     shape = list(shape)
-    dtype = dtype if dtype == "uint8" else "int64" if "int64" in dtype else "int32" if "int" in dtype else "float32"
+    if dtype not in ("uint8", "float64"):
+        dtype = "int64" if "int64" in dtype else "int32" if "int" in dtype else "float32"
     if len(shape) == 4 and shape[1] in (1, 3) and shape[-1] not in (1, 3, 4) and not feeds_embedding:
         # channels first (PyTorch): [batch, channels, height, width]
         entry = input_entry(name, [shape[0], shape[2], shape[3], shape[1]], dtype)

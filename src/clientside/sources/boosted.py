@@ -5,7 +5,11 @@ a Pipeline, like any scikit-learn estimator. Registered once, for whichever libr
 installed."""
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
 from typing import Any
+
+import numpy as np
 
 from ..errors import ExportError
 
@@ -52,14 +56,87 @@ def register(estimator: Any = None) -> None:
         else:
             from onnxmltools.convert.lightgbm.operator_converters.LightGbm import convert_lightgbm as convert
             classes = {"LightGbmLGBMClassifier": module.LGBMClassifier, "LightGbmLGBMRegressor": module.LGBMRegressor}
+        if library == "lightgbm":
+            convert = in_double(convert)
+            _lightgbm_booster_in_double()
         for alias, cls in classes.items():
             classifier = "Classifier" in alias
+            shapes = (calculate_linear_classifier_output_shapes if classifier
+                      else calculate_linear_regressor_output_shapes)
             update_registered_converter(
-                cls, alias,
-                calculate_linear_classifier_output_shapes if classifier else calculate_linear_regressor_output_shapes,
+                cls, alias, shapes_in_double(shapes) if library == "lightgbm" else shapes,
                 convert, options=classifier_options if classifier else ({"split": None} if library == "lightgbm"
                                                                         else None))
         _done.add(library)
+
+
+# ---- LightGBM in double ----
+# LightGBM compares each feature with its split thresholds in double; onnxmltools writes the
+# thresholds as float32 (`nodes_values`), so a value within float32's rounding of a threshold
+# takes the other branch. Given a double input, the converters below write the thresholds
+# exactly (`nodes_values_as_tensor`, ai.onnx.ml opset 3) and the tree ensemble compares in
+# double, as LightGBM does; its scores stay float32, which LightGBM's own sums meet within
+# 1e-7 of their scale. A scaler or an imputer before it then runs in double too (skl2onnx
+# converts them in the input's type), as scikit-learn runs them.
+
+def _is_double(variable_type: Any) -> bool:
+    return type(variable_type).__name__ == "DoubleTensorType"
+
+
+def in_double(convert: Callable[..., None]) -> Callable[..., None]:
+    """The LightGBM converter, writing its thresholds in double when its input is double."""
+    def converter(scope: Any, operator: Any, container: Any) -> None:
+        if not _is_double(operator.inputs[0].type):
+            return convert(scope, operator, container)
+        from onnx import numpy_helper
+
+        add_node = container.add_node
+
+        def add_exact(op_type: str, *args: Any, **attrs: Any) -> Any:
+            if op_type.startswith("TreeEnsemble") and "nodes_values" in attrs:
+                values = np.asarray(attrs.pop("nodes_values"), np.float64)  # the thresholds as LightGBM wrote them
+                attrs["nodes_values_as_tensor"] = numpy_helper.from_array(values, "nodes_values_as_tensor")
+            return add_node(op_type, *args, **attrs)
+
+        container.add_node = add_exact
+        try:
+            convert(scope, operator, container)
+        finally:
+            del container.add_node  # the container's own method again
+    return converter
+
+
+def shapes_in_double(calculate: Callable[[Any], None]) -> Callable[[Any], None]:
+    """The shape calculator, told a double input is float (the calculators take float only):
+    the ensemble's scores are float32 either way."""
+    def calculator(operator: Any) -> None:
+        given = operator.inputs[0].type
+        if not _is_double(given):
+            return calculate(operator)
+        float_type = sys.modules[type(given).__module__].FloatTensorType  # of the same library as given
+        operator.inputs[0].type = float_type(given.shape)
+        try:
+            calculate(operator)
+        finally:
+            operator.inputs[0].type = given
+    return calculator
+
+
+def ml_opset_for_double(model: Any) -> None:
+    """The model's ai.onnx.ml opset raised to 3, the first whose tree ensembles take double
+    thresholds (onnxmltools writes 1 for a target opset of 15)."""
+    for opset in model.opset_import:
+        if opset.domain == "ai.onnx.ml" and opset.version < 3:
+            opset.version = 3
+
+
+def _lightgbm_booster_in_double() -> None:
+    """The same for onnxmltools' own converters, which convert a LightGBM Booster."""
+    from onnxmltools.convert.common import _registration
+
+    for name in ("LgbmClassifier", "LgbmRegressor"):
+        _registration._converter_pool[name] = in_double(_registration._converter_pool[name])
+        _registration._shape_calculator_pool[name] = shapes_in_double(_registration._shape_calculator_pool[name])
 
 
 def for_conversion(estimator: Any) -> Any:

@@ -5,7 +5,6 @@ take it; inside a scikit-learn Pipeline, the sklearn source takes it. CatBoost e
 categorical or text features to ONNX: a model that has them is refused, saying what to do."""
 from __future__ import annotations
 
-import dataclasses
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -80,11 +79,11 @@ def load(model: Any, *, sample: Any = None, feature_names: Sequence[str] | None 
     catboost = _library()
     estimator = as_estimator(model)
     names = samples.fitted_columns(estimator) or list(estimator.feature_names_ or []) or None
-    found = sklearn.load(estimator, sample=samples.read(sample, names), feature_names=feature_names, labels=labels)
-    kind = type(estimator).__name__
-    return dataclasses.replace(found, source="catboost", title="CatBoost",
-                               generated_by=f"catboost {catboost.__version__} (its ONNX export)",
-                               about={"description": f"A {kind}, over {len(estimator.feature_names_ or [])} features."})
+    return sklearn.load_as(estimator, names, sample=sample, feature_names=feature_names, labels=labels,
+                           source="catboost", title="CatBoost",
+                           generated_by=f"catboost {catboost.__version__} (its ONNX export)",
+                           description=f"A {type(estimator).__name__}, over {len(estimator.feature_names_ or [])} "
+                                       "features.")
 
 
 

@@ -5,7 +5,6 @@ directly and checked against Booster.predict. One table input; NaN where LightGB
 Inside a scikit-learn Pipeline, the sklearn source takes it."""
 from __future__ import annotations
 
-import dataclasses
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -76,11 +75,9 @@ def load(model: Any, *, sample: Any = None, feature_names: Sequence[str] | None 
     lightgbm = _library()
     made_by = f"lightgbm {lightgbm.__version__} (onnxmltools)"
     if isinstance(model, lightgbm.LGBMModel):
-        found = sklearn.load(model, sample=samples.read(sample, samples.fitted_columns(model)),
-                             feature_names=feature_names, labels=labels)
-        return dataclasses.replace(found, source="lightgbm", title="LightGBM", generated_by=made_by,
-                                   about={"description": f"A LightGBM {type(model).__name__}, over "
-                                                         f"{model.n_features_in_} features."})
+        return sklearn.load_as(model, samples.fitted_columns(model), sample=sample, feature_names=feature_names,
+                               labels=labels, source="lightgbm", title="LightGBM", generated_by=made_by,
+                               description=f"A LightGBM {type(model).__name__}, over {model.n_features_in_} features.")
     booster = _booster(model)
     return _from_booster(booster, sample, feature_names, labels, made_by)
 
@@ -88,11 +85,13 @@ def load(model: Any, *, sample: Any = None, feature_names: Sequence[str] | None 
 def _from_booster(booster: Any, sample: Any, feature_names: Sequence[str] | None,
                   labels: Sequence[str] | None, made_by: str) -> SourceModel:
     from onnxmltools import convert_lightgbm
-    from onnxmltools.convert.common.data_types import FloatTensorType
+    from onnxmltools.convert.common.data_types import DoubleTensorType
+
+    from . import boosted
 
     names = list(feature_names or booster.feature_name())
     sample = samples.read(sample, names if not all(n.startswith("Column_") for n in names) else None)
-    x = np.asarray(sample, dtype=np.float32)
+    x = np.asarray(sample, dtype=np.float64)  # LightGBM compares in double, and so does the graph
     if x.ndim != 2 or x.shape[1] != booster.num_feature():
         raise ExportError(f"This LightGBM model takes {booster.num_feature()} features; the sample has "
                           f"{x.shape[-1] if x.ndim else 0} columns. Give rows of its features alone.")
@@ -106,11 +105,13 @@ def _from_booster(booster: Any, sample: Any, feature_names: Sequence[str] | None
                                             "mape", "gamma", "tweedie"):
         raise ExportError(f"This LightGBM model's objective is {objective or 'unknown'}: clientside exports "
                           "classifiers and regressors; a ranking model has no exact converter.")
+    boosted.register(booster)  # its converters, in double (boosted.py)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            model = convert_lightgbm(booster, initial_types=[("features", FloatTensorType([None, len(names)]))],
+            model = convert_lightgbm(booster, initial_types=[("features", DoubleTensorType([None, len(names)]))],
                                      zipmap=False, target_opset=15)  # the newest onnxmltools writes
+        boosted.ml_opset_for_double(model)
     except Exception as exc:  # noqa: BLE001 - onnxmltools raises many types
         raise ExportError(f"onnxmltools cannot convert this LightGBM model: {type(exc).__name__}: {exc}") from None
     wanted = "probabilities" if classifier else model.graph.output[0].name

@@ -4,6 +4,7 @@ per feature. ZipMap is off (the browser runtime reads tensors only), and a class
 its class probabilities, named by its classes_; its duplicate `label` output is dropped."""
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from collections.abc import Sequence
 from typing import Any, NamedTuple
@@ -36,11 +37,13 @@ def load(estimator: Any, *, sample: Any = None, feature_names: Sequence[str] | N
     _refuse_raw_text(estimator)
     sample = samples.read(sample, samples.fitted_columns(estimator))
     frame = hasattr(sample, "columns") and hasattr(sample, "dtypes")
+    double = compares_in_double(estimator)
+    numbers: Any = np.float64 if double else np.float32  # what the page sends
     if frame:
         columns = _frame_columns(estimator, sample, categories or {})
         example = None
     else:
-        x = np.asarray(sample, dtype=np.float32)
+        x = np.asarray(sample, dtype=numbers)
         if x.ndim != 2:
             raise ExportError(f"Expected sample rows as a 2-D array [rows, features]. Received shape {x.shape}")
         names: Any = feature_names if feature_names is not None else getattr(estimator, "feature_names_in_", None)
@@ -50,23 +53,24 @@ def load(estimator: Any, *, sample: Any = None, feature_names: Sequence[str] | N
         example = x[:1]
     numbers_only = frame and not any(c.categories for c in columns)
     try:
-        model = _convert(estimator, example, _initial_types(columns) if frame else None)
+        model = _convert(estimator, example, _initial_types(columns, double) if frame else None)
     except Exception as exc:  # noqa: BLE001 - skl2onnx raises many types
         if not numbers_only:
             raise ExportError(f"skl2onnx cannot convert this estimator: {type(exc).__name__}: {exc}") from None
         # a bare estimator (HistGradientBoosting, XGBoost) takes the columns as one input
         try:
-            model = _convert(estimator, sample.to_numpy(np.float32)[:1], None)
+            model = _convert(estimator, sample.to_numpy(numbers)[:1], None)
         except Exception as exc:  # noqa: BLE001
             raise ExportError(f"skl2onnx cannot convert this estimator: {type(exc).__name__}: {exc}") from None
         frame = False
-        names, x = [c.name for c in columns], sample.to_numpy(np.float32)
+        names, x = [c.name for c in columns], sample.to_numpy(numbers)
     if frame:
         model = table_front(model, columns)
         steps: list[dict[str, Any]] = [
             {"op": "one_hot", "feature": c.name, "categories": list(c.categories)} if c.categories
             else {"op": "pass", "feature": c.name} for c in columns]
-        x = _encode_frame(sample, [{**s, "missing": True} if s["op"] == "pass" else s for s in steps])  # NaN stays
+        x = _encode_frame(sample, [{**s, "missing": True} if s["op"] == "pass" else s for s in steps],
+                          numbers)  # NaN stays
         rows = sample
         fields = table.fields_from_sample([(c.name, sample[c.name].tolist()) for c in columns])
     else:
@@ -93,6 +97,16 @@ def load(estimator: Any, *, sample: Any = None, feature_names: Sequence[str] | N
     return finish(model, steps, rows, x, fields, predicted, out, source="sklearn", title="scikit-learn",
                   native=estimator, description=describe(estimator, len(steps)),
                   generated_by=f"scikit-learn {sklearn.__version__} (skl2onnx)")
+
+
+def load_as(estimator: Any, columns: Sequence[str] | None, *, sample: Any, feature_names: Sequence[str] | None,
+            labels: Sequence[str] | None, source: str, title: str, generated_by: str,
+            description: str) -> SourceModel:
+    """Another library's scikit-learn-style estimator (XGBoost, LightGBM, CatBoost) through
+    this source, its sample read by the columns it was fitted on, told as that library's."""
+    found = load(estimator, sample=samples.read(sample, columns), feature_names=feature_names, labels=labels)
+    return dataclasses.replace(found, source=source, title=title, generated_by=generated_by,
+                               about={"description": description})
 
 
 def finish(model: Any, steps: list[dict[str, Any]], rows: Any, x: np.ndarray, fields: list[dict[str, Any]],
@@ -129,8 +143,50 @@ def _convert(estimator: Any, example: Any, initial_types: Any) -> Any:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         zipmap_off = {"zipmap": False} if hasattr(estimator, "predict_proba") else None
-        return to_onnx(boosted.for_conversion(estimator), None if initial_types else example, options=zipmap_off,
-                       initial_types=initial_types, target_opset={"": 21, "ai.onnx.ml": 3})
+        model = to_onnx(boosted.for_conversion(estimator), None if initial_types else example, options=zipmap_off,
+                        initial_types=initial_types, target_opset={"": 21, "ai.onnx.ml": 3})
+    if compares_in_double(estimator):
+        # skl2onnx types a classifier's outputs after its input; a tree ensemble's scores are float
+        for output in model.graph.output:
+            if output.type.tensor_type.elem_type == onnx_module().TensorProto.DOUBLE:
+                output.type.tensor_type.elem_type = onnx_module().TensorProto.FLOAT
+        _ml_ops_in_double(model)
+    return model
+
+
+def _ml_ops_in_double(model: Any) -> None:
+    """Two ai.onnx.ml operators lose double in ONNX Runtime, so in a graph that runs in double
+    each becomes what it computes in standard operators: a FeatureVectorizer (its output is
+    always float) a Concat of its columns; an Imputer (no double kernel) Where(IsNaN(x), its
+    values, x), or Equal(x, v) where it replaces a number v."""
+    from onnx import helper, numpy_helper
+
+    nodes, inits = [], []
+    for node in model.graph.node:
+        if node.op_type == "FeatureVectorizer" and node.domain == "ai.onnx.ml":
+            nodes.append(helper.make_node("Concat", list(node.input), list(node.output), axis=1))
+            continue
+        if node.op_type != "Imputer" or node.domain != "ai.onnx.ml":
+            nodes.append(node)
+            continue
+        attributes = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+        values = np.asarray(attributes.get("imputed_value_floats", []), np.float64)
+        if not values.size:
+            raise ExportError(f"The pipeline's imputer ({node.name}) fills integers: clientside runs a LightGBM "
+                              "pipeline in double, and this imputer has no double form. Impute with floats.")
+        replaced = float(attributes.get("replaced_value_float", 0.0))
+        p = f"clientside_{node.name or node.output[0]}"
+        inits.append(numpy_helper.from_array(values, f"{p}_values"))
+        if np.isnan(replaced):
+            nodes.append(helper.make_node("IsNaN", [node.input[0]], [f"{p}_missing"]))
+        else:
+            inits.append(numpy_helper.from_array(np.asarray(replaced, np.float64), f"{p}_replaced"))
+            nodes.append(helper.make_node("Equal", [node.input[0], f"{p}_replaced"], [f"{p}_missing"]))
+        nodes.append(helper.make_node("Where", [f"{p}_missing", f"{p}_values", node.input[0]], [node.output[0]]))
+    if len(nodes) != len(model.graph.node) or inits:
+        del model.graph.node[:]
+        model.graph.node.extend(nodes)
+        model.graph.initializer.extend(inits)
 
 
 def describe(estimator: Any, features: int) -> str:
@@ -149,12 +205,22 @@ class Column(NamedTuple):
     categories: list[str] | None
 
 
-def _initial_types(columns: Sequence[Column]) -> list[tuple[str, Any]]:
-    """Numbers as float32 (what the page sends; skl2onnx mixes up int64 and double columns
-    that one transformer shares), categories as strings."""
-    from skl2onnx.common.data_types import FloatTensorType, StringTensorType
+def compares_in_double(estimator: Any) -> bool:
+    """Whether the graph takes double: the model (a Pipeline's last step) is LightGBM's,
+    which compares in double (boosted.py); every other model here compares in float32."""
+    steps = getattr(estimator, "steps", None)
+    last = steps[-1][1] if steps else estimator
+    return type(last).__module__.startswith("lightgbm.")
 
-    return [(c.name, StringTensorType([None, 1]) if c.categories else FloatTensorType([None, 1])) for c in columns]
+
+def _initial_types(columns: Sequence[Column], double: bool = False) -> list[tuple[str, Any]]:
+    """Numbers as float32, or double for a model that compares in double (what the page sends;
+    skl2onnx mixes up int64 and double columns that one transformer shares), categories as
+    strings."""
+    from skl2onnx.common.data_types import DoubleTensorType, FloatTensorType, StringTensorType
+
+    number = DoubleTensorType if double else FloatTensorType
+    return [(c.name, StringTensorType([None, 1]) if c.categories else number([None, 1])) for c in columns]
 
 
 #: scikit-learn's vectorizers of raw text.
@@ -223,12 +289,12 @@ def _fitted_categories(estimator: Any) -> dict[str, list[str]]:
     return found
 
 
-def _encode_frame(frame: Any, steps: Sequence[dict]) -> np.ndarray:
+def _encode_frame(frame: Any, steps: Sequence[dict], dtype: Any = np.float32) -> np.ndarray:
     """The sample as the page sends it (the table steps, as in the browser)."""
     rows = [{k: (str(v) if isinstance(v, str) else float(v)) for k, v in row.items()}
             for row in frame.to_dict(orient="records")]
     try:
-        return np.asarray([table.encode(row, steps) for row in rows], np.float32)
+        return np.asarray([table.encode(row, steps) for row in rows], dtype)
     except Exception as exc:  # noqa: BLE001 - an InputError naming the column
         raise ExportError(f"the sample cannot be sent as the page sends it: {exc}") from None
 
@@ -265,7 +331,10 @@ def table_front(model: Any, columns: Sequence[Column], name: str = "features") -
             to = graph_input.type.tensor_type.elem_type  # as skl2onnx typed it
             nodes.append(helper.make_node("Cast", [f"{p}_cols"], [graph_input.name], to=to))
         start += width
-    features = helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, [None, start])
+    numbers = {v.type.tensor_type.elem_type for v in given} - {onnx.TensorProto.STRING}
+    double = numbers == {onnx.TensorProto.DOUBLE}  # a model that compares in double: the page sends doubles
+    features = helper.make_tensor_value_info(name, onnx.TensorProto.DOUBLE if double else onnx.TensorProto.FLOAT,
+                                             [None, start])
     del graph.input[:]
     graph.input.append(features)
     prepend(graph, nodes, inits)

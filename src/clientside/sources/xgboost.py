@@ -6,7 +6,6 @@ input, NaN where XGBoost takes it (every feature: its trees send a missing value
 default branch). Inside a scikit-learn Pipeline, the sklearn source takes it."""
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -81,11 +80,11 @@ def load(model: Any, *, sample: Any = None, feature_names: Sequence[str] | None 
     xgboost = _library()
     estimator = as_estimator(model)
     names = samples.fitted_columns(estimator) or estimator.get_booster().feature_names
-    found = sklearn.load(estimator, sample=samples.read(sample, names), feature_names=feature_names, labels=labels)
-    return dataclasses.replace(found, source="xgboost", title="XGBoost",
-                               generated_by=f"xgboost {xgboost.__version__} (onnxmltools)",
-                               about={"description": f"An XGBoost {type(estimator).__name__}, over "
-                                                     f"{estimator.n_features_in_} features."})
+    return sklearn.load_as(estimator, names, sample=sample, feature_names=feature_names, labels=labels,
+                           source="xgboost", title="XGBoost",
+                           generated_by=f"xgboost {xgboost.__version__} (onnxmltools)",
+                           description=f"An XGBoost {type(estimator).__name__}, over {estimator.n_features_in_} "
+                                       "features.")
 
 
 SOURCE = Source(name="xgboost", title="XGBoost", accepts=accepts, load=load, suffixes=SUFFIXES,

@@ -22,7 +22,7 @@ def check_params(steps: Any, registry: dict[str, Callable[..., Any]], where: str
             raise ValueError(f"{where}[{i}] ({s['op']}): {exc}. Received: {s!r}") from None
 
 
-DTYPES = {"float32": np.float32, "int32": np.int32, "int64": np.int64, "uint8": np.uint8}
+DTYPES = {"float32": np.float32, "float64": np.float64, "int32": np.int32, "int64": np.int64, "uint8": np.uint8}
 
 
 def as_batch(rows: Sequence[np.ndarray], dtype: str) -> np.ndarray:

@@ -17,7 +17,7 @@ MAX_OPSET = 26
 MAX_BYTES = 2**31 - 1
 #: ONNX element types the page can feed and read.
 ELEMENT_TYPES = {1: "float32", 6: "int32", 7: "int64", 10: "float16", 11: "float64", 9: "bool"}
-FEEDABLE = {"float32", "int32", "int64"}
+FEEDABLE = {"float32", "float64", "int32", "int64"}
 
 
 def onnx_module() -> Any:
@@ -85,7 +85,7 @@ def problems(model: Any) -> list[str]:
             dtype = ELEMENT_TYPES.get(v.type.tensor_type.elem_type)
             if dtype is None or (kind == "input" and dtype not in FEEDABLE):
                 name = onnx.TensorProto.DataType.Name(v.type.tensor_type.elem_type).lower()
-                found.append(f"{kind} {v.name!r} is a {name} tensor; the page feeds float32, int32 or int64")
+                found.append(f"{kind} {v.name!r} is a {name} tensor; the page feeds float32, float64, int32 or int64")
     return found
 
 

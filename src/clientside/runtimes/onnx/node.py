@@ -14,7 +14,7 @@ import numpy as np
 from ..node import NodeRunError, NodeUnavailable, node_binary, vendor_file
 
 SCRIPT = Path(__file__).with_name("predict.cjs")
-DTYPES = {"float32": "<f4", "int32": "<i4", "int64": "<i8"}
+DTYPES = {"float32": "<f4", "float64": "<f8", "int32": "<i4", "int64": "<i8"}
 
 __all__ = ["NodeUnavailable", "OrtWebError", "predict"]
 

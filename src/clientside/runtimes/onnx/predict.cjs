@@ -3,7 +3,7 @@
 // REQUEST: {"ort": path of ort.wasm.min.js, "model": path of the .onnx file, "output": "out_prefix",
 //           "external": [{"path": the name the graph gives its weights, "file": their path}] (external data),
 //           "batch": the model's fixed batch size or null (then it runs slice by slice, as the page does),
-//           "inputs": [{"name": "x", "path": "x.bin", "shape": [n, ...], "dtype": "float32" | "int32" | "int64",
+//           "inputs": [{"name": "x", "path": "x.bin", "shape": [n, ...], "dtype": "float32" | "float64" | "int32" | "int64",
 //                       "whole": true for a constant (a scalar, a recurrent state): fed as it is to every slice}]}
 // Writes out_prefix.<i>.f32 for each output (as float32), prints {"outputs": [{name, shape}]}.
 'use strict';
@@ -17,6 +17,7 @@ function read({ path, dtype }) {
   const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
   if (dtype === 'int64') return new BigInt64Array(buffer);
   if (dtype === 'int32') return new Int32Array(buffer);
+  if (dtype === 'float64') return new Float64Array(buffer);
   return new Float32Array(buffer);
 }
 

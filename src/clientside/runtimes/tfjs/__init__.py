@@ -27,6 +27,25 @@ if TYPE_CHECKING:
     from ...verify import Feeds, Report
 
 
+def hashed_shards(bundle: Read, what: str) -> StaticFiles:
+    """A TF.js model (layers or graph) for a static host: every shard under a content-hashed
+    name, and the model's JSON (the bundle's first file) rewritten to name them so, as
+    model.json, the one name hosts revalidate: the one caching rule, hashed names immutable,
+    holds. what: the JSON's description, for the error if it does not read."""
+    entry, shards = bundle.files[0], bundle.files[1:]
+    renamed = {s.path: s.path if s.hashed_name else hashed_name(s.path.removesuffix(".bin"), s.sha256)
+               for s in shards}
+    model_json = read_json(bundle.root / entry.path, what)
+    for group in model_json.get("weightsManifest", []):
+        group["paths"] = [renamed[p] for p in group["paths"]]
+    body = json.dumps(model_json, separators=(",", ":")).encode()
+    files: dict[str, Path | bytes] = {MODEL_JSON: body}
+    files.update({renamed[s.path]: bundle.root / s.path for s in shards})
+    entries = [{"path": MODEL_JSON, "size": len(body), "sha256": sha256_bytes(body)},
+               *({**s.entry(), "path": renamed[s.path]} for s in shards)]
+    return StaticFiles({**bundle.contract, "files": entries}, files)
+
+
 def read_json(path: Path, what: str) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text())
@@ -96,21 +115,8 @@ class TfjsRuntime:
         return Read(path, found, [model_file, *shards])
 
     def static_files(self, bundle: Read) -> StaticFiles:
-        """Every shard under a content-hashed name (a plain TF.js folder's
-        `group1-shard1of1.bin` becomes `group1-shard1of1.<hash>.bin`), and model.json
-        rewritten to say so, so that the one caching rule, hashed names immutable, holds."""
-        shards = bundle.files[1:]
-        renamed = {s.path: s.path if s.hashed_name else hashed_name(s.path.removesuffix(".bin"), s.sha256)
-                   for s in shards}
-        model_json = read_json(bundle.root / MODEL_JSON, "a bundle holds the TF.js model.json")
-        for group in model_json.get("weightsManifest", []):
-            group["paths"] = [renamed[p] for p in group["paths"]]
-        body = json.dumps(model_json, separators=(",", ":")).encode()
-        files: dict[str, Path | bytes] = {MODEL_JSON: body}
-        files.update({renamed[s.path]: bundle.root / s.path for s in shards})
-        entries = [{"path": MODEL_JSON, "size": len(body), "sha256": sha256_bytes(body)},
-                   *({**s.entry(), "path": renamed[s.path]} for s in shards)]
-        return StaticFiles({**bundle.contract, "files": entries}, files)
+        """A plain TF.js folder's `group1-shard1of1.bin` becomes `group1-shard1of1.<hash>.bin`."""
+        return hashed_shards(bundle, "a bundle holds the TF.js model.json")
 
     def aliases(self, bundle: Read) -> dict[str, bytes]:
         """model.json at its own URL, and at the article's, <page>/model, its shard paths

@@ -11,17 +11,15 @@ TF.js reads them; nothing here rewrites a weight.
 """
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ... import contract
 from ...errors import BundleError
-from ...files import content_hash, folder_name, hashed_name, measure, sha256_bytes
+from ...files import content_hash, folder_name, measure
 from ..base import Read, StaticFiles
-from ..tfjs import read_json
-from ..tfjs.format import MODEL_JSON
+from ..tfjs import hashed_shards, read_json
 from .inspect import entry_of, io, weight_paths
 
 if TYPE_CHECKING:
@@ -75,21 +73,8 @@ class TfjsGraphRuntime:
         return Read(root, found, files)
 
     def static_files(self, bundle: Read) -> StaticFiles:
-        """Every shard under a content-hashed name, and the JSON rewritten to name them so
-        (a package's emotion.bin becomes emotion.<hash>.bin): the one caching rule, hashed
-        names immutable, holds. The JSON is model.json, the one name hosts revalidate."""
-        entry, shards = bundle.files[0], bundle.files[1:]
-        renamed = {s.path: s.path if s.hashed_name else hashed_name(s.path.removesuffix(".bin"), s.sha256)
-                   for s in shards}
-        model_json = read_json(bundle.root / entry.path, "the graph model's JSON")
-        for group in model_json.get("weightsManifest", []):
-            group["paths"] = [renamed[p] for p in group["paths"]]
-        body = json.dumps(model_json, separators=(",", ":")).encode()
-        files: dict[str, Path | bytes] = {MODEL_JSON: body}
-        files.update({renamed[s.path]: bundle.root / s.path for s in shards})
-        entries = [{"path": MODEL_JSON, "size": len(body), "sha256": sha256_bytes(body)},
-                   *({**s.entry(), "path": renamed[s.path]} for s in shards)]
-        return StaticFiles({**bundle.contract, "files": entries}, files)
+        """A package's emotion.json and emotion.bin become model.json and emotion.<hash>.bin."""
+        return hashed_shards(bundle, "the graph model's JSON")
 
     def aliases(self, bundle: Read) -> dict[str, bytes]:
         return {}

@@ -6,59 +6,23 @@
 // A job with no inputs only describes the model. Writes out_prefix.<i>.f32 for each output;
 // prints {"results": [{"inputs": [...], "outputs": [...], "async": bool}]} as JSON.
 'use strict';
-const fs = require('fs');
-const Module = require('module');
-const path = require('path');
+const { readRequest, fileHandler, readInput, writeOutputs, main } = require('../tfjs/node-common.cjs');
 
-const request = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
-const aliases = request.modules || {};
-const resolveFilename = Module._resolveFilename;
-Module._resolveFilename = function (name, ...rest) {
-  if (aliases[name]) return aliases[name];
-  try {
-    return resolveFilename.call(this, name, ...rest);
-  } catch (err) {
-    if (name === 'seedrandom') return path.join(__dirname, '..', 'tfjs', 'seedrandom-unavailable.cjs');
-    throw err;
-  }
-};
-
+const request = readRequest(process.argv[2]);
 const tf = require('@tensorflow/tfjs-core');
 require('@tensorflow/tfjs-backend-cpu');
 const tfc = require('@tensorflow/tfjs-converter');
 
-// The JSON and its shards from disk, through TF.js's own manifest decoding, as the page's loader does.
-function fileHandler(file) {
-  const dir = path.dirname(file);
-  return {
-    load: async () => {
-      const modelJSON = JSON.parse(fs.readFileSync(file, 'utf8'));
-      return tf.io.getModelArtifactsForJSON(modelJSON, async (manifest) => [
-        manifest.flatMap((group) => group.weights),
-        tf.io.concatenateArrayBuffers(manifest.flatMap((group) => group.paths.map((p) => {
-          const b = fs.readFileSync(path.join(dir, p));
-          return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength);
-        }))),
-      ]);
-    },
-  };
-}
-
 const described = (list) => list.map((x) => ({ name: x.name, dtype: x.dtype, shape: x.shape }));
 
 async function runJob(job) {
-  const model = await tfc.loadGraphModel(fileHandler(job.file));
+  const model = await tfc.loadGraphModel(fileHandler(tf, job.file));
   const about = { inputs: described(model.inputs), outputs: described(model.outputs) };
   if (!job.inputs.length) {
     model.dispose();
     return about;
   }
-  const feeds = {};
-  for (const spec of job.inputs) {
-    const b = fs.readFileSync(spec.path);
-    const Ctor = spec.dtype === 'int32' ? Int32Array : Float32Array;
-    feeds[spec.name] = tf.tensor(new Ctor(b.buffer, b.byteOffset, b.byteLength / 4), spec.shape, spec.dtype);
-  }
+  const feeds = Object.fromEntries(job.inputs.map((spec) => [spec.name, readInput(tf, spec)]));
   let outputs;
   let async = false;
   try {
@@ -70,11 +34,7 @@ async function runJob(job) {
       outputs = await model.executeAsync(feeds);
     }
     if (!Array.isArray(outputs)) outputs = [outputs];
-    const shapes = [];
-    for (const [i, t] of outputs.entries()) {
-      fs.writeFileSync(`${job.output}.${i}.f32`, Buffer.from(new Float32Array(await t.data()).buffer));
-      shapes.push({ shape: t.shape, dtype: t.dtype });
-    }
+    const shapes = await writeOutputs(job.output, outputs);
     return { ...about, outputs: about.outputs.map((o, i) => ({ ...o, ...shapes[i] })), async };
   } finally {
     tf.dispose(Object.values(feeds));
@@ -83,23 +43,4 @@ async function runJob(job) {
   }
 }
 
-async function main() {
-  const backend = request.backend || 'cpu';
-  if (backend === 'wasm') require('@tensorflow/tfjs-backend-wasm');
-  if (!(await tf.setBackend(backend))) throw new Error(`backend ${backend} unavailable`);
-  await tf.ready();
-  const results = [];
-  for (const job of request.jobs) {
-    try {
-      results.push(await runJob(job));
-    } catch (err) {
-      results.push({ error: String(err && err.message ? err.message : err) });
-    }
-  }
-  process.stdout.write(JSON.stringify({ results, backend: tf.getBackend() }));
-}
-
-main().catch((err) => {
-  process.stderr.write(`${err && err.stack ? err.stack : err}\n`);
-  process.exit(1);
-});
+main(tf, request, runJob);

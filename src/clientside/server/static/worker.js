@@ -140,8 +140,7 @@ async function serverPrepareJson(specs, items, parts = []) {
   const answer = (await response.json()).inputs;
   return Object.fromEntries([...specs, ...parts].map((s) => {
     const { tensor, shape, ...extra } = answer[s.name];  // totals; offsets, special, tokens for spans
-    const data = s.dtype === 'int32' || s.dtype === 'int64' || s.dtype === 'uint8' ? new Int32Array(tensor.flat(Infinity))
-      : Float32Array.from(tensor.flat(Infinity), (v) => (v === null ? NaN : v));  // null: a missing value
+    const data = kinds.typedFrom(s.dtype, tensor.flat(Infinity));
     delete extra.dtype;
     return [s.name, { data, shape, ...extra }];
   }));

@@ -7,10 +7,11 @@
 import { Downloads, fetchRuntimeFile } from './downloads.js';
 import { inBatches } from './batches.js';
 import { isCached, modelFiles, stepFiles } from './model-files.js';
+import { typedArray } from '../steps/common.js';
 
 const VENDOR = new URL('../../vendor/', import.meta.url).href;
 const WASM = 'ort-wasm-simd-threaded.wasm';
-const DTYPES = { float32: 'float32', int32: 'int32', int64: 'int64' };
+const DTYPES = { float32: 'float32', float64: 'float64', int32: 'int32', int64: 'int64' };
 
 function tensor(ort, spec, { data, shape }) {
   let values = data;
@@ -77,7 +78,7 @@ export async function load({ base, contract, post, sizes = {} }) {
       const feeds = {};
       for (const spec of contract.inputs) {
         const shape = spec.shape.map((d, i) => d ?? (i === 0 || spec.value !== undefined ? 1 : 8));
-        const data = new (spec.dtype === 'float32' ? Float32Array : Int32Array)(shape.reduce((a, b) => a * b, 1));
+        const data = typedArray(spec.dtype, shape.reduce((a, b) => a * b, 1));
         feeds[spec.name] = { data: data.fill(spec.value ?? 0), shape };
       }
       run(feeds).catch(() => { /* warming up is only an optimisation */ });

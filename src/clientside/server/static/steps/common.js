@@ -11,6 +11,15 @@ export function runStep(registry, value, { op, ...params }) {
 }
 
 // int64 inputs are built as Int32Array too (token ids and the like fit); the runtime widens them.
+// float64: a table for a graph that compares in double (LightGBM), as JavaScript's numbers are.
+const ARRAYS = { int32: Int32Array, int64: Int32Array, uint8: Int32Array, float64: Float64Array };
+
 export function typedArray(dtype, length) {
-  return dtype === 'int32' || dtype === 'int64' || dtype === 'uint8' ? new Int32Array(length) : new Float32Array(length);
+  return new (ARRAYS[dtype] || Float32Array)(length);
+}
+
+// The values as the contract's dtype holds them (null, as JSON writes NaN: a missing value).
+export function typedFrom(dtype, values) {
+  const Type = ARRAYS[dtype] || Float32Array;
+  return Type === Int32Array ? Int32Array.from(values) : Type.from(values, (v) => (v === null ? NaN : v));
 }

@@ -7,7 +7,7 @@ import * as table from './table.js';
 import * as tensor from './tensor.js';
 import * as text from './text.js';
 
-export { InputError, typedArray } from './common.js';
+export { InputError, typedArray, typedFrom } from './common.js';
 
 export const KINDS = { image, text, table, tensor };
 
