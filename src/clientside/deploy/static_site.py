@@ -4,7 +4,7 @@
     OUT/model/model.json                        revalidated
     OUT/model/group1-shard*.<hash>.bin          immutable (content-hashed names, given here if missing)
     OUT/assets/<hash>/static/*, vendor/*        immutable (the folder name is their hash)
-    OUT/_headers                                cache and security headers per path
+    OUT/_headers, _s3-metadata.json             what a host sends per path (deploy/hosts.py)
     *.gz, *.br beside every text asset          precompressed, for gzip_static and the like
 
 Several bundles go to OUT/models/<name>/ each, with an index page listing them. Only
@@ -27,10 +27,9 @@ from ..errors import BundleError
 from ..files import new_folder
 from ..server.assets import PAGE_MODULES, all_files, assets_version, runtime_file_sizes, shell_files
 from ..server.card import model_card, title_of
-from ..server.headers import SECURITY_HEADERS
-from ..server.http_cache import IMMUTABLE, REVALIDATE
 from ..server.pages import service_worker
 from ..vendor import find_vendor_root
+from .hosts import HEADERS_FILE, HOST_FILES, write_host_files
 
 COMPRESS_SUFFIXES = (".html", ".js", ".mjs", ".css", ".json", ".svg", ".wasm", "")
 MIN_COMPRESS_BYTES = 1024
@@ -71,10 +70,12 @@ def _model_page(bundle: Bundle, out: Path, assets: str, vendor_root: Path, versi
 
 
 def build(bundle_dirs: Sequence[BundleSpec] | Mapping[str, str | os.PathLike], out_dir: str | os.PathLike,
-          vendor_root: Path | None = None, say: Callable[[str], object] | None = None) -> Path:
+          vendor_root: Path | None = None, say: Callable[[str], object] | None = None,
+          isolate: bool = False) -> Path:
     """Write the static site for one or more bundles into out_dir: built whole beside it,
     then swapped in, so a host serving out_dir always has a complete site. say: told each
-    stage (the CLI prints them)."""
+    stage (the CLI prints them). isolate: the host files ask for cross-origin isolation
+    (COOP/COEP), which gives the wasm runtimes their threads."""
     say = say or (lambda _: None)
     started = time.monotonic()
     say(f"reading {len(specs_of(bundle_dirs))} bundle(s) and checking their files…")
@@ -82,7 +83,7 @@ def build(bundle_dirs: Sequence[BundleSpec] | Mapping[str, str | os.PathLike], o
     vendor_root = vendor_root or find_vendor_root()
     out = Path(out_dir)
     version = assets_version(vendor_root)
-    with new_folder(out, ours=lambda path: (path / "_headers").exists(), what="clientside build",
+    with new_folder(out, ours=lambda path: (path / HEADERS_FILE).exists(), what="clientside build",
                     error=BundleError) as tmp:
         runtime_names = sorted({b.runtime for b in bundles})
         say(f"copying the page and its runtime files ({', '.join(runtimes.get(r).title for r in runtime_names)})…")
@@ -98,36 +99,19 @@ def build(bundle_dirs: Sequence[BundleSpec] | Mapping[str, str | os.PathLike], o
                 _model_page(bundle, tmp / "models" / bundle.name, f"../../assets/{version}/", vendor_root, version)
             _write(tmp / "index.html", _render("models.html", static=f"assets/{version}/static/",
                                                models=[(title_of(b.contract), f"models/{b.name}/") for b in bundles]))
-        _write(tmp / "_headers", headers_file(multi=len(bundles) > 1))
         precompress(tmp, say)
+        write_host_files(tmp, multi=len(bundles) > 1, isolate=isolate)  # after the copies it lists
     files = [p for p in out.rglob("*") if p.is_file()]
     size = sum(p.stat().st_size for p in files) / 1e6
     say(f"{len(files)} files, {size:.1f} MB, in {time.monotonic() - started:.1f} s")
     return out
 
 
-def headers_file(multi: bool = False) -> str:
-    """Netlify / Cloudflare Pages `_headers`: the cache and security rules for each path."""
-    security = "".join(f"  {k}: {v}\n" for k, v in SECURITY_HEADERS.items())
-    root = "/models/*/" if multi else "/"
-    rules = [
-        ("/*", security),
-        ("/assets/*", f"  Cache-Control: {IMMUTABLE}\n"),
-        (f"{root}model/*", f"  Cache-Control: {IMMUTABLE}\n"),  # every built shard name is hashed
-        (f"{root}model/model.json", f"  ! Cache-Control\n  Cache-Control: {REVALIDATE}\n"),
-        (f"{root}api/model", f"  Cache-Control: {REVALIDATE}\n  Content-Type: application/json\n"),
-        (f"{root}sw.js", f"  Cache-Control: {REVALIDATE}\n"),
-        ("/*.html", f"  Cache-Control: {REVALIDATE}\n"),
-        ("/", f"  Cache-Control: {REVALIDATE}\n"),
-    ]
-    return "".join(f"{path}\n{body}" for path, body in rules)
-
-
 def precompress(folder: Path, say: Callable[[str], object] = lambda _: None) -> None:
     """Write .gz and .br copies of text assets (and wasm) worth compressing (those copied
     with their copies already are only checked)."""
     for path in sorted(folder.rglob("*")):
-        if not path.is_file() or path.suffix in (".gz", ".br", ".bin") or path.name == "_headers":
+        if not path.is_file() or path.suffix in (".gz", ".br", ".bin") or path.name in HOST_FILES:
             continue
         if path.suffix not in COMPRESS_SUFFIXES:
             continue
