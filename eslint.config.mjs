@@ -27,7 +27,7 @@ export default [
   },
   { files: CLASSIC, languageOptions: { sourceType: 'script' } },
   // sw.js is a template: the server writes its version and file list in place of these.
-  { files: [`${STATIC}/sw.js`], languageOptions: { globals: { ...globals.serviceworker, __ASSETS__: 'readonly' } } },
+  { files: [`${STATIC}/sw.js`], languageOptions: { globals: { ...globals.serviceworker, __ASSETS__: 'readonly', __ISOLATE__: 'readonly' } } },
   {
     files: ['src/clientside/runtimes/*/*.cjs'],
     languageOptions: { ecmaVersion: 2022, sourceType: 'commonjs', globals: globals.node },

@@ -327,13 +327,17 @@ def demo(host: str, port: int, epochs: int | None, retrain: bool, workers: int, 
 @click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--isolate", is_flag=True,
               help="Ask the host for cross-origin isolation (COOP/COEP in _headers): wasm threads.")
-def build(bundles: tuple[str, ...], out_dir: Path, isolate: bool) -> None:
+@click.option("--isolate-sw", is_flag=True,
+              help="Make the page cross-origin isolated through its own service worker (one reload on the "
+                   "first visit), for hosts that set no headers (GitHub Pages).")
+def build(bundles: tuple[str, ...], out_dir: Path, isolate: bool, isolate_sw: bool) -> None:
     """Write a static site for BUNDLES into OUT_DIR: any static host or CDN serves it. Beside
     the site: _headers (Netlify, Cloudflare Pages) and _s3-metadata.json (S3, CloudFront)."""
     from .deploy.static_site import build as build_site
 
     try:
-        build_site([parse_bundle_arg(arg) for arg in bundles], out_dir, say=_say, isolate=isolate)
+        build_site([parse_bundle_arg(arg) for arg in bundles], out_dir, say=_say, isolate=isolate,
+                   isolate_sw=isolate_sw)
     except ClientsideError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"static site written to {out_dir}")

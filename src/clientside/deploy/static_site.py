@@ -47,7 +47,8 @@ def _write(path: Path, data: bytes | str) -> None:
     path.write_bytes(data.encode() if isinstance(data, str) else data)
 
 
-def _model_page(bundle: Bundle, out: Path, assets: str, vendor_root: Path, version: str) -> None:
+def _model_page(bundle: Bundle, out: Path, assets: str, vendor_root: Path, version: str,
+                isolate_sw: bool = False) -> None:
     """index.html, sw.js, api/model and model/ for one bundle, in out."""
     if bundle.prepare == "server":
         raise BundleError(f"{bundle.root} needs server preprocessing (/api/prepare), which a "
@@ -56,6 +57,7 @@ def _model_page(bundle: Bundle, out: Path, assets: str, vendor_root: Path, versi
     contract = {**built.contract, "prepare": "browser"}
     _write(out / "index.html", _render("index.html", card=model_card(contract, vendor_root),
                                        contract=contract, static=f"{assets}static/", modules=PAGE_MODULES,
+                                       isolate_sw=isolate_sw,
                                        runtime_files=runtime_file_sizes(vendor_root, bundle.runtime)))
     _write(out / "api" / "model", json.dumps(contract))
     for name, content in built.files.items():
@@ -66,16 +68,17 @@ def _model_page(bundle: Bundle, out: Path, assets: str, vendor_root: Path, versi
         else:
             shutil.copyfile(content, target)
     shell = ["./", *(f"{assets}{name}" for name in shell_files(vendor_root, bundle.runtime))]
-    _write(out / "sw.js", service_worker(shell, f"{version}-{bundle.content_hash}"))
+    _write(out / "sw.js", service_worker(shell, f"{version}-{bundle.content_hash}", isolate=isolate_sw))
 
 
 def build(bundle_dirs: Sequence[BundleSpec] | Mapping[str, str | os.PathLike], out_dir: str | os.PathLike,
           vendor_root: Path | None = None, say: Callable[[str], object] | None = None,
-          isolate: bool = False) -> Path:
+          isolate: bool = False, isolate_sw: bool = False) -> Path:
     """Write the static site for one or more bundles into out_dir: built whole beside it,
     then swapped in, so a host serving out_dir always has a complete site. say: told each
     stage (the CLI prints them). isolate: the host files ask for cross-origin isolation
-    (COOP/COEP), which gives the wasm runtimes their threads."""
+    (COOP/COEP), which gives the wasm runtimes their threads. isolate_sw: the page's service
+    worker gives it COOP/COEP itself, on hosts that set no headers (GitHub Pages)."""
     say = say or (lambda _: None)
     started = time.monotonic()
     say(f"reading {len(specs_of(bundle_dirs))} bundle(s) and checking their files…")
@@ -93,10 +96,11 @@ def build(bundle_dirs: Sequence[BundleSpec] | Mapping[str, str | os.PathLike], o
             for encoding, copy in precompressed.read_beside(path, data).items():  # made ahead: no 30 s brotli
                 _write(precompressed.copy_path(tmp / "assets" / version / name, encoding), copy)
         if len(bundles) == 1:
-            _model_page(bundles[0], tmp, f"assets/{version}/", vendor_root, version)
+            _model_page(bundles[0], tmp, f"assets/{version}/", vendor_root, version, isolate_sw)
         else:
             for bundle in bundles:
-                _model_page(bundle, tmp / "models" / bundle.name, f"../../assets/{version}/", vendor_root, version)
+                _model_page(bundle, tmp / "models" / bundle.name, f"../../assets/{version}/", vendor_root, version,
+                            isolate_sw)
             _write(tmp / "index.html", _render("models.html", static=f"assets/{version}/static/",
                                                models=[(title_of(b.contract), f"models/{b.name}/") for b in bundles]))
         precompress(tmp, say)

@@ -11,11 +11,13 @@ from .card import model_card
 from .http_cache import bytes_response, etag_of
 
 
-def service_worker(assets: list[str], version: str) -> bytes:
-    """sw.js with the URLs it keeps for offline use and its version."""
+def service_worker(assets: list[str], version: str, isolate: bool = False) -> bytes:
+    """sw.js with the URLs it keeps for offline use and its version; isolate: it gives its
+    responses COOP/COEP (a static build for a host that sets no headers)."""
     source = (STATIC / "sw.js").read_text()
     return (source.replace("'__VERSION__'", json.dumps(version))
-            .replace("__ASSETS__", json.dumps(assets))).encode()
+            .replace("__ASSETS__", json.dumps(assets))
+            .replace("__ISOLATE__", json.dumps(isolate))).encode()
 
 
 def make_blueprint(vendor_root: Path, contract: dict, title: str | None = None) -> Blueprint:

@@ -177,6 +177,10 @@ async function start() {
   try {
     // boot.js has started the worker already, unless it could not run
     const boot = window.clientsideBoot || null;
+    if (boot?.isolating) {
+      ui.status.textContent = 'Setting up this page to run on every core (it reloads once)…';
+      return;
+    }
     state.contract = boot ? boot.contract : JSON.parse(document.getElementById('contract').textContent);
     buildWidgets(state.contract);
     const predictor = new Predictor({ backend: params.get('backend') || undefined, boot });

@@ -8,6 +8,7 @@ import { Downloads, fetchRuntimeFile } from './downloads.js';
 import { inBatches } from './batches.js';
 import { isCached, modelFiles, stepFiles } from './model-files.js';
 import { typedArray } from '../steps/common.js';
+import { threadsText } from './threads.js';
 
 const VENDOR = new URL('../../vendor/', import.meta.url).href;
 const WASM = 'ort-wasm-simd-threaded.wasm';
@@ -70,8 +71,7 @@ export async function load({ base, contract, post, sizes = {} }) {
 
   return {
     backend: 'wasm',
-    detail: `ONNX Runtime Web ${ort.env.versions?.web ?? ''} on WebAssembly, ${threads} thread${threads > 1 ? 's' : ''}`
-      + (self.crossOriginIsolated ? '' : ' (more need a cross-origin isolated page: clientside serve --isolate)'),
+    detail: `ONNX Runtime Web ${ort.env.versions?.web ?? ''} on WebAssembly, ${threadsText(threads)}`,
     source,
     assets: stepFiles(files, contract),
     warm() {
