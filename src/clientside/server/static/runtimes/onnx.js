@@ -8,10 +8,11 @@ import { Downloads, fetchRuntimeFile } from './downloads.js';
 import { inBatches } from './batches.js';
 import { isCached, modelFiles, stepFiles } from './model-files.js';
 import { typedArray } from '../steps/common.js';
-import { threadsText } from './threads.js';
+import { cores, threadsText } from './threads.js';
 
 const VENDOR = new URL('../../vendor/', import.meta.url).href;
 const WASM = 'ort-wasm-simd-threaded.wasm';
+const ortThreads = () => Math.min(4, cores());
 const DTYPES = { float32: 'float32', float64: 'float64', int32: 'int32', int64: 'int64' };
 
 function tensor(ort, spec, { data, shape }) {
@@ -39,7 +40,7 @@ export async function load({ base, contract, post, sizes = {} }) {
   ort.env.wasm.wasmPaths = VENDOR;
   if (wasm) ort.env.wasm.wasmBinary = await wasm;
   // threads need cross-origin isolation (clientside serve --isolate); on 2 cores, 2 threads
-  ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
+  ort.env.wasm.numThreads = self.crossOriginIsolated ? ortThreads() : 1;
   const { files, source } = await loading;
   // The downloaded (or cached) bytes go to ORT as they are, once stored: no copy of our own.
   // A big model's weights come apart from its graph (external data, by the name the graph
@@ -71,7 +72,7 @@ export async function load({ base, contract, post, sizes = {} }) {
 
   return {
     backend: 'wasm',
-    detail: `ONNX Runtime Web ${ort.env.versions?.web ?? ''} on WebAssembly, ${threadsText(threads)}`,
+    detail: `ONNX Runtime Web ${ort.env.versions?.web ?? ''} on WebAssembly, ${threadsText(threads, ortThreads())}`,
     source,
     assets: stepFiles(files, contract),
     warm() {

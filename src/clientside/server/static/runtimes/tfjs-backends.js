@@ -2,7 +2,7 @@
 // backend chosen (wasm first, webgl on a real GPU, cpu last) and the model's JSON and shards
 // handed to TF.js from the files model-files.js loaded.
 /* global tf */
-import { threadsText } from './threads.js';
+import { cores, threadsText } from './threads.js';
 
 export const VENDOR = new URL('../../vendor/', import.meta.url).href;
 
@@ -56,9 +56,10 @@ export async function artifacts(files, entry) {
   ]);
 }
 
-// make bench: on 2 cores a second TF.js thread was not faster (MobileNetV2 68.5 ms against 71.5)
-const TFJS_FEWER = "TF.js's default, half the cores";
+// TF.js's own rule on an isolated page: half the cores, at most 4 (on 2 cores a second thread
+// was not faster in make bench: MobileNetV2 68.5 ms against 71.5, so clientside keeps it).
+const tfjsThreads = () => Math.min(4, Math.max(1, Math.floor(cores() / 2)));
 
 export const describe = (chosen) => `TensorFlow.js ${tf.version_core} on `
   + `${{ wasm: 'WebAssembly', webgl: 'WebGL', cpu: 'plain JavaScript' }[chosen] || chosen}`
-  + (chosen === 'wasm' ? `, ${threadsText(tf.wasm.getThreadsCount(), TFJS_FEWER)}` : '');
+  + (chosen === 'wasm' ? `, ${threadsText(tf.wasm.getThreadsCount(), tfjsThreads())}` : '');
