@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from . import contract, sources
+from .contract import check as self_check
 from .errors import ExportError
 from .runtimes import Runtime
 from .runtimes.choice import AUTO, choose, settle_options
@@ -72,6 +73,11 @@ def export_bundle(model: Any, out_dir: str | os.PathLike, *, runtime: str = AUTO
     progress(f"writing the {chosen.title} bundle and checking it against {loaded.title}…")
     path = chosen.write(graph, Path(out_dir), loaded, labels=labels, preprocess=preprocess, meta=meta, name=name,
                         inputs=loaded.examples, tolerance=tolerance, quantize=quantize, say=say, **taken)
+    try:
+        self_check.add(path, loaded, tolerance)  # what the page checks each backend against
+    except Exception as exc:  # noqa: BLE001 - the bundle stands without it; said, not hidden
+        say(f"no self-check written into the bundle (the page will not check its backend): "
+            f"{type(exc).__name__}: {exc}")
     checked_on = loaded.examples if inputs is not None or loaded.verify_on_examples else None
     return Exported(path, chosen, loaded, checked_on, _checked(chosen, loaded), tolerance)
 

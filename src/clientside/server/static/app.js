@@ -172,6 +172,13 @@ const live = {
   },
 };
 
+// What the page says of the bundle's self-check on the backend it runs.
+function checkText(found, check) {
+  const how = found.cached ? 'checked on an earlier visit' : `in ${found.ms.toFixed(0)} ms`;
+  return `${found.ok ? 'agrees' : 'DISAGREES'} on ${found.backend} with ${check.made_by || 'the original model'}: `
+    + `largest difference ${found.difference.toPrecision(2)} (tolerance ${check.tolerance}), ${how}`;
+}
+
 async function start() {
   ui.predict.addEventListener('click', predict);
   try {
@@ -213,6 +220,7 @@ async function start() {
         + `${bytes(state.contract.files.reduce((n, f) => n + f.size, 0))}, `
         + `${ready.source === 'cache' ? "from this browser's cache" : 'downloaded'}; ready in ${ready.ms.toFixed(0)} ms`],
       ['inputs prepared', state.contract.prepare === 'server' ? 'by the server (/api/prepare)' : 'in this browser'],
+      ...(ready.check ? [['self-check', checkText(ready.check, state.contract.check)]] : []),
     ];
     showDetails(state.loadDetails);
     Object.assign(document.body.dataset, {

@@ -29,10 +29,52 @@ async function init({ baseUrl, contract: given, backend, sizes }) {
   const warming = warmPreprocessing();  // runs while IndexedDB or the network answers
   runtime = await module.load({ base, contract, backend, post, sizes });
   await Promise.all([warming, loadTokenizers(runtime.assets)]);
-  post({ type: 'ready', backend: runtime.backend, detail: runtime.detail, source: runtime.source, ms: performance.now() - started });
+  const check = await selfChecked(module, { base, contract, post, sizes }, backend);
+  post({ type: 'ready', backend: runtime.backend, detail: runtime.detail, source: runtime.source, check,
+         ms: performance.now() - started });
   // A visitor needs longer than this to choose a file; a prediction asked for meanwhile waits.
   runtime.warm();
 }
+
+// The bundle's self-check (check.js) on the backend the runtime chose: where it disagrees, the
+// runtime is loaded again on its next backend, and the page is told, with the difference.
+// A backend forced by ?backend= is kept (the visitor asked for it), with a warning. Returns
+// what the page shows of it (null: the bundle carries no check).
+async function selfChecked(module, args, forced) {
+  if (!contract.check) return null;
+  const { verdict } = await import('./check.js');
+  const candidates = [runtime.backend, ...(forced ? [] : (module.BACKENDS || []).filter((b) => b !== runtime.backend))];
+  const failed = [];
+  for (const [i, name] of candidates.entries()) {
+    if (i > 0) {
+      try {
+        const previous = runtime;
+        runtime = null;
+        previous?.dispose?.();  // a layers model's weight names are registered once per TF.js
+        runtime = await module.load({ ...args, backend: name });
+      } catch (err) {
+        failed.push({ backend: name, error: err.message });
+        continue;
+      }
+    }
+    const found = { backend: runtime.backend, ...(await verdict(contract, runtime, base)) };
+    if (found.ok || forced) {
+      if (!found.ok) {
+        post({ type: 'warning', message: `The model's self-check failed on ${said(found)}, the backend you chose: `
+          + "its predictions may differ from the model's own." });
+      } else if (failed.length) {
+        post({ type: 'warning', message: `The model's self-check failed on ${failed.map(said).join(' and on ')}: `
+          + `it runs on ${found.backend} instead, where it agrees.` });
+      }
+      return { ...found, failed };
+    }
+    failed.push(found);
+  }
+  throw new Error(`this browser does not compute what the model computes: its self-check failed on ${failed.map(said).join('; ')}`);
+}
+
+const said = (f) => (f.error ? `${f.backend} (${f.error})`
+  : `${f.backend} (largest difference ${f.difference.toPrecision(2)} against the tolerance ${contract.check.tolerance})`);
 
 // The tokenizer.json files the text inputs name: bundle files, cached and checked with the
 // model's (runtime.assets: path -> ArrayBuffer), read by the vendored @huggingface/tokenizers.

@@ -13,6 +13,8 @@ import { cores, threadsText } from './threads.js';
 const VENDOR = new URL('../../vendor/', import.meta.url).href;
 const WASM = 'ort-wasm-simd-threaded.wasm';
 const ortThreads = () => Math.min(4, cores());
+// The backends a failed self-check falls back to (worker.js): ORT Web's CPU build only, so far.
+export const BACKENDS = ['wasm'];
 const DTYPES = { float32: 'float32', float64: 'float64', int32: 'int32', int64: 'int64' };
 
 function tensor(ort, spec, { data, shape }) {
@@ -86,5 +88,6 @@ export async function load({ base, contract, post, sizes = {} }) {
     },
     predict: run,
     numTensors: () => 0,
+    dispose: () => session.release(),
   };
 }

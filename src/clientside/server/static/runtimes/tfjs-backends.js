@@ -26,6 +26,9 @@ function hasRealGpu() {
   }
 }
 
+// The backends a failed self-check falls back to, in order (worker.js).
+export const BACKEND_NAMES = BACKENDS.map((b) => b.name);
+
 export async function pickBackend(preferred) {
   tf.wasm.setWasmPaths(VENDOR);
   let order = BACKENDS;

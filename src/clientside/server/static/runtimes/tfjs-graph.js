@@ -8,7 +8,9 @@
 import { inBatches, integers } from './batches.js';
 import { Downloads } from './downloads.js';
 import { modelFiles, stepFiles } from './model-files.js';
-import { VENDOR, artifacts, describe, pickBackend } from './tfjs-backends.js';
+import { BACKEND_NAMES, VENDOR, artifacts, describe, pickBackend } from './tfjs-backends.js';
+
+export const BACKENDS = BACKEND_NAMES;
 
 const TFJS = ['tf-core.min.js', 'tf-converter.min.js', 'tf-backend-wasm.min.js'];
 
@@ -80,5 +82,6 @@ export async function load({ base, contract, backend, post }) {
     },
     predict: run,
     numTensors: () => tf.memory().numTensors,
+    dispose: () => model.dispose(),
   };
 }

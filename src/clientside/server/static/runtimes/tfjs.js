@@ -4,7 +4,9 @@
 //   predict({inputName: {data, shape}}) -> {outputName: {data: Float32Array, shape}}
 /* global tf */
 import { Downloads } from './downloads.js';
-import { VENDOR, artifacts, describe, pickBackend } from './tfjs-backends.js';
+import { BACKEND_NAMES, VENDOR, artifacts, describe, pickBackend } from './tfjs-backends.js';
+
+export const BACKENDS = BACKEND_NAMES;
 import { modelFiles, stepFiles } from './model-files.js';
 
 const TFJS = ['tf-core.min.js', 'tf-layers.min.js', 'tf-backend-wasm.min.js'];
@@ -95,5 +97,6 @@ export async function load({ base, contract, backend, post }) {
       }
     },
     numTensors: () => tf.memory().numTensors,
+    dispose: () => model.dispose(),  // its weights, and its names for the next load
   };
 }
