@@ -70,6 +70,10 @@ export async function verdict(contract, runtime, base) {
   const started = performance.now();
   const found = difference(contract.check, await runtime.predict(checkFeeds(contract)));
   const result = { ok: found <= contract.check.tolerance, difference: found, ms: performance.now() - started };
-  if (store) await store.put(key, new Response(JSON.stringify(result), { headers: { 'Content-Type': 'application/json' } }));
+  try {
+    if (store) await store.put(key, new Response(JSON.stringify(result), { headers: { 'Content-Type': 'application/json' } }));
+  } catch {
+    // a full storage: the verdict is not kept, and the next visit checks again
+  }
   return { ...result, cached: false };
 }
