@@ -164,23 +164,54 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
 
 
 @pytest.fixture(scope="session")
-def browser():
+def playwright():
+    """One Playwright per session: every Chromium of the tests is launched from it."""
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium (scripts/ensure-system-packages)")
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        yield b
-        b.close()
+        yield p
 
 
-@pytest.fixture
-def page(browser):
+@pytest.fixture(scope="session")
+def browser(playwright):
+    b = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+    yield b
+    b.close()
+
+
+def _new_page(browser):
     context = browser.new_context()
     pg = context.new_page()
     pg.errors = []  # uncaught page errors: a test can assert there were none
     pg.on("pageerror", lambda err: pg.errors.append(str(err)))
+    return context, pg
+
+
+@pytest.fixture
+def page(browser):
+    context, pg = _new_page(browser)
+    yield pg
+    context.close()
+
+
+#: WebGPU through SwiftShader (a software Vulkan): Chromium's GPU process on, WebGPU allowed.
+#: For correctness only: it emulates a GPU on the CPU, so it says nothing of a GPU's speed.
+GPU_FLAGS = [f for f in CHROMIUM_FLAGS if f != "--disable-gpu"] + ["--enable-unsafe-webgpu"]
+
+
+@pytest.fixture(scope="session")
+def gpu_browser(playwright):
+    b = playwright.chromium.launch(executable_path=CHROMIUM, args=GPU_FLAGS)
+    yield b
+    b.close()
+
+
+@pytest.fixture
+def gpu_page(gpu_browser):
+    """A page in a Chromium that has a WebGPU adapter (SwiftShader's)."""
+    context, pg = _new_page(gpu_browser)
     yield pg
     context.close()
 
@@ -196,7 +227,7 @@ def pytest_runtest_makereport(item, call):
 
 #: Fixtures that make a test slow (training, building and installing a wheel) or need Chromium.
 SLOW_FIXTURES = {"trained", "installed"}
-BROWSER_FIXTURES = {"browser", "page", "context"}
+BROWSER_FIXTURES = {"browser", "page", "context", "gpu_browser", "gpu_page"}
 
 
 def pytest_collection_modifyitems(items):

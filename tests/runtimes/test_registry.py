@@ -1,10 +1,12 @@
 """The runtimes table, kept in step on both sides: Python's (clientside/runtimes), the page
-worker's (static/worker.js), the contract's schema, and the vendored files each names."""
+worker's (static/worker.js), the contract's schema, the vendored files each names, and each
+runtime's backends (its page adapter's BACKENDS, which devices.js orders)."""
 from __future__ import annotations
 
 import json
 import re
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -36,8 +38,25 @@ def test_each_runtime_names_vendored_files_and_the_protocol(name):
     assert set(runtime.page_files) <= set(VENDOR_FILES)
     assert set(runtime.offline_files) <= set(runtime.page_files)
     for method in ("recognizes", "read", "static_files", "aliases", "problems", "reasons", "refusal", "write",
-                   "verify"):
+                   "verify", "run_under_node"):
         assert callable(getattr(runtime, method)), method
+
+
+def page_backends(module: str) -> list[str]:
+    """The BACKENDS a page adapter exports: its own, or the module's it re-exports them from."""
+    source = (STATIC / module).read_text()
+    found = re.search(r"export const BACKENDS = \[(.*?)\];", source, re.S)
+    if found is None:
+        origin = re.search(r"import \{[^}]*\bBACKENDS\b[^}]*\} from '\./([\w-]+\.js)'", source).group(1)
+        return page_backends(f"{Path(module).parent.as_posix()}/{origin}")
+    return re.findall(r"name: '([\w-]+)'", found.group(1))
+
+
+@pytest.mark.parametrize("name", list(runtimes.RUNTIMES))
+def test_each_runtime_s_backends_are_the_page_s(name):
+    runtime = runtimes.get(name)
+    assert page_backends(runtime.page_module) == list(runtime.page_backends)
+    assert set(runtime.node_backends) <= set(runtime.page_backends)
 
 
 def test_an_unknown_runtime_is_refused_with_the_known_ones():

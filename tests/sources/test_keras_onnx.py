@@ -137,56 +137,28 @@ def test_a_keras_model_tfjs_refuses_runs_exactly_in_onnx(case, exported):
 
 # A module worker on the app's origin that loads the page's own runtime module
 # (static/runtimes/onnx.js, with the app's onnxruntime-web files) and predicts raw feeds.
-HARNESS = """
-self.onmessage = async ({ data: { runtimeUrl, base, contract, feeds } }) => {
-  try {
-    const { load } = await import(runtimeUrl);
-    const runtime = await load({ base, contract, post: () => {} });
-    const typed = {};
-    for (const spec of contract.inputs) {
-      const { values, shape } = feeds[spec.name];
-      const data = spec.dtype === 'float32' ? Float32Array.from(values) : Int32Array.from(values);
-      typed[spec.name] = { data, shape };
-    }
-    const out = await runtime.predict(typed);
-    const plain = Object.entries(out).map(([k, v]) => [k, { data: Array.from(v.data), shape: v.shape }]);
-    self.postMessage(Object.fromEntries(plain));
-  } catch (err) {
-    self.postMessage({ error: String(err && err.stack ? err.stack : err) });
-  }
-};
-"""
-
-
 @pytest.mark.browser
+@pytest.mark.parametrize("backend", ["wasm", "webgpu"])
 @pytest.mark.parametrize("case", list(CASES))
-def test_each_case_predicts_in_chromium_as_keras(case, exported, page):
-    """The page's own ONNX runtime module, in a worker in Chromium, on the same feeds."""
+def test_each_case_predicts_in_chromium_as_keras(case, backend, exported, request):
+    """The page's own ONNX runtime module, in a worker in Chromium, on the same feeds: on
+    ONNX Runtime Web's CPU build, and on its WebGPU build (SwiftShader's adapter, for
+    correctness: a GPU emulated on the CPU says nothing of speed)."""
     from clientside import create_app
     from tests.conftest import LiveServer
-    from tests.e2e.conftest import open_page
+    from tests.e2e.harness import predict_in_worker, record_parity
 
+    page = request.getfixturevalue("gpu_page" if backend == "webgpu" else "page")
     _, out, _, feeds, expected = exported(case)
     with LiveServer(create_app(out)) as server:
-        page.route("**/harness-worker.js", lambda route, request: route.fulfill(
-            body=HARNESS, content_type="text/javascript"))
-        open_page(page, server.url + "?sw=off")  # the harness is routed by Playwright, not the service worker
-        info = page.evaluate("() => fetch('api/model').then((r) => r.json())")
-        got = page.evaluate("""([info, feeds]) => new Promise((resolve) => {
-            const app = document.querySelector('script[type=module]').src;
-            const worker = new Worker('harness-worker.js', { type: 'module' });
-            worker.onmessage = ({ data }) => { worker.terminate(); resolve(data); };
-            worker.onerror = (e) => resolve({ error: e.message || 'worker failed' });
-            worker.postMessage({ runtimeUrl: new URL('runtimes/onnx.js', app).href, base: location.href,
-                                 contract: info, feeds });
-        })""", [info, {spec["name"]: {"values": f.ravel().tolist(), "shape": list(f.shape)}
-                       for spec, f in zip(info["inputs"], feeds)}])
-    assert "error" not in got, got.get("error")
+        ran, got = predict_in_worker(page, server.url, feeds, backend)
+    assert ran["backend"] == backend
     scale = max(float(np.abs(e).max()) for e in expected)
-    for spec, want in zip(info["outputs"], expected):
-        value = np.asarray(got[spec["name"]]["data"], np.float64).reshape(got[spec["name"]]["shape"])
+    worst = max(float(np.abs(v - w).max()) for v, w in zip(got.values(), expected)) / scale
+    record_parity(case, "onnx", backend, worst)
+    for value, want in zip(got.values(), expected):
         assert value.shape == want.shape
-        assert float(np.abs(value - want).max()) <= TOLERANCE * scale
+    assert worst <= TOLERANCE, f"{case} on {backend}: {worst:.2e} of the output scale"
 
 
 TORCH_SCRIPT = BUILDERS + textwrap.dedent("""

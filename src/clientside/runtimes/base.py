@@ -57,6 +57,10 @@ class Runtime(Protocol):
     #: The vendored files (vendor.json names) its page may load, and those kept offline.
     page_files: ClassVar[tuple[str, ...]]
     offline_files: ClassVar[tuple[str, ...]]
+    #: The page's backends (its adapter's BACKENDS, in their order on a hardware GPU: a test
+    #: keeps the two equal), and those its runner under Node has (--verify runs the check on each).
+    page_backends: ClassVar[tuple[str, ...]]
+    node_backends: ClassVar[tuple[str, ...]]
     #: Keyword options its writer takes beyond the common ones, with their defaults.
     options: ClassVar[dict[str, Any]]
     #: Values of `quantize` its bundles can store.
@@ -93,3 +97,6 @@ class Runtime(Protocol):
 
     def verify(self, out_dir: Path, model: SourceModel | None, inputs: Feeds | None, tolerance: float) -> Report:
         """The written bundle run in the browser's own runtime under Node, compared."""
+
+    def run_under_node(self, out_dir: Path, feeds: Feeds, backend: str) -> Feeds:
+        """The bundle's outputs (contract order) for feeds (every input, contract order) under Node."""

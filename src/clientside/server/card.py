@@ -42,7 +42,8 @@ def model_card(contract: Entry, vendor_root: Path) -> dict[str, Any]:
     output, the download and the runtime."""
     runtime = runtimes.get(contract["runtime"])
     model_bytes = sum(f["size"] for f in contract["files"])
-    runtime_bytes = sum(_sent_size(vendor_root / VENDOR_FILES[n]) for n in runtime.page_files)
+    # what a first visit fetches on the CPU (a GPU backend's files come only where one runs)
+    runtime_bytes = sum(_sent_size(vendor_root / VENDOR_FILES[n]) for n in runtime.offline_files)
     description = contract.get("description")
     return {
         "title": title_of(contract),
@@ -52,7 +53,7 @@ def model_card(contract: Entry, vendor_root: Path) -> dict[str, Any]:
         "outputs": [(entry_label(e), e.get("description") or gives(e)) for e in contract["outputs"]],
         "download": f"{size_in_words(model_bytes)} of model and {size_in_words(runtime_bytes)} of {runtime.title}, "
                     "once: later visits load them from this browser",
-        "runtime": f"{runtime.title}, in your browser (WebAssembly)",
+        "runtime": f"{runtime.title}, in your browser (on a hardware GPU where it has one, else WebAssembly)",
         "privacy": "Stays in this browser: nothing you give the model is sent anywhere."
                    if contract.get("prepare", "browser") == "browser"
                    else "Sent to this site's server to be prepared, then the model runs in your browser.",

@@ -124,15 +124,17 @@ def test_an_onnx_file_from_elsewhere_exports_and_serves(runner, tmp_path):
 
 
 def test_the_static_build_of_an_onnx_bundle(cnn_bundle, tmp_path):
-    """The site carries ONNX Runtime (not TF.js) and the model file under its hashed name."""
+    """The site carries ONNX Runtime, its CPU and its WebGPU build (not TF.js), and the model
+    file under its hashed name."""
     from clientside.deploy.static_site import build
 
     _, out = cnn_bundle
     site = build([out], tmp_path / "site")
     [assets] = list((site / "assets").iterdir())
     vendor = sorted(p.name for p in (assets / "vendor").iterdir() if p.suffix in (".js", ".mjs", ".wasm"))
-    assert vendor == ["ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm", "ort.wasm.min.mjs",
-                      "papaparse.min.js", "tokenizers.min.mjs"]
+    assert vendor == ["ort-wasm-simd-threaded.asyncify.mjs", "ort-wasm-simd-threaded.asyncify.wasm",
+                      "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm", "ort.wasm.min.mjs",
+                      "ort.webgpu.min.mjs", "papaparse.min.js", "tokenizers.min.mjs"]
     info = json.loads((site / "api" / "model").read_text())
     [file] = info["files"]
     assert (site / "model" / file["path"]).read_bytes() == (out / file["path"]).read_bytes()

@@ -8,6 +8,7 @@
 """
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -28,8 +29,12 @@ class OnnxRuntime:
     infers_from = "its graph"
     page_module = "runtimes/onnx.js"
     page_files: ClassVar[tuple[str, ...]] = (
-        "ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm")
-    offline_files: ClassVar[tuple[str, ...]] = page_files
+        "ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm",
+        "ort.webgpu.min.mjs", "ort-wasm-simd-threaded.asyncify.mjs", "ort-wasm-simd-threaded.asyncify.wasm")
+    #: The CPU build only: the WebGPU build (4 MB brotli) is fetched where WebGPU runs the model.
+    offline_files: ClassVar[tuple[str, ...]] = page_files[:3]
+    page_backends: ClassVar[tuple[str, ...]] = ("webgpu", "wasm")
+    node_backends: ClassVar[tuple[str, ...]] = ("wasm",)
     options: ClassVar[dict[str, Any]] = {}
     quantize: ClassVar[tuple[str, ...]] = ("uint8", "float16", "int8")
 
@@ -105,6 +110,16 @@ class OnnxRuntime:
         from .write import verify
 
         return verify(out_dir, model, inputs, tolerance)
+
+    def run_under_node(self, out_dir: Path, feeds: Feeds, backend: str) -> Feeds:
+        from ...verify import constants, fixed_batch
+        from .node import predict
+
+        written = json.loads((Path(out_dir) / contract.BUNDLE_JSON).read_text())
+        specs = written["inputs"]
+        external = [Path(out_dir) / f["path"] for f in written["files"] if f.get("external_data")]
+        return predict(Path(out_dir) / written["files"][0]["path"], [s["name"] for s in specs], feeds,
+                       [s["dtype"] for s in specs], fixed_batch(specs), external=external, whole=constants(specs))
 
 
 RUNTIME = OnnxRuntime()

@@ -64,13 +64,16 @@ class TfjsRuntime:
     infers_from = "model.json"
     page_module = "runtimes/tfjs.js"
     page_files: ClassVar[tuple[str, ...]] = (
-        "tf-backend-cpu.min.js", "tf-backend-wasm.min.js", "tf-backend-webgl.min.js", "tf-core.min.js",
+        "tf-backend-cpu.min.js", "tf-backend-wasm.min.js", "tf-backend-webgl.min.js", "tf-backend-webgpu.min.js",
+        "tf-core.min.js",
         "tf-layers.min.js", "tfjs-backend-wasm-simd.wasm", "tfjs-backend-wasm-threaded-simd.wasm",
         "tfjs-backend-wasm.wasm")
     #: Only the SIMD wasm binary, the one browsers use without cross-origin isolation; the
     #: service worker keeps another one (threads, no SIMD) once a visit has fetched it.
     offline_files: ClassVar[tuple[str, ...]] = (
         "tf-core.min.js", "tf-layers.min.js", "tf-backend-wasm.min.js", "tfjs-backend-wasm-simd.wasm")
+    page_backends: ClassVar[tuple[str, ...]] = ("webgpu", "webgl", "wasm", "cpu")
+    node_backends: ClassVar[tuple[str, ...]] = ("wasm", "cpu")
     options: ClassVar[dict[str, Any]] = {"shard_bytes": DEFAULT_SHARD_BYTES, "allow_unknown": (),
                                          "quantize_patterns": ("*",)}
     quantize: ClassVar[tuple[str, ...]] = QUANTIZE_DTYPES
@@ -154,6 +157,11 @@ class TfjsRuntime:
         if model is None or model.native is None:
             raise BundleError("Verifying a TF.js bundle needs the Keras model it was written from.")
         return verify(model, out_dir, inputs, tolerance)
+
+    def run_under_node(self, out_dir: Path, feeds: Feeds, backend: str) -> Feeds:
+        from .node import predict
+
+        return predict(out_dir, feeds, backend=backend)
 
 
 RUNTIME = TfjsRuntime()

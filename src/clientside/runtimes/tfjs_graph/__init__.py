@@ -33,11 +33,15 @@ class TfjsGraphRuntime:
     infers_from = "model.json (a graph model)"
     page_module = "runtimes/tfjs-graph.js"
     page_files: ClassVar[tuple[str, ...]] = (
-        "tf-backend-cpu.min.js", "tf-backend-wasm.min.js", "tf-backend-webgl.min.js", "tf-converter.min.js",
+        "tf-backend-cpu.min.js", "tf-backend-wasm.min.js", "tf-backend-webgl.min.js", "tf-backend-webgpu.min.js",
+        "tf-converter.min.js",
         "tf-core.min.js", "tfjs-backend-wasm-simd.wasm", "tfjs-backend-wasm-threaded-simd.wasm",
         "tfjs-backend-wasm.wasm")
     offline_files: ClassVar[tuple[str, ...]] = (
         "tf-core.min.js", "tf-converter.min.js", "tf-backend-wasm.min.js", "tfjs-backend-wasm-simd.wasm")
+    page_backends: ClassVar[tuple[str, ...]] = ("webgpu", "webgl", "wasm", "cpu")
+    #: None: a graph model carries no self-check (nothing outside its files says what it must compute).
+    node_backends: ClassVar[tuple[str, ...]] = ()
     options: ClassVar[dict[str, Any]] = {}
     quantize: ClassVar[tuple[str, ...]] = ()
 
@@ -98,6 +102,9 @@ class TfjsGraphRuntime:
         from .write import verify
 
         return verify(out_dir, model, inputs, tolerance)
+
+    def run_under_node(self, out_dir: Path, feeds: Feeds, backend: str) -> Feeds:
+        raise BundleError("A TF.js graph model carries no self-check to run.")
 
 
 RUNTIME = TfjsGraphRuntime()

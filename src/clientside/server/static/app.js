@@ -13,7 +13,11 @@ const ui = {
   inputs: $('inputs'), progress: $('progress'), tables: $('tables'), live: $('live'), details: $('details'),
   notice: $('notice'),
 };
-const state = { predictor: null, contract: null, widgets: [], busy: false, lastTimings: null, last: null, loadDetails: [] };
+// ready: what the worker said when the model loaded (backend, why, devices, check), read by
+// --verify's run in Chromium (clientside/backend_checks.py).
+const state = {
+  predictor: null, contract: null, widgets: [], busy: false, lastTimings: null, last: null, loadDetails: [], ready: null,
+};
 const params = new URLSearchParams(location.search);
 
 function setState(name) { document.body.dataset.state = name; }
@@ -209,6 +213,7 @@ async function start() {
     };
     const ready = await predictor.load({ contract: state.contract, sizes: JSON.parse($('runtime-files').textContent) });
     state.predictor = predictor;  // from now on Predict is enabled
+    state.ready = ready;
     performance.mark('clientside:ready');
     showProgress(1, 1);
     ui.status.textContent = ready.source === 'cache'
@@ -216,6 +221,7 @@ async function start() {
       : `Ready in ${seconds(ready.ms)}. Next time it loads from this browser, and works offline.`;
     state.loadDetails = [
       ['runs on', ready.detail || ready.backend],
+      ...(ready.why ? [['chosen because', ready.why]] : []),
       ['model', `${state.contract.files.length} file${state.contract.files.length > 1 ? 's' : ''}, `
         + `${bytes(state.contract.files.reduce((n, f) => n + f.size, 0))}, `
         + `${ready.source === 'cache' ? "from this browser's cache" : 'downloaded'}; ready in ${ready.ms.toFixed(0)} ms`],

@@ -61,12 +61,22 @@ async function verdicts() {
   }
 }
 
+const keyOf = (contract, backend, base) => new URL(`clientside-check/${contract.content_hash}/${backend}`, base).href;
+
+// The verdict an earlier visit reached on this backend ({ok, difference, ms, cached: true}), or
+// null: a backend already turned down is skipped without being loaded.
+export async function remembered(contract, backend, base) {
+  const store = await verdicts();
+  const hit = store && await store.match(keyOf(contract, backend, base));
+  return hit ? { ...(await hit.json()), cached: true } : null;
+}
+
 // {ok, difference, ms, cached}: the check on this runtime's backend, run once per model and backend.
 export async function verdict(contract, runtime, base) {
-  const key = new URL(`clientside-check/${contract.content_hash}/${runtime.backend}`, base).href;
+  const known = await remembered(contract, runtime.backend, base);
+  if (known) return known;
+  const key = keyOf(contract, runtime.backend, base);
   const store = await verdicts();
-  const hit = store && await store.match(key);
-  if (hit) return { ...(await hit.json()), cached: true };
   const started = performance.now();
   const found = difference(contract.check, await runtime.predict(checkFeeds(contract)));
   const result = { ok: found <= contract.check.tolerance, difference: found, ms: performance.now() - started };

@@ -14,6 +14,7 @@ let runtime = null;
 let contract = null;
 let base = null;
 let kinds = null;
+let checking = null;  // the import of check.js, when the bundle carries a check
 
 const post = (msg, transfer = []) => self.postMessage(msg, transfer);
 
@@ -24,57 +25,73 @@ async function init({ baseUrl, contract: given, backend, sizes }) {
   const adapter = RUNTIMES[contract.runtime];
   if (!adapter) throw new Error(`this page cannot run a "${contract.runtime}" model (it knows ${Object.keys(RUNTIMES).join(', ')})`);
   const steps = import('./steps/index.js');
-  const module = await import(adapter);
+  checking = contract.check ? import('./check.js') : null;  // fetched while the runtime loads
+  const [module, devices] = await Promise.all([import(adapter), import('./runtimes/devices.js')]);
+  const found = await devices.probe();
+  const plan = devices.plan(module.BACKENDS, found, backend);
   kinds = await steps;
   const warming = warmPreprocessing();  // runs while IndexedDB or the network answers
-  runtime = await module.load({ base, contract, backend, post, sizes });
-  await Promise.all([warming, loadTokenizers(runtime.assets)]);
-  const check = await selfChecked(module, { base, contract, post, sizes }, backend);
+  const args = { base, contract, post, sizes };
+  const [check] = await Promise.all([accepted(module, plan, args, Boolean(backend)), warming]);
+  await loadTokenizers(runtime.assets);
   post({ type: 'ready', backend: runtime.backend, detail: runtime.detail, source: runtime.source, check,
-         ms: performance.now() - started });
+         why: plan.why, devices: found, timings: runtime.timings, ms: performance.now() - started });
   // A visitor needs longer than this to choose a file; a prediction asked for meanwhile waits.
   runtime.warm();
 }
 
-// The bundle's self-check (check.js) on the backend the runtime chose: where it disagrees, the
-// runtime is loaded again on its next backend, and the page is told, with the difference.
-// A backend forced by ?backend= is kept (the visitor asked for it), with a warning. Returns
-// what the page shows of it (null: the bundle carries no check).
-async function selfChecked(module, args, forced) {
-  if (!contract.check) return null;
-  const { verdict } = await import('./check.js');
-  const candidates = [runtime.backend, ...(forced ? [] : (module.BACKENDS || []).filter((b) => b !== runtime.backend))];
+// The first backend of the plan (devices.js) that loads and passes the bundle's self-check
+// (check.js): where one fails to load or disagrees, the runtime is loaded again on the next,
+// and the page is told, with the difference. A backend forced by ?backend= is kept (the
+// visitor asked for it), with a warning. Returns what the page shows of the check (null: the
+// bundle carries none).
+async function accepted(module, plan, args, forced) {
   const failed = [];
-  for (const [i, name] of candidates.entries()) {
-    if (i > 0) {
-      try {
-        const previous = runtime;
-        runtime = null;
-        previous?.dispose?.();  // a layers model's weight names are registered once per TF.js
-        runtime = await module.load({ ...args, backend: name });
-      } catch (err) {
-        failed.push({ backend: name, error: err.message });
-        continue;
-      }
+  for (const name of plan.order) {
+    const known = checking && !forced && await (await checking).remembered(contract, name, base);
+    if (known && !known.ok) {
+      failed.push({ backend: name, ...known });
+      continue;
     }
+    try {
+      const previous = runtime;
+      runtime = null;
+      previous?.dispose?.();  // a layers model's weight names are registered once per TF.js
+      runtime = await module.load({ ...args, backend: name });
+    } catch (err) {
+      if (forced) throw err;
+      failed.push({ backend: name, error: err.message });
+      continue;
+    }
+    if (!checking) {
+      if (failed.length) post({ type: 'warning', message: `${sentence(failed)}: it runs on ${runtime.backend} instead.` });
+      return null;
+    }
+    const { verdict } = await checking;
     const found = { backend: runtime.backend, ...(await verdict(contract, runtime, base)) };
     if (found.ok || forced) {
       if (!found.ok) {
-        post({ type: 'warning', message: `The model's self-check failed on ${said(found)}, the backend you chose: `
+        post({ type: 'warning', message: `${sentence([found])}, the backend you chose: `
           + "its predictions may differ from the model's own." });
       } else if (failed.length) {
-        post({ type: 'warning', message: `The model's self-check failed on ${failed.map(said).join(' and on ')}: `
-          + `it runs on ${found.backend} instead, where it agrees.` });
+        post({ type: 'warning', message: `${sentence(failed)}: it runs on ${found.backend} instead, where it agrees.` });
       }
       return { ...found, failed };
     }
     failed.push(found);
   }
-  throw new Error(`this browser does not compute what the model computes: its self-check failed on ${failed.map(said).join('; ')}`);
+  if (!checking || failed.every((f) => f.error)) throw new Error(`no backend runs this model here: ${failed.map(said).join('; ')}`);
+  throw new Error(`this browser does not compute what the model computes: ${failed.map(said).join('; ')}`);
 }
 
-const said = (f) => (f.error ? `${f.backend} (${f.error})`
-  : `${f.backend} (largest difference ${f.difference.toPrecision(2)} against the tolerance ${contract.check.tolerance})`);
+// What went wrong on one backend, in words: it did not load, or it disagreed with the check.
+const said = (f) => (f.error ? `${f.backend} did not start (${f.error})`
+  : `the model's self-check failed on ${f.backend} (largest difference ${f.difference.toPrecision(2)} `
+    + `against the tolerance ${contract.check.tolerance})`);
+const sentence = (failed) => {
+  const text = failed.map(said).join('; ');
+  return text[0].toUpperCase() + text.slice(1);
+};
 
 // The tokenizer.json files the text inputs name: bundle files, cached and checked with the
 // model's (runtime.assets: path -> ArrayBuffer), read by the vendored @huggingface/tokenizers.

@@ -1,5 +1,7 @@
-// The ONNX runtime (runtime "onnx"): ONNX Runtime Web's wasm build, from the app itself, and
-// the model file through model-files.js (the browser's cache, else the server, checked).
+// The ONNX runtime (runtime "onnx"): ONNX Runtime Web, from the app itself, and the model file
+// through model-files.js (the browser's cache, else the server, checked). Two builds: the
+// CPU-only one (wasm), and the one with ORT's native WebGPU execution provider, loaded only when
+// WebGPU runs the model (devices.js), so that a CPU visitor's first visit fetches only the first.
 //   load({base, contract, backend, post, sizes}) -> {backend, source, detail, predict(feeds), warm()}
 // (sizes: the runtime files' sizes, uncompressed, which the page carries: for progress)
 //   predict({inputName: {data, shape}}) -> {outputName: {data: Float32Array, shape}}
@@ -11,10 +13,14 @@ import { typedArray } from '../steps/common.js';
 import { cores, threadsText } from './threads.js';
 
 const VENDOR = new URL('../../vendor/', import.meta.url).href;
-const WASM = 'ort-wasm-simd-threaded.wasm';
+// backend -> ORT's loader and the wasm it fetches (its .mjs twin is beside it).
+const BUILDS = {
+  wasm: { loader: 'ort.wasm.min.mjs', wasm: 'ort-wasm-simd-threaded.wasm' },
+  webgpu: { loader: 'ort.webgpu.min.mjs', wasm: 'ort-wasm-simd-threaded.asyncify.wasm' },
+};
 const ortThreads = () => Math.min(4, cores());
-// The backends a failed self-check falls back to (worker.js): ORT Web's CPU build only, so far.
-export const BACKENDS = ['wasm'];
+// In the order of preference on a hardware GPU; devices.js orders them for this browser.
+export const BACKENDS = [{ name: 'webgpu', device: 'webgpu' }, { name: 'wasm', device: 'cpu' }];
 const DTYPES = { float32: 'float32', float64: 'float64', int32: 'int32', int64: 'int64' };
 
 function tensor(ort, spec, { data, shape }) {
@@ -29,21 +35,29 @@ function floats(t) {
   return Float32Array.from(data, Number);  // int64 (BigInt), int32, float64, bool
 }
 
-export async function load({ base, contract, post, sizes = {} }) {
+export async function load({ base, contract, backend = 'wasm', post, sizes = {} }) {
+  const build = BUILDS[backend];
+  if (!build) throw new Error(`ONNX Runtime Web has no backend "${backend}" here (it has ${Object.keys(BUILDS).join(', ')})`);
   const downloads = new Downloads(post);
+  const t0 = performance.now();
+  const timings = {};  // ms from the start of load(), for make bench: where a load's time goes
+  const importing = import(VENDOR + build.loader);  // while IndexedDB answers
   // A first visit: ONNX Runtime's wasm (2.4 MB brotli, most of its bytes) is fetched here, with
   // progress, while the model loads, and ORT is handed the bytes. A returning visitor's ORT
   // fetches it itself, from the browser's cache: streamed, so V8 reuses its compiled code.
   const first = !(await isCached(contract));
-  const wasm = first ? fetchRuntimeFile(VENDOR + WASM, { size: sizes[WASM] || 0, downloads, label: 'ONNX Runtime' })
+  const wasm = first
+    ? fetchRuntimeFile(VENDOR + build.wasm, { size: sizes[build.wasm] || 0, downloads, label: 'ONNX Runtime' })
     : null;
   const loading = modelFiles({ base, contract, post, downloads });
-  const ort = await import(`${VENDOR}ort.wasm.min.mjs`);
+  const ort = await importing;
+  timings.import = performance.now() - t0;
   ort.env.wasm.wasmPaths = VENDOR;
   if (wasm) ort.env.wasm.wasmBinary = await wasm;
   // threads need cross-origin isolation (clientside serve --isolate); on 2 cores, 2 threads
   ort.env.wasm.numThreads = self.crossOriginIsolated ? ortThreads() : 1;
   const { files, source } = await loading;
+  timings.files = performance.now() - t0;
   // The downloaded (or cached) bytes go to ORT as they are, once stored: no copy of our own.
   // A big model's weights come apart from its graph (external data, by the name the graph
   // gives them): ORT then reads each tensor into its memory once, instead of holding the
@@ -51,8 +65,9 @@ export async function load({ base, contract, post, sizes = {} }) {
   const weights = contract.files.filter((f) => f.external_data)
     .map((f) => ({ path: f.path, data: new Uint8Array(files.get(f.path)) }));
   const session = await ort.InferenceSession.create(new Uint8Array(files.get(contract.files[0].path)), {
-    executionProviders: ['wasm'], graphOptimizationLevel: 'all', ...(weights.length ? { externalData: weights } : {}),
+    executionProviders: [backend], graphOptimizationLevel: 'all', ...(weights.length ? { externalData: weights } : {}),
   });
+  timings.session = performance.now() - t0;  // ORT's wasm compiled and started, and the model's session
   files.delete(contract.files[0].path);
   for (const w of weights) files.delete(w.path);
   const threads = ort.env.wasm.numThreads;
@@ -73,8 +88,10 @@ export async function load({ base, contract, post, sizes = {} }) {
   const run = inBatches(contract, runOnce);
 
   return {
-    backend: 'wasm',
-    detail: `ONNX Runtime Web ${ort.env.versions?.web ?? ''} on WebAssembly, ${threadsText(threads, ortThreads())}`,
+    backend,
+    timings,
+    detail: `ONNX Runtime Web ${ort.env.versions?.web ?? ''} on `
+      + (backend === 'webgpu' ? 'WebGPU' : `WebAssembly, ${threadsText(threads, ortThreads())}`),
     source,
     assets: stepFiles(files, contract),
     warm() {

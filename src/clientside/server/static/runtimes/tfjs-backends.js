@@ -1,53 +1,37 @@
-// What both TF.js runtimes share (layers models, "tfjs"; graph models, "tfjs-graph"): the
-// backend chosen (wasm first, webgl on a real GPU, cpu last) and the model's JSON and shards
-// handed to TF.js from the files model-files.js loaded.
+// What both TF.js runtimes share (layers models, "tfjs"; graph models, "tfjs-graph"): their
+// backends (devices.js orders them) and the model's JSON and shards handed to TF.js from the
+// files model-files.js loaded.
 /* global tf */
 import { cores, threadsText } from './threads.js';
 
 export const VENDOR = new URL('../../vendor/', import.meta.url).href;
 
-const BACKENDS = [
-  { name: 'wasm', script: null },
-  { name: 'webgl', script: 'tf-backend-webgl.min.js' },
-  { name: 'cpu', script: 'tf-backend-cpu.min.js' },
+// In the order of preference on a hardware GPU; devices.js orders them for this browser.
+const SCRIPTS = {
+  webgpu: 'tf-backend-webgpu.min.js', webgl: 'tf-backend-webgl.min.js', wasm: null, cpu: 'tf-backend-cpu.min.js',
+};
+export const BACKENDS = [
+  { name: 'webgpu', device: 'webgpu' },
+  { name: 'webgl', device: 'webgl' },
+  { name: 'wasm', device: 'cpu' },
+  { name: 'cpu', device: 'cpu' },
 ];
 
-// A real GPU makes webgl faster than wasm; a software one (SwiftShader, llvmpipe) makes it
-// 10-50 times slower, so wasm goes first unless the GPU is real.
-function hasRealGpu() {
-  try {
-    const gl = new OffscreenCanvas(1, 1).getContext('webgl2');
-    if (!gl) return false;
-    const info = gl.getExtension('WEBGL_debug_renderer_info');
-    const renderer = info ? gl.getParameter(info.UNMASKED_RENDERER_WEBGL) : gl.getParameter(gl.RENDERER);
-    return !/swiftshader|llvmpipe|software|basic render/i.test(String(renderer));
-  } catch {
-    return false;
-  }
+// TF.js's own scripts, evaluated once per worker (a fallback to the next backend keeps them).
+const loaded = new Set();
+export function importOnce(names) {
+  const missing = names.filter((n) => !loaded.has(n));
+  if (missing.length) self.importScripts(...missing.map((n) => VENDOR + n));
+  for (const n of missing) loaded.add(n);
 }
 
-// The backends a failed self-check falls back to, in order (worker.js).
-export const BACKEND_NAMES = BACKENDS.map((b) => b.name);
-
-export async function pickBackend(preferred) {
+// Sets TF.js's backend to name (devices.js chose it), loading its script first.
+export async function useBackend(name) {
   tf.wasm.setWasmPaths(VENDOR);
-  let order = BACKENDS;
-  if (preferred) order = BACKENDS.filter((b) => b.name === preferred);
-  else if (hasRealGpu()) order = [BACKENDS[1], BACKENDS[0], BACKENDS[2]];
-  const failures = [];
-  for (const { name, script } of order) {
-    try {
-      if (script) self.importScripts(VENDOR + script);
-      if (await tf.setBackend(name)) {
-        await tf.ready();
-        return name;
-      }
-      failures.push(`${name}: unavailable`);
-    } catch (err) {
-      failures.push(`${name}: ${err.message}`);
-    }
-  }
-  throw new Error(`no TF.js backend works here (${failures.join('; ')})`);
+  if (SCRIPTS[name]) importOnce([SCRIPTS[name]]);
+  if (!(await tf.setBackend(name))) throw new Error(`TF.js's ${name} backend does not start in this browser`);
+  await tf.ready();
+  return name;
 }
 
 // The model's JSON and its shards (from the shared cache or the network) as TF.js's loaders read them.
@@ -64,5 +48,5 @@ export async function artifacts(files, entry) {
 const tfjsThreads = () => Math.min(4, Math.max(1, Math.floor(cores() / 2)));
 
 export const describe = (chosen) => `TensorFlow.js ${tf.version_core} on `
-  + `${{ wasm: 'WebAssembly', webgl: 'WebGL', cpu: 'plain JavaScript' }[chosen] || chosen}`
+  + `${{ wasm: 'WebAssembly', webgl: 'WebGL', webgpu: 'WebGPU', cpu: 'plain JavaScript' }[chosen] || chosen}`
   + (chosen === 'wasm' ? `, ${threadsText(tf.wasm.getThreadsCount(), tfjsThreads())}` : '');

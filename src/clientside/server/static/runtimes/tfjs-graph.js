@@ -8,16 +8,16 @@
 import { inBatches, integers } from './batches.js';
 import { Downloads } from './downloads.js';
 import { modelFiles, stepFiles } from './model-files.js';
-import { BACKEND_NAMES, VENDOR, artifacts, describe, pickBackend } from './tfjs-backends.js';
+import { BACKENDS, artifacts, describe, importOnce, useBackend } from './tfjs-backends.js';
 
-export const BACKENDS = BACKEND_NAMES;
+export { BACKENDS };
 
 const TFJS = ['tf-core.min.js', 'tf-converter.min.js', 'tf-backend-wasm.min.js'];
 
 export async function load({ base, contract, backend, post }) {
   const loading = modelFiles({ base, contract, post, downloads: new Downloads(post) });
-  self.importScripts(...TFJS.map((name) => VENDOR + name));
-  const chosen = await pickBackend(backend);
+  importOnce(TFJS);
+  const chosen = await useBackend(backend);
   const { files, source } = await loading;
   const model = await tf.loadGraphModel(tf.io.fromMemory(await artifacts(files, contract.files[0].path)));
   const outputNames = model.outputs.map((o) => o.name);

@@ -4,9 +4,9 @@
 //   predict({inputName: {data, shape}}) -> {outputName: {data: Float32Array, shape}}
 /* global tf */
 import { Downloads } from './downloads.js';
-import { BACKEND_NAMES, VENDOR, artifacts, describe, pickBackend } from './tfjs-backends.js';
+import { BACKENDS, artifacts, describe, importOnce, useBackend } from './tfjs-backends.js';
 
-export const BACKENDS = BACKEND_NAMES;
+export { BACKENDS };
 import { modelFiles, stepFiles } from './model-files.js';
 
 const TFJS = ['tf-core.min.js', 'tf-layers.min.js', 'tf-backend-wasm.min.js'];
@@ -50,8 +50,8 @@ export async function load({ base, contract, backend, post }) {
   // The cache is read (or the download started) while TF.js's scripts are evaluated. TF.js's
   // own files are small (its wasm is 0.1 MB brotli): the progress is the model's.
   const loading = modelFiles({ base, contract, post, downloads: new Downloads(post) });
-  self.importScripts(...TFJS.map((name) => VENDOR + name));
-  const chosen = await pickBackend(backend);
+  importOnce(TFJS);
+  const chosen = await useBackend(backend);
   const { files, source } = await loading;
   const model = await loadModel(files, contract.files[0].path);
   if (source === 'network') forgetLegacyCopies(contract.name);
