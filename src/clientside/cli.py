@@ -97,7 +97,8 @@ DESCRIPTION_HELP = ("Shown under the title: Markdown text, or a .md or .txt file
                    "it runs the model exactly, else ONNX, saying why).")
 @click.option("--verify", is_flag=True,
               help="Run the written model in the browser's runtime under Node (TF.js, or onnxruntime-web's "
-                   "wasm) and compare.")
+                   "wasm) and compare; then its self-check on each backend under Node, and on the page's GPU "
+                   "backends (WebGPU, WebGL) in Chromium where Playwright and a Chromium are installed.")
 @click.option("--inputs", "inputs_path", type=click.Path(exists=True, dir_okay=False),
               help="An .npz of sample inputs (arrays in input order) to compare on instead of random ones.")
 @click.option("--tolerance", type=float, default=DEFAULT_TOLERANCE, show_default=True,
@@ -167,7 +168,8 @@ def _load_inputs(path: str | None) -> list | None:
 
 
 def _verify(exported: Exported) -> None:
-    """The written bundle in the browser's own runtime under Node: the report, exit 1 if it failed."""
+    """The written bundle in the browser's own runtime under Node, then its self-check on each
+    backend (under Node, and in Chromium where one is installed): the reports, exit 1 if one failed."""
     from .pipeline import verify
     from .runtimes.node import NodeRunError, NodeUnavailable
 
@@ -181,6 +183,17 @@ def _verify(exported: Exported) -> None:
     for line in report.lines():
         click.echo(line)
     if not report.passed:
+        sys.exit(1)
+    from .backend_checks import report as backend_report
+
+    try:
+        lines, agreed = backend_report(exported.path)
+    except (NodeUnavailable, NodeRunError) as exc:
+        raise click.ClickException(f"the self-check could not run: {exc}") from None
+    for line in lines:
+        click.echo(line)
+    if not agreed:
+        click.echo("no backend agrees with the model's self-check: the page would refuse to predict")
         sys.exit(1)
 
 

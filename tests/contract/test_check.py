@@ -86,3 +86,23 @@ def test_a_table_with_empty_cells_checks_its_first_whole_row_in_double(tmp_path)
     assert fit_x.iloc[:row].isna().any(axis=None)  # the rows before it have an empty cell
     assert entry["values"] == fit_x.iloc[row].tolist()  # the doubles as they are
     assert check.difference(found, [model.predict_proba(fit_x.iloc[row:row + 1])]) < 1e-6
+
+
+def test_a_wide_table_checks_its_own_row_not_a_seed(tmp_path):
+    """A table of more than STORED_VALUES columns: its reference answers on the sample's rows
+    alone, so the check keeps the first row as it is (a seeded input would have no answer)."""
+    pytest.importorskip("skl2onnx")
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(60, check.STORED_VALUES + 44))
+    y = (x[:, :3].sum(axis=1) > 0).astype(int)
+    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(x, y)
+    out = export(model, tmp_path / "w", sample=x[:20], say=lambda _: None)
+    found = _contract(out)["check"]
+    [entry] = found["inputs"].values()
+    assert "seed" not in entry and len(entry["values"]) == x.shape[1]
+    assert np.array_equal(np.asarray(entry["values"], np.float32), x[0].astype(np.float32))
+    assert check.difference(found, [model.predict_proba(x[:1].astype(np.float32))]) < 1e-5

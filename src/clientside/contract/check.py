@@ -84,9 +84,10 @@ def make(draft: dict[str, Any], model: SourceModel, tolerance: float) -> dict[st
     examples = [np.asarray(x) for x in model.examples] if model.examples is not None else None
     if examples is not None and len(examples) != len(specs):
         return None  # examples line up with every input, constants included (the runtimes' rule)
-    # A source's own examples that are small are kept as they are (a table's reference
-    # answers on the sample's own rows, so they are what it is fed); else seeded inputs.
-    explicit = examples is not None and all(x[:1].size <= STORED_VALUES for x in examples)
+    # A source's own examples that are small are kept as they are, and so are a table's
+    # however wide (its reference answers on the sample's own rows alone); else seeded inputs.
+    explicit = examples is not None and (model.reference_on_examples_only
+                                         or all(x[:1].size <= STORED_VALUES for x in examples))
     row = _first_whole_row(examples, specs) if explicit and examples is not None else 0
     if row is None:
         return None
@@ -137,6 +138,27 @@ def _written(values: np.ndarray, dtype: str) -> list[Any]:
     if dtype == "float32":
         return [float(str(np.float32(v))) for v in values]
     return [int(v) for v in values]
+
+
+def feeds(written: dict[str, Any]) -> list[np.ndarray]:
+    """The check's input item for every input of a contract that carries one, in contract
+    order, as check.js makes it (checkFeeds): values as stored, or expanded from the seed;
+    a constant at its value."""
+    found = written["check"]["inputs"]
+    out = []
+    for spec in written["inputs"]:
+        dtype = DTYPES[spec["dtype"]]
+        entry = found.get(spec["name"])
+        if entry is None:
+            out.append(np.full([d or 1 for d in spec["shape"]], spec["value"], dtype))
+            continue
+        if "values" in entry:
+            values = np.asarray(entry["values"], np.float64)
+        else:
+            values = seeded(math.prod(entry["shape"]), entry["seed"], entry["low"], entry["high"],
+                            integer=spec["dtype"] not in ("float32", "float64"))
+        out.append(values.astype(dtype).reshape(entry["shape"]))
+    return out
 
 
 def difference(check: dict[str, Any], outputs: Sequence[np.ndarray]) -> float:

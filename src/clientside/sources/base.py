@@ -46,6 +46,7 @@ class SourceModel:
     verify_on_examples: bool = False   # --verify compares on `examples` (real text) rather than sampled inputs
     check_in_browser_runtime: bool = False  # the browser's runtime (under Node) is compared before writing too
     tolerance: float | None = None     # the source's own, stricter than the default (used unless one is given)
+    reference_on_examples_only: bool = False  # the reference answers for `examples` alone (a table's sample rows)
 
 
 @dataclass(frozen=True)

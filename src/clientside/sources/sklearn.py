@@ -131,7 +131,8 @@ def finish(model: Any, steps: list[dict[str, Any]], rows: Any, x: np.ndarray, fi
     # the reference is the estimator on the sample's own rows: it is compared on them alone
     return SourceModel(source=source, title=title, graphs={"onnx": graph}, reference=reference,
                        io=known, examples=[x], examples_are="the sample", native=native,
-                       about={"description": description}, generated_by=generated_by)
+                       about={"description": description}, generated_by=generated_by,
+                       reference_on_examples_only=True)
 
 
 def _convert(estimator: Any, example: Any, initial_types: Any) -> Any:
