@@ -32,14 +32,14 @@ ISOLATION = {"Cross-Origin-Embedder-Policy": "require-corp", "Cross-Origin-Opene
              "Cross-Origin-Resource-Policy": "same-origin"}
 
 
-def onnx_bundle(keras_file: Path, out: Path, **options) -> Path:
-    """The Keras model through the ONNX path (what --runtime onnx writes)."""
+def onnx_bundle(keras_file: Path, out: Path, runtime: str = "onnx", **options) -> Path:
+    """The Keras model through the ONNX path (what --runtime onnx writes), or another runtime's."""
     import keras
 
     from clientside import export
 
     model = keras.saving.load_model(keras_file, compile=False)
-    return export(model, out, runtime="onnx", say=lambda _: None, **options)
+    return export(model, out, runtime=runtime, say=lambda _: None, **options)
 
 
 def _worker_run(page, script: str, job: dict) -> dict:
@@ -134,9 +134,9 @@ def wasm_sizes() -> list[str]:
 
     dist = ROOT / "node_modules" / "onnxruntime-web" / "dist"
     rows = []
-    for name, what in [("ort-wasm-simd-threaded.wasm", "CPU (the one clientside serves)"),
+    for name, what in [("ort-wasm-simd-threaded.wasm", "CPU: every ONNX page"),
                        ("ort-wasm-simd-threaded.jsep.wasm", "WebGPU + WebNN"),
-                       ("ort-wasm-simd-threaded.asyncify.wasm", "asyncify"),
+                       ("ort-wasm-simd-threaded.asyncify.wasm", "native WebGPU EP: where WebGPU runs the model"),
                        ("ort-wasm-simd-threaded.jspi.wasm", "JSPI")]:
         path = dist / name
         if not path.is_file():
@@ -196,8 +196,9 @@ def run(cases: list[tuple[str, Path, Path, Path]], visit: tuple[Path, Path], chr
         "|---|---|---|---|---|---|", *rows, "",
         "### An ONNX bundle's visit", "", *visit_section.splitlines()[2:], "",
         "### ONNX Runtime's wasm, as sent", "",
-        "Sizes in MB of the builds in npm `onnxruntime-web`; clientside serves the CPU build and "
-        "its server sends it brotli-compressed (q11, precompressed at start-up) where the "
+        "Sizes in MB of the builds in npm `onnxruntime-web`; clientside serves the CPU build to "
+        "every ONNX page and the WebGPU build (asyncify) where WebGPU runs the model; its server "
+        "sends each brotli-compressed (q11, precompressed at start-up) where the "
         "browser accepts it, else gzip.", "",
         f"| file | raw | gzip -9 | brotli q{BROTLI_QUALITY} |", "|---|---|---|---|", *wasm_sizes(), ""]), figures
 

@@ -13,6 +13,7 @@ os.environ.setdefault("KERAS_BACKEND", "jax")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import browser_bench
+import check_bench
 import export_bench
 import hf_bench
 import image_path_bench
@@ -20,6 +21,7 @@ import inference_bench
 import onnx_bench
 import reliability_bench
 import server_bench
+import warm_start_bench
 
 from clientside.steps import image as preprocess
 
@@ -217,6 +219,11 @@ def main() -> None:
         runtimes_section, runtimes = timed("two runtimes", onnx_bench.run, [
             ("MNIST CNN", result.bundle, onnx_mnist[0], keras_file),
             ("MobileNetV2 224", mobilenet_bundle, onnx_mnist[1], mobilenet_keras)], (onnx_mnist[0], seven))
+        warm_section, _warm = timed("ORT's warm start", warm_start_bench.run, onnx_mnist[0], seven)
+        check_section, _checks = timed("self-check", lambda: check_bench.run([
+            ("MNIST CNN", onnx_bench.onnx_bundle(keras_file, Path(tmp) / "mnist-tfjs-f32", runtime="tfjs")),
+            ("MNIST CNN", onnx_bench.onnx_bundle(keras_file, Path(tmp) / "mnist-onnx-f32")),
+            ("MobileNetV2 224", mobilenet_bundle), ("MobileNetV2 224", onnx_mnist[1])]))
         export_section = timed("export", export_bench.run, keras_file)
         reliability_section, _reliability = timed("reliability", reliability_bench.run, result.bundle, photo, seven)
         hf_section, hf = timed("Hugging Face against Transformers.js", hf_bench.run, Path(tmp) / "hf")
@@ -226,7 +233,8 @@ def main() -> None:
             "machines swing by about 50%, so compare ratios within one run.\n\n"
             + machine() + f"- this run took {total / 60:.1f} min ({phases})\n\n"
             + targets(ratios, visitor, speed, image_path, runtimes, hf) + "\n" + server_section + "\n"
-            + "\n".join([speed_section, runtimes_section, visitor_section, image_section, export_section,
+            + "\n".join([speed_section, runtimes_section, warm_section, visitor_section, image_section, check_section,
+                         export_section,
                          reliability_section, hf_section]))
     (ROOT / "BENCHMARKS.md").write_text(text + kept_sections(ROOT / "BENCHMARKS.md"))
     print(text)

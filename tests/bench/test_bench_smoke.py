@@ -152,11 +152,46 @@ def test_two_runtimes(browser, small_keras, monkeypatch, tmp_path):
     for name, _, isolate, _ in onnx_bench.CONFIGS:  # the worker itself was cross-origin isolated, or not
         assert figures["isolated"][("small", name)] is isolate
     assert figures["visit"]["warm_model_bytes"] == 0 and figures["visit"]["requests_per_prediction"] == 0
-    assert "| ort-wasm-simd-threaded.wasm (CPU (the one clientside serves)) |" in section
+    assert "| ort-wasm-simd-threaded.wasm (CPU: every ONNX page) |" in section
     assert "| file | raw | gzip -9 | brotli q1 |" in section
     rows = run._runtime_targets({"single": {("MobileNetV2 224", "ORT Web wasm, 1 thread"): 50.0,
                                             ("MobileNetV2 224", "TF.js wasm"): 60.0}, "visit": figures["visit"]})
     assert rows[0][2] == "reached" and rows[1][0] == "MNIST page with ORT: cold visit at most 3 MB"
+
+
+def test_the_self_check_cost_and_webgpu_s_answers(gpu_browser, small_keras, monkeypatch, tmp_path):
+    """The self-check section: a time for wasm, none for WebGPU (SwiftShader), every verdict
+    cached on the reload, every difference within the bundle's tolerance."""
+    import check_bench
+    import onnx_bench
+
+    monkeypatch.setattr(check_bench, "RUNS", 1)
+    keras_file, _ = small_keras
+    cases = [("small", onnx_bench.onnx_bundle(keras_file, tmp_path / r, runtime=r)) for r in ("tfjs", "onnx")]
+    section, figures = check_bench.run(cases, gpu_browser)
+    assert set(figures) == {("small", r, b) for r in ("tfjs", "onnx") for b in ("wasm", "webgpu")}, section
+    for (_, _, backend), found in figures.items():
+        assert found["cached"] and found["difference"] <= 1e-3
+        assert ("check_ms" in found) is (backend == "wasm")
+        if backend == "wasm":
+            assert 0 < found["check_ms"] < found["ready_ms"]
+    assert "| small | onnx | webgpu (SwiftShader: correctness only) | not timed |" in section
+
+
+def test_ort_warm_start(browser, small_keras, monkeypatch, tmp_path):
+    """The warm-start section: each option and visit measured, every step in its order."""
+    import onnx_bench
+    import warm_start_bench
+
+    monkeypatch.setattr(warm_start_bench, "RUNS", 1)
+    monkeypatch.setattr(warm_start_bench, "DWELL_MS", 100)
+    keras_file, _ = small_keras
+    bundle = onnx_bench.onnx_bundle(keras_file, tmp_path / "onnx", preprocess="mnist", labels=list("0123456789"))
+    section, figures = warm_start_bench.run(bundle, SEVEN, browser)
+    assert len(figures) == 2 * 3, section
+    for found in figures.values():
+        assert 0 < found["import"] <= found["session"] <= found["worker"] < found["ready"] < found["shown"], found
+    assert "| service worker (as shipped) | second return, after 0 s on the page |" in section
 
 
 def test_hugging_face_page_side(browser, hf_sentiment, hf_sentiment_bundle, monkeypatch):
