@@ -20,7 +20,7 @@ quiet = {"say": lambda _: None}
 
 
 def classifier():
-    return catboost.CatBoostClassifier(iterations=60, depth=4, random_seed=0, verbose=0)
+    return catboost.CatBoostClassifier(iterations=60, depth=4, random_seed=0, verbose=0, allow_writing_files=False)
 
 
 @pytest.mark.parametrize("kind", ["CatBoostClassifier", "CatBoostRegressor", "Pipeline(SimpleImputer, CatBoost)"])
@@ -32,7 +32,7 @@ def test_catboost_exports_exactly_with_missing_values(tmp_path, kind):
     (fit_x, fit_y), (held_x, _) = diabetes() if regress else wine()
     estimator = {"CatBoostClassifier": classifier,
                  "CatBoostRegressor": lambda: catboost.CatBoostRegressor(iterations=60, depth=4, random_seed=0,
-                                                                         verbose=0),
+                                                                         verbose=0, allow_writing_files=False),
                  "Pipeline(SimpleImputer, CatBoost)": lambda: make_pipeline(SimpleImputer(), classifier())}[kind]()
     estimator.fit(fit_x, fit_y)
     out = export_any(estimator, tmp_path / "b", sample=fit_x.iloc[:40], **quiet)
@@ -67,7 +67,7 @@ def test_categorical_features_are_refused_saying_what_to_do(tmp_path):
     import pandas as pd
 
     rows = pd.DataFrame({"size": [1.0, 2.0, 3.0, 4.0] * 10, "colour": ["red", "blue", "red", "green"] * 10})
-    model = catboost.CatBoostClassifier(iterations=5, verbose=0).fit(rows, [0, 1, 0, 1] * 10, cat_features=["colour"])
+    model = catboost.CatBoostClassifier(iterations=5, verbose=0, allow_writing_files=False).fit(rows, [0, 1, 0, 1] * 10, cat_features=["colour"])
     with pytest.raises(ExportError, match=r"categorical or text features \(colour\).*OneHotEncoder"):
         export_any(model, tmp_path / "b", sample=rows, **quiet)
     assert not (tmp_path / "b").exists()
