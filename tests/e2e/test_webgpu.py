@@ -111,7 +111,7 @@ MODELS = {
     "mobilenet_v2": (calibrated(lambda **k: keras.applications.MobileNetV2(alpha=0.5, **k), (128, 128, 3)),
                      ("tfjs", "onnx")),
     "transformer_encoder": (_encoder, ("onnx",)),
-    "gru": (_gru, ("onnx",)),
+    "default_gru": (_gru, ("onnx",)),
 }
 CASES = [(m, r) for m, (_, runtimes) in MODELS.items() for r in runtimes]
 

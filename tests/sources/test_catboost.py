@@ -67,7 +67,8 @@ def test_categorical_features_are_refused_saying_what_to_do(tmp_path):
     import pandas as pd
 
     rows = pd.DataFrame({"size": [1.0, 2.0, 3.0, 4.0] * 10, "colour": ["red", "blue", "red", "green"] * 10})
-    model = catboost.CatBoostClassifier(iterations=5, verbose=0, allow_writing_files=False).fit(rows, [0, 1, 0, 1] * 10, cat_features=["colour"])
+    model = catboost.CatBoostClassifier(iterations=5, verbose=0, allow_writing_files=False)
+    model.fit(rows, [0, 1, 0, 1] * 10, cat_features=["colour"])
     with pytest.raises(ExportError, match=r"categorical or text features \(colour\).*OneHotEncoder"):
         export_any(model, tmp_path / "b", sample=rows, **quiet)
     assert not (tmp_path / "b").exists()

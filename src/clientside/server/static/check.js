@@ -52,13 +52,12 @@ export function difference(check, outputs) {
   return worst / Math.max(scale, 1e-6);
 }
 
-// Where verdicts are kept; none without Cache Storage (an insecure context): the check then runs every visit.
-async function verdicts() {
-  try {
-    return self.caches ? await caches.open('clientside-checks') : null;
-  } catch {
-    return null;
-  }
+// Where verdicts are kept, opened once per worker; none without Cache Storage (an insecure
+// context): the check then runs every visit.
+let store = null;
+function verdicts() {
+  store ??= (self.caches ? caches.open('clientside-checks') : Promise.resolve(null)).catch(() => null);
+  return store;
 }
 
 const keyOf = (contract, backend, base) => new URL(`clientside-check/${contract.content_hash}/${backend}`, base).href;
@@ -66,22 +65,21 @@ const keyOf = (contract, backend, base) => new URL(`clientside-check/${contract.
 // The verdict an earlier visit reached on this backend ({ok, difference, ms, cached: true}), or
 // null: a backend already turned down is skipped without being loaded.
 export async function remembered(contract, backend, base) {
-  const store = await verdicts();
-  const hit = store && await store.match(keyOf(contract, backend, base));
+  const kept = await verdicts();
+  const hit = kept && await kept.match(keyOf(contract, backend, base));
   return hit ? { ...(await hit.json()), cached: true } : null;
 }
 
-// {ok, difference, ms, cached}: the check on this runtime's backend, run once per model and backend.
+// {ok, difference, ms, cached: false}: the check run on this runtime's backend, and kept (the
+// worker asks remembered() first, so a returning visit does not run it again).
 export async function verdict(contract, runtime, base) {
-  const known = await remembered(contract, runtime.backend, base);
-  if (known) return known;
   const key = keyOf(contract, runtime.backend, base);
-  const store = await verdicts();
+  const kept = await verdicts();
   const started = performance.now();
   const found = difference(contract.check, await runtime.predict(checkFeeds(contract)));
   const result = { ok: found <= contract.check.tolerance, difference: found, ms: performance.now() - started };
   try {
-    if (store) await store.put(key, new Response(JSON.stringify(result), { headers: { 'Content-Type': 'application/json' } }));
+    if (kept) await kept.put(key, new Response(JSON.stringify(result), { headers: { 'Content-Type': 'application/json' } }));
   } catch {
     // a full storage: the verdict is not kept, and the next visit checks again
   }

@@ -27,9 +27,9 @@ async function init({ baseUrl, contract: given, backend, sizes }) {
   const steps = import('./steps/index.js');
   checking = contract.check ? import('./check.js') : null;  // fetched while the runtime loads
   const [module, devices] = await Promise.all([import(adapter), import('./runtimes/devices.js')]);
-  const found = await devices.probe();
+  const [found, loadedKinds] = await Promise.all([devices.probe(module.BACKENDS), steps]);
   const plan = devices.plan(module.BACKENDS, found, backend);
-  kinds = await steps;
+  kinds = loadedKinds;
   const warming = warmPreprocessing();  // runs while IndexedDB or the network answers
   const args = { base, contract, post, sizes };
   const [check] = await Promise.all([accepted(module, plan, args, Boolean(backend)), warming]);
@@ -48,8 +48,8 @@ async function init({ baseUrl, contract: given, backend, sizes }) {
 async function accepted(module, plan, args, forced) {
   const failed = [];
   for (const name of plan.order) {
-    const known = checking && !forced && await (await checking).remembered(contract, name, base);
-    if (known && !known.ok) {
+    const known = checking && await (await checking).remembered(contract, name, base);
+    if (known && !known.ok && !forced) {
       failed.push({ backend: name, ...known });
       continue;
     }
@@ -68,7 +68,7 @@ async function accepted(module, plan, args, forced) {
       return null;
     }
     const { verdict } = await checking;
-    const found = { backend: runtime.backend, ...(await verdict(contract, runtime, base)) };
+    const found = { backend: runtime.backend, ...(known || await verdict(contract, runtime, base)) };
     if (found.ok || forced) {
       if (!found.ok) {
         post({ type: 'warning', message: `${sentence([found])}, the backend you chose: `

@@ -6,19 +6,22 @@
 // fails to load or disagrees (worker.js).
 //
 // The rule: a GPU backend goes first only on a hardware GPU. A software one (SwiftShader,
-// llvmpipe, WARP: a GPU emulated on the CPU) is 10-50 times slower than WebAssembly, so its
+// llvmpipe, WARP: a GPU emulated on the CPU) is slower than WebAssembly, so its
 // backends come last, as fallbacks that the self-check still accepts or refuses. Otherwise the
 // CPU backends go in the runtime's order (wasm before TF.js's plain JavaScript).
 
 const SOFTWARE = /swiftshader|llvmpipe|lavapipe|software|basic render|warp/i;
 const PROBE_MS = 3000;  // a browser that never answers requestAdapter() must not hang the page
 
-let probed = null;
+const PROBES = { webgpu: probeWebGpu, webgl: probeWebGl };
+const probed = {};
 
-// {webgpu: null | {software, name, f16, maxBufferSize}, webgl: null | {software, name}}
-export function probe() {
-  probed ??= Promise.all([probeWebGpu(), probeWebGl()]).then(([webgpu, webgl]) => ({ webgpu, webgl }));
-  return probed;
+// {webgpu: null | {software, name, f16, maxBufferSize}, webgl: null | {software, name}}, of
+// the devices a runtime's backends need (BACKENDS): ONNX Runtime Web never opens a WebGL context.
+export async function probe(backends = [{ device: 'webgpu' }, { device: 'webgl' }]) {
+  const wanted = [...new Set(backends.map((b) => b.device))].filter((d) => PROBES[d]);
+  for (const d of wanted) probed[d] ??= PROBES[d]();
+  return Object.fromEntries(await Promise.all(wanted.map(async (d) => [d, await probed[d]])));
 }
 
 async function probeWebGpu() {

@@ -6,10 +6,11 @@ import { cores, threadsText } from './threads.js';
 
 export const VENDOR = new URL('../../vendor/', import.meta.url).href;
 
-// In the order of preference on a hardware GPU; devices.js orders them for this browser.
+// The script each backend needs beyond what the runtime loads first (core, layers or converter, and wasm).
 const SCRIPTS = {
   webgpu: 'tf-backend-webgpu.min.js', webgl: 'tf-backend-webgl.min.js', wasm: null, cpu: 'tf-backend-cpu.min.js',
 };
+// In the order of preference on a hardware GPU; devices.js orders them for this browser.
 export const BACKENDS = [
   { name: 'webgpu', device: 'webgpu' },
   { name: 'webgl', device: 'webgl' },
