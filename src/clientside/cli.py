@@ -92,6 +92,10 @@ DESCRIPTION_HELP = ("Shown under the title: Markdown text, or a .md or .txt file
                    "said.")
 @click.option("--quantize-pattern", "quantize_patterns", multiple=True, metavar="GLOB",
               help="TF.js: only quantize weights whose names match (e.g. 'dense*/kernel'); default all.")
+@click.option("--no-optimize", is_flag=True,
+              help="ONNX: save the graph as it was exported. By default it is saved optimized for the browser "
+                   "(ORT's basic level, batch normalizations folded into their Convs), where that still agrees "
+                   "with the source, and the export says what changed.")
 @click.option("--runtime", type=click.Choice([AUTO, *RUNTIMES]), default=AUTO, show_default=True,
               help="Which browser runtime: tfjs (TensorFlow.js), onnx (ONNX Runtime Web), or auto (TF.js where "
                    "it runs the model exactly, else ONNX, saying why).")
@@ -122,7 +126,8 @@ DESCRIPTION_HELP = ("Shown under the title: Markdown text, or a .md or .txt file
 def export_command(model: str, out_dir: Path, labels: str | None, preprocess: str | None,
                    meta: str | None, title: str | None, description: str | None, shard_size: int,
                    allow_unknown: tuple[str, ...], quantize: str | None,
-                   quantize_patterns: tuple[str, ...], runtime: str, verify: bool, inputs_path: str | None,
+                   quantize_patterns: tuple[str, ...], no_optimize: bool, runtime: str, verify: bool,
+                   inputs_path: str | None,
                    tolerance: float, task: str | None, pooling: str | None, normalize: bool | None,
                    tokenizer: str | None, sample: str | None, trust_pickle: bool) -> None:
     """Export MODEL to a bundle in OUT_DIR: a Keras 3 model (.keras or .h5), for TensorFlow.js or
@@ -140,7 +145,8 @@ def export_command(model: str, out_dir: Path, labels: str | None, preprocess: st
                                  allow_unknown=allow_unknown,
                                  quantize_patterns=quantize_patterns or ("*",),
                                  **_given(task=task, tokenizer=tokenizer, pooling=pooling, normalize=normalize,
-                                          sample=sample, trust_pickle=trust_pickle or None))
+                                          sample=sample, trust_pickle=trust_pickle or None,
+                                          optimize=False if no_optimize else None))
         written = load_bundle(out_dir)
     except ClientsideError as exc:
         raise click.ClickException(str(exc)) from None

@@ -2,6 +2,7 @@
 
     graph.py      read an ONNX graph, what the browser cannot run, its inputs and outputs
     write.py      the bundle: checked by Python's onnxruntime against the source first
+    optimize.py   the graph optimized once at export (ORT basic level, affine steps folded into Convs)
     quantize.py   uint8 weights
     run.py        Python's onnxruntime (the same kernels as the browser's wasm)
     node.py, predict.cjs   onnxruntime-web under Node (--verify)
@@ -35,7 +36,8 @@ class OnnxRuntime:
     offline_files: ClassVar[tuple[str, ...]] = page_files[:3]
     page_backends: ClassVar[tuple[str, ...]] = ("webgpu", "wasm")
     node_backends: ClassVar[tuple[str, ...]] = ("wasm",)
-    options: ClassVar[dict[str, Any]] = {}
+    #: optimize: the graph saved optimized for the browser (optimize.py), where it still agrees.
+    options: ClassVar[dict[str, Any]] = {"optimize": True}
     quantize: ClassVar[tuple[str, ...]] = ("uint8", "float16", "int8")
 
     def recognizes(self, path: Path) -> bool:

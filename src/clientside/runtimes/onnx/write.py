@@ -33,12 +33,15 @@ CHECK_BATCH = 3
 
 def write(graph: Any, out_dir: str | os.PathLike, model: SourceModel, *, labels: Sequence[str] | None = None,
           preprocess: Any = None, meta: Any = None, name: str | None = None, inputs: Feeds | None = None,
-          tolerance: float = DEFAULT_TOLERANCE, quantize: str | None = None, say: Say = print) -> Path:
+          tolerance: float = DEFAULT_TOLERANCE, quantize: str | None = None, optimize: bool = True,
+          say: Say = print) -> Path:
     """The bundle for `graph` (an onnx.ModelProto or its bytes) in out_dir. model: its
     source (its reference, examples and what it knows of the inputs and outputs).
     quantize: "uint8", "float16" (smaller weights, float32 kernels) or "int8" (integer kernels),
     after the float32 graph has been checked (quantize.py); the difference it makes is measured
-    and said, and the browser's runtime is held to Python's on the quantized graph."""
+    and said, and the browser's runtime is held to Python's on the quantized graph.
+    optimize: the graph saved optimized for the browser (optimize.py), where that agrees with
+    the source as closely as the graph itself did."""
     if quantize is not None and quantize not in QUANTIZE:
         raise ExportError(f"ONNX bundles store float32, {', '.join(QUANTIZE)}. Received: quantize={quantize!r}")
     proto = graphs.load(graph)
@@ -74,12 +77,16 @@ def write(graph: Any, out_dir: str | os.PathLike, model: SourceModel, *, labels:
         raise ExportError(f"{exc.message}\nIt was checked on random inputs, {FREE_SIZE} long where a size is free "
                           f"({', '.join(free)}). If the model takes a set size, say it in a --meta file: "
                           f"{{\"inputs\": [{{\"name\": \"{free[0]}\", \"shape\": [null, ...]}}]}}.") from None
+    expected = None
     if model.reference is not None:
         expected = model.reference(feeds)
         compare(expected, got, tolerance=tolerance, got_by="onnxruntime", expected_by=model.title) \
             .check("onnxruntime does not reproduce the source model")
-        if model.check_in_browser_runtime:
-            in_browser_runtime(model_bytes, specs, feeds, batch, expected, tolerance, model.title, say)
+    if optimize:
+        proto, model_bytes, got = _optimized(proto, model_bytes, got, expected, model.title, tolerance,
+                                             (names, feeds, batch, whole), say)
+    if expected is not None and model.check_in_browser_runtime:
+        in_browser_runtime(model_bytes, specs, feeds, batch, expected, tolerance, model.title, say)
     if quantize:
         size = len(model_bytes)
         proto = quantized(proto, quantize)
@@ -117,6 +124,35 @@ def write(graph: Any, out_dir: str | os.PathLike, model: SourceModel, *, labels:
             (tmp / name).write_bytes(body)
         (tmp / contract.BUNDLE_JSON).write_text(json.dumps(draft, indent=2) + "\n")
     return out_dir
+
+
+def _optimized(proto: Any, model_bytes: bytes, got: Feeds, expected: Feeds | None, title: str, tolerance: float,
+               run: tuple[Any, ...], say: Say) -> tuple[Any, bytes, Feeds]:
+    """(graph, its bytes, onnxruntime's outputs): optimized for the browser where that changes
+    something and still agrees with the source (or, with none, with the graph as given)."""
+    from .optimize import optimized
+
+    try:
+        found = optimized(proto)
+    except Exception as exc:  # noqa: BLE001 - onnxruntime's and onnx's own errors: the graph stays as it is
+        say(f"the graph is saved as exported: optimizing it failed ({str(exc).splitlines()[0][:200]})")
+        return proto, model_bytes, got
+    if found is None:
+        return proto, model_bytes, got
+    candidate, what = found
+    if graphs.problems(candidate):
+        return proto, model_bytes, got
+    candidate_bytes = candidate.SerializeToString()
+    names, feeds, batch, whole = run
+    again = run_onnxruntime(candidate_bytes, names, feeds, batch, whole)
+    against, by = (expected, title) if expected is not None else (got, "the graph as given")
+    report = compare(against, again, tolerance=tolerance, got_by="onnxruntime (optimized graph)", expected_by=by)
+    if not report.passed:
+        say(f"the graph is saved as exported: its optimized form differs from {by} by "
+            f"{report.relative_diff:.3g} of the output scale")
+        return proto, model_bytes, got
+    say(f"graph optimized for the browser: {what}")
+    return candidate, candidate_bytes, again
 
 
 def quantization_cost(dtype: str, full: Feeds, small: Feeds, before: int, after: int, kind: str, on: str) -> str:
