@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tests.e2e.conftest import ARTEFACTS, open_page
+from tests.e2e.conftest import ARTEFACTS
 
 HARNESS = """
 self.onmessage = async ({ data: { runtimeUrl, commonUrl, base, contract, backend, feeds } }) => {
@@ -32,28 +32,46 @@ self.onmessage = async ({ data: { runtimeUrl, commonUrl, base, contract, backend
 """
 
 
-def predict_in_worker(page, url: str, feeds: list[np.ndarray], backend: str = "wasm"
-                      ) -> tuple[dict, dict[str, np.ndarray]]:
-    """(the answer's backend and detail, {output name: array}) for feeds in the contract's input
-    order, from the runtime of the bundle served at url, on backend. The page is opened
-    without its service worker: it would bypass the route."""
+#: A blank page on the app's origin: the harness needs the origin, not the app (whose own
+#: boot would load and check the model first).
+BLANK = "<!doctype html><meta charset=utf-8><title>harness</title>"
+
+
+def predict_on(page, url: str, feeds: list[np.ndarray], backends: tuple[str, ...] = ("wasm",)
+               ) -> dict[str, tuple[dict, dict[str, np.ndarray]]]:
+    """{backend: (the answer's backend and detail, {output name: array})} for feeds in the
+    contract's input order, from the runtime of the bundle served at url, a fresh worker per
+    backend (TF.js keeps one backend per worker)."""
+    page.route("**/harness.html", lambda route: route.fulfill(body=BLANK, content_type="text/html"))
     page.route("**/harness-worker.js", lambda route: route.fulfill(body=HARNESS, content_type="text/javascript"))
-    open_page(page, url + "?sw=off")
+    page.goto(url + "harness.html")
     contract = page.evaluate("() => fetch('api/model').then((r) => r.json())")
     fed = {spec["name"]: {"values": np.asarray(f).ravel().tolist(), "shape": list(np.shape(f))}
            for spec, f in zip([s for s in contract["inputs"] if "value" not in s], feeds)}
-    got = page.evaluate("""([contract, backend, feeds]) => new Promise((resolve) => {
-        const app = document.querySelector('script[type=module]').src;
-        const worker = new Worker('harness-worker.js');
-        worker.onmessage = ({ data }) => { worker.terminate(); resolve(data); };
-        worker.onerror = (e) => resolve({ error: e.message || 'worker failed' });
-        worker.postMessage({ runtimeUrl: new URL(`runtimes/${contract.runtime}.js`, app).href,
-                             commonUrl: new URL('steps/common.js', app).href, base: location.href,
-                             contract, backend, feeds });
-    })""", [contract, backend, fed])
-    assert "error" not in got, got["error"]
-    outputs = {name: np.asarray(v["data"], np.float64).reshape(v["shape"]) for name, v in got["outputs"].items()}
-    return {"backend": got["backend"], "detail": got["detail"]}, outputs
+    answers = {}
+    for backend in backends:
+        got = page.evaluate("""async ([contract, backend, feeds]) => {
+            const index = await (await fetch('./')).text();
+            const app = new URL(index.match(/<script type="module" src="([^"]+)"/)[1], location.href);
+            return await new Promise((resolve) => {
+                const worker = new Worker('harness-worker.js');
+                worker.onmessage = ({ data }) => { worker.terminate(); resolve(data); };
+                worker.onerror = (e) => resolve({ error: e.message || 'worker failed' });
+                worker.postMessage({ runtimeUrl: new URL(`runtimes/${contract.runtime}.js`, app).href,
+                                     commonUrl: new URL('steps/common.js', app).href, base: location.href,
+                                     contract, backend, feeds });
+            });
+        }""", [contract, backend, fed])
+        assert "error" not in got, f"on {backend}: {got['error']}"
+        outputs = {name: np.asarray(v["data"], np.float64).reshape(v["shape"]) for name, v in got["outputs"].items()}
+        answers[backend] = {"backend": got["backend"], "detail": got["detail"]}, outputs
+    return answers
+
+
+def predict_in_worker(page, url: str, feeds: list[np.ndarray], backend: str = "wasm"
+                      ) -> tuple[dict, dict[str, np.ndarray]]:
+    """predict_on for one backend."""
+    return predict_on(page, url, feeds, (backend,))[backend]
 
 
 def record_parity(model: str, runtime: str, backend: str, difference: float) -> None:

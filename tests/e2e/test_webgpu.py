@@ -20,7 +20,7 @@ from clientside import create_app, export
 from clientside.contract import check
 from tests.conftest import LiveServer
 from tests.e2e.conftest import open_page
-from tests.e2e.harness import predict_in_worker, record_parity
+from tests.e2e.harness import predict_on, record_parity
 from tests.runtimes.tfjs.test_architectures import calibrated
 
 pytestmark = pytest.mark.browser
@@ -145,12 +145,13 @@ def test_webgpu_computes_what_keras_computes(name, runtime, bundles, gpu_page):
     expected = [np.asarray(y, np.float64) for y in keras.tree.flatten(model.predict(feeds[0], verbose=0))]
     scale = max(float(np.abs(e).max()) for e in expected)
     with LiveServer(create_app(bundle)) as server:
-        for backend in ("webgpu", "wasm"):  # the page's CPU backend beside it, for the note's figures
-            ran, got = predict_in_worker(gpu_page, server.url, feeds, backend)
-            assert ran["backend"] == backend
-            worst = max(float(np.abs(g - e).max()) for g, e in zip(got.values(), expected)) / scale
-            record_parity(name, runtime, backend, worst)
-            assert worst <= TOLERANCE, f"{name} in {runtime} on {backend}: {worst:.2e} of the output scale"
+        # the page's CPU backend beside it, for the note's figures
+        answers = predict_on(gpu_page, server.url, feeds, ("webgpu", "wasm"))
+    for backend, (ran, got) in answers.items():
+        assert ran["backend"] == backend
+        worst = max(float(np.abs(g - e).max()) for g, e in zip(got.values(), expected)) / scale
+        record_parity(name, runtime, backend, worst)
+        assert worst <= TOLERANCE, f"{name} in {runtime} on {backend}: {worst:.2e} of the output scale"
     assert gpu_page.errors == []
 
 
@@ -175,8 +176,8 @@ def test_the_self_check_turns_webgpu_down_where_it_disagrees(gpu_page, onnx_mnis
     x = check.seeded(int(np.prod(entry["shape"])), entry["seed"], entry["low"], entry["high"]).astype(np.float32)
     x = x.reshape(entry["shape"])
     with LiveServer(create_app(onnx_mnist)) as server:
-        _, on_wasm = predict_in_worker(gpu_page, server.url, [x], "wasm")
-        _, on_gpu = predict_in_worker(gpu_page, server.url, [x], "webgpu")
+        answers = predict_on(gpu_page, server.url, [x], ("wasm", "webgpu"))
+    (_, on_wasm), (_, on_gpu) = answers["wasm"], answers["webgpu"]
     [name] = on_wasm
     wasm, gpu = on_wasm[name].astype(np.float32), on_gpu[name].astype(np.float32)
     apart = float(np.abs(wasm - gpu).max()) / float(np.abs(wasm).max())
