@@ -188,10 +188,34 @@ def test_ort_warm_start(browser, small_keras, monkeypatch, tmp_path):
     keras_file, _ = small_keras
     bundle = onnx_bench.onnx_bundle(keras_file, tmp_path / "onnx", preprocess="mnist", labels=list("0123456789"))
     section, figures = warm_start_bench.run(bundle, SEVEN, browser)
-    assert len(figures) == 2 * 3, section
-    for found in figures.values():
+    visits = {k: v for k, v in figures.items() if k[1] != "trace"}
+    assert len(visits) == 2 * 3, section
+    for found in visits.values():
         assert 0 < found["import"] <= found["session"] <= found["worker"] < found["ready"] < found["shown"], found
     assert "| service worker (as shipped) | second return, after 0 s on the page |" in section
+    traces = [v for k, v in figures.items() if k[1] == "trace"]
+    assert len(traces) == 2
+    for found in traces:  # V8's events were found: ORT's wasm was compiled, anew or from the cache
+        assert found["streamed"] > 0 and found["background"] + found["lazy"] > 0, found
+
+
+def test_ort_web_against_native_per_operator(browser, small_keras, tmp_path, monkeypatch):
+    """The profile section: both sides' per-operator tables, the optimized graph with fewer
+    nodes than the one as exported, and what ORT says of its other CPU execution providers."""
+    import onnx_bench
+    import ort_profile_bench
+    import run
+
+    monkeypatch.setattr(ort_profile_bench, "RUNS", 3)
+    keras_file, _ = small_keras
+    cases = [(label, onnx_bench.onnx_bundle(keras_file, tmp_path / str(optimize), optimize=optimize))
+             for label, optimize in (("as exported", False), (run.PROFILED, True))]
+    section, figures = ort_profile_bench.run(cases, browser)
+    assert set(figures) == {"as exported", run.PROFILED}, section
+    assert "| Conv |" in section and "| all kernels |" in section
+    assert "XNNPACK: " in section and "WebNN (Chromium's, CPU): " in section
+    row = run._native_target(figures)
+    assert row[1].startswith(f"{figures[run.PROFILED][0]:.1f} ms against") and row[2] in ("reached", "**missed**")
 
 
 def test_hugging_face_page_side(browser, hf_sentiment, hf_sentiment_bundle, monkeypatch):
