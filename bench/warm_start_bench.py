@@ -124,9 +124,8 @@ def run(bundle: Path, image: Path, browser=None) -> tuple[str, dict]:
         f"browser profile; medians of {RUNS} profiles, ms. The first three columns count from the "
         "start of the runtime's load() in the worker and end where each step is done: ORT's module "
         "imported; the model's files read from IndexedDB; ORT's wasm compiled and started and the "
-        "model's session created (ORT starts its wasm in its first session; starting it early, "
-        "with a one-node model while the files are read, was measured and gave nothing on these "
-        "two cores, where the compile takes both). Then the worker's whole load, and the page's "
+        "model's session created (ORT starts its wasm in its first session). Then the worker's "
+        "whole load, and the page's "
         "own marks from navigation start: model ready, first prediction shown. A return is timed "
         f"back to back, or after {DWELL_MS / 1000:.0f} s on the page.", "",
         "| runtime served by | visit | import | files | wasm and session | worker ready | page ready | "
