@@ -6,7 +6,11 @@ compression and ORT's other wasm builds would weigh."""
 from __future__ import annotations
 
 import gzip
+import socket
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -26,6 +30,8 @@ CONFIGS = [
     ("ORT Web wasm, isolated, 1 thread", "onnx", True, 1),
     ("ORT Web wasm, isolated, 2 threads", "onnx", True, 2),
 ]
+#: A host that sets no headers: the static build made with --isolate-sw isolates its page itself.
+SHIM = "ORT Web wasm, isolated by the service-worker shim (python -m http.server), 2 threads"
 #: what the app's precompression uses; 35 s a build at 11 (the smoke test lowers it)
 BROTLI_QUALITY = 11
 ISOLATION = {"Cross-Origin-Embedder-Policy": "require-corp", "Cross-Origin-Opener-Policy": "same-origin",
@@ -92,6 +98,46 @@ def browser(tfjs: Path, onnx: Path, chromium) -> dict[str, dict]:
             for server, _ in servers.values():
                 server.shutdown()
     return results
+
+
+def shimmed(onnx: Path, chromium) -> dict:
+    """The ONNX bundle's static build made with --isolate-sw, served by `python -m http.server`
+    (no COOP/COEP of its own): its page becomes cross-origin isolated through its service worker
+    (one reload), and the same worker as above runs in it, its script served through that
+    service worker like the page's own."""
+    from clientside.deploy.static_site import build
+
+    with tempfile.TemporaryDirectory() as tmp:
+        site = build([onnx], Path(tmp) / "site", isolate_sw=True)
+        (site / "bench-onnx_worker.js").write_text((HERE / "onnx_worker.js").read_text())
+        [vendor] = [p.relative_to(site).as_posix() for p in site.glob("assets/*/vendor")]
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        url = f"http://127.0.0.1:{port}/"
+        proc = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1",
+                                 "--directory", str(site)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        context = chromium.new_context()
+        try:
+            page = context.new_page()
+            for _ in range(100):  # the server's start
+                try:
+                    page.goto(url)
+                    break
+                except Exception:  # noqa: BLE001 - Playwright's connection refused, until it listens
+                    time.sleep(0.2)
+            page.wait_for_function("() => self.crossOriginIsolated && document.body.dataset.state === 'ready'",
+                                   timeout=120_000)
+            shape = [int(d) for d in load_bundle(onnx).input_shape[1:]]
+            common = {"vendor": url + vendor + "/", "modelUrl": url + f"model/{load_bundle(onnx).files[0].path}",
+                      "inputShape": shape, "batch": BATCH, "batchRuns": BATCH_RUNS, "budgetMs": BUDGET_MS,
+                      "batchBudgetMs": BATCH_BUDGET_MS, "backend": "wasm"}
+            _worker_run(page, "bench-onnx_worker.js", {**common, "singles": 1, "threads": 1})
+            return _worker_run(page, "bench-onnx_worker.js", {**common, "singles": SINGLES, "threads": 2})
+        finally:
+            context.close()
+            proc.terminate()
+            proc.wait(10)
 
 
 def onnxruntime_native(onnx: Path) -> dict:
@@ -170,6 +216,7 @@ def run(cases: list[tuple[str, Path, Path, Path]], visit: tuple[Path, Path], chr
     rows, figures = [], {"single": {}, "isolated": {}}
     for label, tfjs, onnx, keras_file in cases:
         found = browser(tfjs, onnx, chromium)
+        found[SHIM] = shimmed(onnx, chromium)
         found["Keras/JAX (native)"] = native(keras_file)
         found["onnxruntime, Python (native)"] = onnxruntime_native(onnx)
         for name, r in found.items():
@@ -186,7 +233,9 @@ def run(cases: list[tuple[str, Path, Path, Path]], visit: tuple[Path, Path], chr
         "## Two runtimes: TF.js against ONNX Runtime Web", "",
         "The same Keras models exported both ways (`--runtime tfjs` and `--runtime onnx`), each "
         "runtime in a fresh worker loading the app's own files, as the page does, on a page "
-        "served plain or cross-origin isolated (`clientside serve --isolate`). Init: loading the "
+        "served plain or cross-origin isolated (`clientside serve --isolate`; or, on a host that "
+        "sets no headers, `python -m http.server`, by the service worker of a static build made "
+        "with `clientside build --isolate-sw`). Init: loading the "
         "runtime (for ORT also fetching the model and creating the session; TF.js's model load "
         f"is not in it). Then up to {SINGLES} single predictions within {BUDGET_MS / 1000:.0f} s "
         f"and a batch of {BATCH} (median of up to {BATCH_RUNS}, run when two fit in "

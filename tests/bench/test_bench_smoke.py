@@ -147,10 +147,12 @@ def test_two_runtimes(browser, small_keras, monkeypatch, tmp_path):
     onnx = onnx_bench.onnx_bundle(keras_file, tmp_path / "onnx", preprocess="mnist", labels=list("0123456789"))
     section, figures = onnx_bench.run([("small", bundle, onnx, keras_file)], (onnx, SEVEN), browser)
     measured = {name for (label, name) in figures["single"]}
-    assert measured == {c[0] for c in onnx_bench.CONFIGS} | {"Keras/JAX (native)", "onnxruntime, Python (native)"}
+    assert measured == {c[0] for c in onnx_bench.CONFIGS} | {onnx_bench.SHIM, "Keras/JAX (native)",
+                                                             "onnxruntime, Python (native)"}
     assert "unavailable" not in section
     for name, _, isolate, _ in onnx_bench.CONFIGS:  # the worker itself was cross-origin isolated, or not
         assert figures["isolated"][("small", name)] is isolate
+    assert figures["isolated"][("small", onnx_bench.SHIM)] is True  # by the service worker, on a plain host
     assert figures["visit"]["warm_model_bytes"] == 0 and figures["visit"]["requests_per_prediction"] == 0
     assert "| ort-wasm-simd-threaded.wasm (CPU: every ONNX page) |" in section
     assert "| file | raw | gzip -9 | brotli q1 |" in section
