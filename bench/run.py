@@ -12,6 +12,7 @@ from pathlib import Path
 os.environ.setdefault("KERAS_BACKEND", "jax")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import audio_bench
 import browser_bench
 import check_bench
 import export_bench
@@ -202,6 +203,7 @@ def kept_sections(path: Path) -> str:
 
 
 def main() -> None:
+    from clientside.keywords.train import train as train_keywords
     from clientside.mnist.train import train
 
     took: dict[str, float] = {}
@@ -252,6 +254,9 @@ def main() -> None:
         export_section = timed("export", export_bench.run, keras_file)
         reliability_section, _reliability = timed("reliability", reliability_bench.run, result.bundle, photo, seven)
         hf_section, hf = timed("Hugging Face against Transformers.js", hf_bench.run, Path(tmp) / "hf")
+        keywords = timed("training the keyword demo",
+                         lambda: train_keywords(Path(tmp) / "keywords", say=lambda _: None))
+        audio_section, _audio = timed("audio", audio_bench.run, keywords.bundle)
     total = time.monotonic() - started
     phases = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in took.items())
     text = ("# Benchmarks\n\nEvery figure here comes from `make bench`; timings on shared "
@@ -260,7 +265,7 @@ def main() -> None:
             + targets(ratios, visitor, speed, image_path, runtimes, hf, profile) + "\n" + server_section + "\n"
             + "\n".join([speed_section, runtimes_section, profile_section, warm_section, visitor_section,
                          image_section, check_section, export_section,
-                         reliability_section, hf_section]))
+                         reliability_section, hf_section, audio_section]))
     (ROOT / "BENCHMARKS.md").write_text(text + kept_sections(ROOT / "BENCHMARKS.md"))
     print(text)
 

@@ -50,3 +50,16 @@ def test_the_sources_table_has_one_row_per_registered_source_with_its_suffixes_a
         named = re.findall(r"clientside\[(\w+)\]", row)
         alone = "| `clientside` alone" in row  # a source that needs no extra says so
         assert (named or alone) and all(extra in extras for extra in named), (source.name, named)
+
+
+def test_the_audio_steps_table_has_one_row_per_step_with_its_parameters():
+    from clientside.steps import audio
+
+    section = README[README.index("### Audio steps"):README.index("## Deploy")]
+    rows = {m.group(1): m.group(0) for m in re.finditer(r"^\| `(\w+)`.*$", section, re.M)}
+    assert sorted(rows) == sorted(audio.STEPS)
+    from clientside.steps import parameters
+
+    for op, fn in audio.STEPS.items():
+        for name in parameters(fn):
+            assert f"`{name}`" in rows[op], f"{op}: {name}"

@@ -67,6 +67,25 @@ def mnist_train(out_dir: Path, npz: str | None, epochs: int, seed: int, no_downl
         raise click.ClickException(str(exc)) from None
 
 
+@main.group()
+def keywords() -> None:
+    """The spoken-words demo (an audio input): eight words, espeak-ng's voices."""
+
+
+@keywords.command("train")
+@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--epochs", default=12, show_default=True, type=click.IntRange(1, 200))
+@click.option("--seed", default=0, show_default=True, type=int)
+def keywords_train(out_dir: Path, epochs: int, seed: int) -> None:
+    """Speak eight words with espeak-ng, train a small CNN on them and export it to OUT_DIR."""
+    from .keywords.train import train
+
+    try:
+        train(out_dir, epochs=epochs, seed=seed, say=lambda line: click.echo(line))
+    except ClientsideError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 META_HELP = ("A JSON file of inputs and/or outputs entries (the bundle contract's fields, e.g. a "
              "text input's steps or an output's kind) and the title and description, merged over what is inferred.")
 TITLE_HELP = "What the page calls the model (default: what the model's source says, else the bundle's name)."
@@ -339,6 +358,24 @@ def demo(host: str, port: int, epochs: int | None, retrain: bool, workers: int, 
     except ClientsideError as exc:
         raise click.ClickException(str(exc)) from None
     _serve([str(folder)], "the MNIST demo", host=host, port=port, workers=workers, threads=4, dev=False)
+
+
+@main.command("audio-demo")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--retrain", is_flag=True, help="Train again even if a trained demo is cached.")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
+def audio_demo(host: str, port: int, retrain: bool, workers: int) -> None:
+    """Serve the spoken-words demo (say yes, no, up, down, left, right, stop or go); the first
+    run trains it into the user cache folder from words espeak-ng speaks (it must be installed)."""
+    from .mnist.demo import cache_dir, trained_bundle
+
+    try:
+        folder = trained_bundle(cache_dir() / "keywords-demo", ["keywords", "train"], "the spoken-words demo",
+                                "about two minutes on two cores", retrain=retrain, say=click.echo)
+    except ClientsideError as exc:
+        raise click.ClickException(str(exc)) from None
+    _serve([str(folder)], "the spoken-words demo", host=host, port=port, workers=workers, threads=4, dev=False)
 
 
 @main.command(epilog=BUNDLES_HELP)

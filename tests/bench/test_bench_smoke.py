@@ -239,3 +239,24 @@ def test_hugging_face_page_side(browser, hf_sentiment, hf_sentiment_bundle, monk
     ids = tokenizer(texts, padding=True, truncation=True)["input_ids"]
     assert found[(3, 32)]["ids"] == [i for row in ids for i in row]
     assert len(found[(3, 32)]["logits"]) == 3 * 2
+
+
+def test_audio_steps_live_windows_and_bytes(tmp_path, monkeypatch):
+    """The audio section on a keyword model trained for one epoch on two voices: the page's
+    steps and Python's each timed on every preset, live windows counted, each file's bytes."""
+    import audio_bench
+
+    from clientside.keywords import data, train
+
+    monkeypatch.setattr(audio_bench, "SECONDS", 2.0)
+    monkeypatch.setattr(data, "TRAIN_VOICES", ("en",))
+    monkeypatch.setattr(data, "TRAIN_VARIANTS", ("", "+f3"))
+    monkeypatch.setattr(data, "HELD_OUT_VOICES", ("en-us",))
+    bundle = train.train(tmp_path / "keywords", epochs=1, say=lambda _: None).bundle
+    section, figures = audio_bench.run(bundle, runs=1, live_seconds=3)
+    assert set(figures["speed"]) == set(audio_bench.PRESETS)
+    assert all(f["page_ms"] > 0 and f["python_ms"] > 0 for f in figures["speed"].values())
+    assert isinstance(figures["live"], dict) and figures["live"]["windows_per_second"] > 0, figures["live"]
+    assert figures["bytes"]["vendor/fourier-transform.mjs"]["brotli"] < figures["bytes"][
+        "vendor/fourier-transform.mjs"]["raw"]
+    assert "## Audio" in section and "windows per second" in section

@@ -27,7 +27,7 @@ def test_a_written_bundle_is_valid_against_the_schema_file(small_bundle):
 
 @pytest.mark.parametrize("change, message", [
     (lambda d: d.update(runtime="pytorch"), "runtime: 'pytorch' is not one of"),
-    (lambda d: d["inputs"][0].update(kind="audio"), "inputs[0].kind: 'audio' is not one of"),
+    (lambda d: d["inputs"][0].update(kind="video"), "inputs[0].kind: 'video' is not one of"),
     (lambda d: d["inputs"][0]["steps"][6].update(size="big"), "inputs[0].steps[6] (fit) cannot run with"),
     (lambda d: d["outputs"][0].update(labels=["a", "b"]), "outputs[0].labels: 2 given for 10 output units"),
     (lambda d: d.update(content_hash="XYZ"), "content_hash: 'XYZ' does not match"),

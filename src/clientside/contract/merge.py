@@ -30,11 +30,14 @@ GRAPH_FIELDS = {"inputs": ("shape", "dtype"), "outputs": ("shape",)}
 TOP_FIELDS = ("title", "description", "prepare", "name")
 
 
-def resolve_preset(value: str | Sequence[Doc] | None) -> Doc | None:
-    """--preprocess: a preset name, a JSON file of image steps, or the list itself -> the
-    part of an input entry it sets."""
+def resolve_preset(value: str | Sequence[Doc] | Mapping[str, Any] | None) -> Doc | None:
+    """--preprocess: a preset name, a JSON file of image steps (or of an entry's part, as
+    clientside.audio's presets give), or the list or part itself -> the part of an input
+    entry it sets."""
     if value is None:
         return None
+    if isinstance(value, Mapping):
+        return copy.deepcopy(dict(value))
     if isinstance(value, str):
         if value in PRESETS:
             return copy.deepcopy(PRESETS[value])
@@ -43,6 +46,8 @@ def resolve_preset(value: str | Sequence[Doc] | None) -> Doc | None:
             raise BundleError(f"Unknown preprocessing {value!r}: expected one of "
                               f"{', '.join(PRESETS)} or a JSON file of steps.")
         steps: Any = _load_json(path, "--preprocess")
+        if isinstance(steps, dict):
+            return steps
     else:
         steps = value
     return {"kind": "image", "steps": [dict(s) for s in steps]}

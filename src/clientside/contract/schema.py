@@ -85,6 +85,12 @@ def _validate_parts(inputs: Sequence[Contract], source: str) -> None:
 
 def _validate_output(spec: Contract, where: str) -> None:
     units = spec["shape"][-1] if spec.get("shape") and spec.get("scores") != "index" else None
+    if spec["kind"] == "timeline":  # [items, frames] is one track; [items, frames, tracks] names each
+        shape = spec.get("shape") or []
+        if len(shape) not in (2, 3):
+            raise ValueError(f"{where}: a timeline is [items, frames] or [items, frames, tracks], "
+                             f"not {shape}")
+        units = shape[2] if len(shape) == 3 else 1
     for key in ("labels", "names", "units"):
         given = spec.get(key)
         if given and units is not None and len(given) != units:

@@ -11,6 +11,7 @@ from flask import Blueprint, Response, jsonify, request
 from .. import steps
 from ..bundle import Bundle
 from ..errors import InputError
+from ..steps import audio as audio_steps
 from ..steps import image as image_steps
 from ..steps import text as text_steps
 
@@ -29,18 +30,24 @@ class UploadLimits:
     max_pixels: int = image_steps.DEFAULT_MAX_PIXELS
 
 
+#: The input kinds whose items are files, posted as multipart form field 'file'.
+FILE_KINDS = ("image", "audio")
+
+
 def image_input(bundle: Bundle, name: str | None = None) -> dict | None:
-    """The image input uploaded files go to: the one named, else the first."""
-    images = [spec for spec in bundle.inputs if spec["kind"] == "image"]
+    """The input uploaded files go to (an image or an audio input): the one named, else the first."""
+    files = [spec for spec in bundle.inputs if spec["kind"] in FILE_KINDS]
     if name is not None:
-        return next((spec for spec in images if spec["name"] == name), None)
-    return images[0] if images else None
+        return next((spec for spec in files if spec["name"] == name), None)
+    return files[0] if files else None
 
 
 def default_prepare(bundle: Bundle, limits: UploadLimits, name: str | None = None) -> PrepareFn | None:
     spec = image_input(bundle, name)
     if spec is None:
         return None
+    if spec["kind"] == "audio":
+        return lambda data, filename: audio_steps.prepare(spec, [data], names=[filename])[0]
     image_limits = image_steps.Limits(max_pixels=limits.max_pixels)
     return lambda data, filename: image_steps.prepare(spec, [(data, filename)], image_limits)[0]
 
@@ -64,6 +71,10 @@ def prepare_json(bundle: Bundle, body: object, limits: UploadLimits,
         if spec["kind"] == "image":
             raise InputError(f"inputs.{name}: an image input takes files: post them as multipart "
                              "form field 'file'.", status=415)
+        if spec["kind"] == "audio" and any(not isinstance(i, dict) for i in items or []):
+            raise InputError(f"inputs.{name}: an audio input takes files (post them as multipart form field "
+                             "'file', with field 'input' naming it) or recordings {\"samples\": [...], \"rate\": n} "
+                             "in JSON.", status=415)
         if not isinstance(items, list) or not items:
             raise InputError(f"inputs.{name}: expected a non-empty list of items.", status=400)
         if len(items) > limits.max_files:
@@ -101,7 +112,7 @@ def _json_list(batch: np.ndarray) -> list:
 def prepare_batch(files, prepare: PrepareFn, limits: UploadLimits) -> tuple[np.ndarray, list[str]]:
     """Uploaded files -> one float32 batch [n, ...]; the first bad file stops the batch."""
     if not files:
-        raise InputError("No file received: send the image(s) as multipart form field 'file'.")
+        raise InputError("No file received: send the file(s) as multipart form field 'file'.")
     if len(files) > limits.max_files:
         raise InputError(f"Too many files: {len(files)} received, the limit is {limits.max_files} "
                          "per request.", status=413)
@@ -112,7 +123,7 @@ def prepare_batch(files, prepare: PrepareFn, limits: UploadLimits) -> tuple[np.n
         names.append(name)
     shapes = {a.shape for a in arrays}
     if len(shapes) != 1:
-        raise InputError(f"The prepared images have different shapes {sorted(shapes)}.", status=422)
+        raise InputError(f"The prepared files have different shapes {sorted(shapes)}.", status=422)
     return np.stack(arrays), names
 
 
@@ -165,7 +176,7 @@ def make_blueprint(bundle: Bundle, prepare: PrepareFn | None, limits: UploadLimi
         fn = prepare if chosen is None else default_prepare(bundle, limits, chosen)
         if fn is None:
             kinds = ", ".join(f"{s['name']} ({s['kind']})" for s in bundle.inputs)
-            raise InputError(f"This model takes no image{'' if chosen is None else ' named ' + repr(chosen)}: "
+            raise InputError(f"This model takes no file{'' if chosen is None else ' input named ' + repr(chosen)}: "
                              f"its inputs are {kinds}. Send JSON {{\"inputs\": {{name: [items]}}}}.", status=415)
         batch, names = prepare_batch(request.files.getlist("file"), fn, limits)
         observe(time.perf_counter() - started)

@@ -34,15 +34,17 @@ MIMETYPES = {".js": "text/javascript", ".mjs": "text/javascript", ".css": "text/
 MIN_COMPRESS_BYTES = 1024
 
 #: What every page keeps for offline use besides its runtime's files (runtimes/*: offline_files):
-#: the CSV reader and the tokenizer.json reader. Every file of the page itself is kept too (its modules are small).
-SHELL_ALWAYS = ["papaparse.min.js", "tokenizers.min.mjs"]
+#: the CSV reader, the tokenizer.json reader and the audio steps' FFT. Every file of the page itself is kept too
+#: (its modules are small).
+SHELL_ALWAYS = ["papaparse.min.js", "tokenizers.min.mjs", "fourier-transform.mjs"]
 
 #: The modules app.js imports, preloaded by the page so they download in parallel.
 PAGE_MODULES = ["predictor.js", "results.js", "draw.js", "inputs/index.js", "inputs/common.js",
-                "inputs/image.js", "inputs/text.js", "inputs/table.js", "inputs/tensor.js",
-                "outputs/index.js", "outputs/common.js", "outputs/classes.js", "outputs/multilabel.js",
-                "outputs/values.js", "outputs/image.js", "outputs/tensor.js", "outputs/embedding.js",
-                "outputs/spans.js", "steps/table.js", "steps/text.js", "steps/tokenizer-json.js", "steps/common.js"]
+                "inputs/image.js", "inputs/text.js", "inputs/table.js", "inputs/tensor.js", "inputs/audio.js",
+                "inputs/audio-decode.js", "outputs/index.js", "outputs/common.js", "outputs/classes.js",
+                "outputs/multilabel.js", "outputs/values.js", "outputs/image.js", "outputs/tensor.js",
+                "outputs/embedding.js", "outputs/spans.js", "outputs/timeline.js", "steps/table.js", "steps/text.js",
+                "steps/tokenizer-json.js", "steps/common.js"]
 
 
 def static_files() -> dict[str, Path]:

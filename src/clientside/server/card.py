@@ -77,6 +77,14 @@ def takes(entry: Entry) -> str:
         if tokenizer and tokenizer.get("max_length"):
             said += f" It reads {tokenizer['max_length']} tokens at most; longer text is cut."
         return said
+    if kind == "audio":
+        ways = {"upload": "a sound file (WAV, FLAC, MP3, Ogg, WebM)", "record": "a recording from the microphone",
+                "live": "the microphone live"}
+        given = [ways[w] for w in entry.get("widgets") or ("upload", "record", "live")]
+        rate = next((s["rate"] for s in entry.get("steps", []) if s["op"] == "resample"), None)
+        heard = f", heard at {rate / 1000:g} kHz" if rate else ""
+        ways_said = given[0] if len(given) == 1 else f"{', '.join(given[:-1])} or {given[-1]}"
+        return f"Sound: {ways_said}, up to {entry.get('max_seconds', 60):g} s{heard}."
     if kind == "table":
         fields = table.features(dict(entry))
         # as the form labels them: the label, else the column's own name
@@ -103,6 +111,10 @@ def gives(entry: Entry) -> str:
         return f"Values: {_some(named)}." if named else "Numbers."
     if kind == "image":
         return "A mask over the input picture." if entry.get("mode") == "mask" else "A picture."
+    if kind == "timeline":
+        tracks = _some(labels) if labels else "one value"
+        step = entry.get("frame_seconds")
+        return f"A timeline ({tracks}){f', every {step:g} s' if step else ', frame by frame'}; downloadable as CSV."
     if kind == "spans":
         names = sorted({label.split("-", 1)[-1] for label in labels} - set(entry.get("ignore") or ["O"]))
         return f"The entities in the text ({_some(names)}), marked where they are." if names else "Spans of the text."

@@ -5,11 +5,11 @@ from collections.abc import Sequence
 
 from flask import Blueprint, Response, request
 
-#: No inline script anywhere; wasm compilation needs 'wasm-unsafe-eval'; previews are blob: URLs;
+#: No inline script anywhere; wasm compilation needs 'wasm-unsafe-eval'; previews (pictures, sound) are blob: URLs;
 #: TF.js's threaded wasm starts its helper workers, and their script, from blob: URLs.
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self' blob: 'wasm-unsafe-eval'; worker-src 'self' blob:; "
-    "style-src 'self'; img-src 'self' blob: data:; connect-src 'self'; object-src 'none'; "
+    "style-src 'self'; img-src 'self' blob: data:; media-src 'self' blob:; connect-src 'self'; object-src 'none'; "
     "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
 

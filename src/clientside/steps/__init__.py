@@ -1,6 +1,6 @@
 """Input kinds and their preprocessing steps: one module per kind, one table of kinds.
 
-A model input declares a `kind` (image, text, table, tensor) and a list of `steps`
+A model input declares a `kind` (image, text, table, tensor, audio) and a list of `steps`
 (`{"op": name, ...params}`). The same kinds and steps exist in the browser
 (server/static/steps/*.js); tests/steps/test_registries.py keeps the two tables equal,
 step names and parameters alike. Nothing here imports Flask or Keras.
@@ -12,12 +12,12 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
-from . import image, table, tensor, text
+from . import audio, image, table, tensor, text
 from .common import DTYPES, as_batch, check_params
 
 #: kind name -> its module. Each module has STEPS (op -> function), validate(spec, where)
 #: and prepare(spec, items, limits) -> a float32 or int32 batch.
-KINDS: dict[str, ModuleType] = {"image": image, "text": text, "table": table, "tensor": tensor}
+KINDS: dict[str, ModuleType] = {"image": image, "text": text, "table": table, "tensor": tensor, "audio": audio}
 
 Step = dict[str, Any]
 

@@ -98,7 +98,7 @@ async function predict() {
     const { items, n } = await gather();
     ui.status.textContent = `Predicting ${n} item${n > 1 ? 's' : ''}…`;
     const { outputs, feeds, ms } = await state.predictor.predict(items, state.contract.prepare);
-    state.last = { outputs, feeds, n };
+    state.last = { outputs, feeds, n, items };
     const table = state.widgets.find((w) => w.table)?.table;
     if (table) {
       ui.tables.replaceChildren(renderTable({ contract: state.contract, table, outputs, n }));
@@ -125,15 +125,16 @@ async function predict() {
   }
 }
 
-// Live prediction from a camera: one frame in flight at a time, so it runs as fast as the
-// model (or the camera) allows and never queues frames; the panel shows frames per second and the outputs.
-// Frames are prepared in the browser whatever the bundle's mode (sending video to the
-// server is not what a visitor expects).
+// Live prediction from a camera or a microphone: one item in flight at a time, so it runs as
+// fast as the model (or the source) allows and never queues; the panel shows items per second
+// and the outputs. source.next() gives the next item ({item, transfer}), or null when it ends;
+// source.unit names what it gives ("frames", "windows"). Live items are prepared in the browser
+// whatever the bundle's mode (sending video or sound to the server is not what a visitor expects).
 const live = {
   running: false,
   error: (message) => showError(message),
   stop() { this.running = false; },
-  async start(spec, video) {
+  async start(spec, source) {
     if (!state.predictor) throw new Error('The model is not loaded yet.');
     this.running = true;
     const others = {};
@@ -145,32 +146,28 @@ const live = {
     const outputs = document.createElement('div');
     ui.live.replaceChildren(fps, outputs);
     ui.live.hidden = false;
-    // each frame once: a model faster than the camera waits for the next frame
-    const nextFrame = () => new Promise((resolve) => {
-      if (video.requestVideoFrameCallback) video.requestVideoFrameCallback(() => resolve());
-      else requestAnimationFrame(() => resolve());
-    });
-    while (this.running && !video.paused && video.readyState >= 2) {
-      await nextFrame();
-      if (!this.running) break;
-      const bitmap = await createImageBitmap(video);
-      const items = { ...others, [spec.name]: [{ bitmap, name: 'camera frame' }] };
+    while (this.running) {
+      const next = await source.next();
+      if (!next || !this.running) break;
+      const items = { ...others, [spec.name]: [next.item] };
       let result;
       try {
-        result = await state.predictor.predict(items, 'browser', [bitmap]);
+        result = await state.predictor.predict(items, 'browser', next.transfer);
       } catch (err) {
         if (!err.input) throw err;
         fps.textContent = err.message;  // e.g. nothing to see in this frame: try the next one
         continue;
       }
-      state.last = { ...result, n: 1 };
+      state.last = { ...result, items, n: 1 };
       stamps.push(performance.now());
       while (stamps.length > 1 && stamps[stamps.length - 1] - stamps[0] > 2000) stamps.shift();
       const rate = stamps.length > 1 ? ((stamps.length - 1) * 1000) / (stamps[stamps.length - 1] - stamps[0]) : 0;
-      fps.textContent = `${rate.toFixed(1)} frames per second (${result.ms.predict.toFixed(0)} ms to predict, `
+      fps.textContent = `${rate.toFixed(1)} ${source.unit} per second (${result.ms.predict.toFixed(0)} ms to predict, `
         + `${result.ms.prepare.toFixed(0)} ms to prepare)`;
       fps.dataset.fps = rate.toFixed(2);
-      outputs.replaceChildren(...state.contract.outputs.map((o) => renderer(o.kind).render(o, result.outputs[o.name], 0)));
+      const own = Object.fromEntries(Object.entries(items).map(([name, list]) => [name, list[0]]));
+      outputs.replaceChildren(...state.contract.outputs.map((o) => renderer(o.kind).render(o, result.outputs[o.name], 0,
+        { items: own })));
     }
     this.running = false;
   },

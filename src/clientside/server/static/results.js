@@ -93,12 +93,20 @@ function preview(spec, item, feed, i) {
     }
     return [list];
   }
+  if (spec.kind === 'audio') {  // the clip itself, to play back beside what the model made of it
+    const player = el('audio');
+    player.controls = true;
+    player.preload = 'metadata';
+    player.src = URL.createObjectURL(item.blob);
+    player.setAttribute('aria-label', `Play ${item.name}`);
+    return [el('div', 'name', item.name), player];
+  }
   const text = JSON.stringify(item);
   return [el('code', 'tensor-item', text.length > 80 ? `${text.slice(0, 80)}…` : text)];
 }
 
 export function itemName(spec, item, i) {
-  if (spec.kind === 'image') return item.name;
+  if (spec.kind === 'image' || spec.kind === 'audio') return item.name;
   if (spec.kind === 'text') return item.length > 40 ? `${item.slice(0, 40)}…` : item;
   return `${spec.name} ${i + 1}`;
 }

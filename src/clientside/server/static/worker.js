@@ -24,7 +24,10 @@ async function init({ baseUrl, contract: given, backend, sizes }) {
   const started = performance.now();
   const adapter = RUNTIMES[contract.runtime];
   if (!adapter) throw new Error(`this page cannot run a "${contract.runtime}" model (it knows ${Object.keys(RUNTIMES).join(', ')})`);
-  const steps = import('./steps/index.js');
+  // the audio steps' FFT (a small npm module), with them, where the bundle takes sound
+  const hearing = contract.inputs.some((spec) => spec.kind === 'audio');
+  const steps = Promise.all([import('./steps/index.js'), hearing ? import('../vendor/fourier-transform.mjs') : null])
+    .then(([loaded, fft]) => { if (fft) loaded.KINDS.audio.useFFT(fft); return loaded; });
   checking = contract.check ? import('./check.js') : null;  // fetched while the runtime loads
   const [module, devices] = await Promise.all([import(adapter), import('./runtimes/devices.js')]);
   const [found, loadedKinds] = await Promise.all([devices.probe(module.BACKENDS), steps]);
@@ -173,7 +176,10 @@ async function serverPost(body, headers = {}) {
 
 const megabytes = (n) => `${(n / 2 ** 20).toFixed(1)} MB`;
 
-async function serverPrepareImages(spec, files) {
+// Files (images, sound files) go to the server as they are, one multipart request per input.
+const FILE_KINDS = ['image', 'audio'];
+
+async function serverPrepareFiles(spec, files) {
   const form = new FormData();
   form.append('input', spec.name);
   for (const { blob, name } of files) form.append('file', blob, name);
@@ -209,9 +215,11 @@ async function serverPrepareJson(specs, items, parts = []) {
 async function prepareAll(id, items, mode) {
   const feeds = {};
   if (mode === 'server') {
-    const others = contract.inputs.filter((s) => s.kind !== 'image' && !made(s) && !fixed(s));
+    const others = contract.inputs.filter((s) => !FILE_KINDS.includes(s.kind) && !made(s) && !fixed(s));
     if (others.length) Object.assign(feeds, await serverPrepareJson(others, items, contract.inputs.filter(made)));
-    for (const spec of contract.inputs.filter((s) => s.kind === 'image')) feeds[spec.name] = await serverPrepareImages(spec, items[spec.name]);
+    for (const spec of contract.inputs.filter((s) => FILE_KINDS.includes(s.kind))) {
+      feeds[spec.name] = await serverPrepareFiles(spec, items[spec.name]);
+    }
     for (const spec of contract.inputs.filter(fixed)) feeds[spec.name] = constantFeed(spec);
     return feeds;
   }

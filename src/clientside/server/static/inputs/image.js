@@ -30,7 +30,21 @@ function camera(spec, index, live) {
     video.hidden = false;
     await video.play();
     toggle.textContent = 'Stop camera';
-    live.start(spec, video).catch((err) => live.error(err.message)).finally(() => { if (stream) stop(); });
+    // each frame once: a model faster than the camera waits for the next frame
+    const nextFrame = () => new Promise((resolve) => {
+      if (video.requestVideoFrameCallback) video.requestVideoFrameCallback(() => resolve());
+      else requestAnimationFrame(() => resolve());
+    });
+    const frames = {
+      unit: 'frames',
+      async next() {
+        await nextFrame();
+        if (video.paused || video.readyState < 2) return null;
+        const bitmap = await createImageBitmap(video);
+        return { item: { bitmap, name: 'camera frame' }, transfer: [bitmap] };
+      },
+    };
+    live.start(spec, frames).catch((err) => live.error(err.message)).finally(() => { if (stream) stop(); });
   });
   return box;
 }

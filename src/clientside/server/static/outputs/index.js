@@ -8,9 +8,10 @@ import * as image from './image.js';
 import * as multilabel from './multilabel.js';
 import * as spans from './spans.js';
 import * as tensor from './tensor.js';
+import * as timeline from './timeline.js';
 import * as values from './values.js';
 
-export const RENDERERS = { classes, multilabel, values, image, tensor, embedding, spans };
+export const RENDERERS = { classes, multilabel, values, image, tensor, embedding, spans, timeline };
 
 export function renderer(kind) {
   return RENDERERS[kind] || tensor;

@@ -2,6 +2,7 @@
 // steps and parameter defaults as clientside/steps/ in Python (a test keeps them equal).
 // Each kind module exports STEPS ({op: {params, run}}) and prepare(spec, items, name)
 // -> {data: Float32Array | Int32Array, shape} for the whole batch.
+import * as audio from './audio.js';
 import * as image from './image.js';
 import * as table from './table.js';
 import * as tensor from './tensor.js';
@@ -9,7 +10,7 @@ import * as text from './text.js';
 
 export { InputError, typedArray, typedFrom } from './common.js';
 
-export const KINDS = { image, text, table, tensor };
+export const KINDS = { image, text, table, tensor, audio };
 
 export function kind(name) {
   const module = KINDS[name];

@@ -1,0 +1,1 @@
+"""The keyword demo: eight spoken words, trained on espeak-ng's voices."""
