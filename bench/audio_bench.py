@@ -156,6 +156,8 @@ def run(bundle: Path, runs: int = RUNS, live_seconds: float = 6.0) -> tuple[str,
         live = live_windows(p, bundle, live_seconds)
     sizes = first_visit_bytes()
     lines = ["## Audio", "",
+             "`make bench`, or this section alone: `python bench/audio_bench.py` (it trains the keyword demo "
+             "first, about two minutes).", "",
              f"The steps of each preset on one {SECONDS:g} s stereo clip at {RATE / 1000:g} kHz (a chord and noise), "
              f"median of {runs} runs after one warm-up: the page's steps (`static/steps/audio.js` in Chromium, "
              "float64, npm fourier-transform) against Python's (`clientside/steps/audio.py`, NumPy and SciPy). "
@@ -178,3 +180,30 @@ def run(bundle: Path, runs: int = RUNS, live_seconds: float = 6.0) -> tuple[str,
         total = sum(s["brotli"] for s in sizes.values() if s["group"] == group)
         lines.append(f"| **{group}** | | | **{total:,}** |")
     return "\n".join(lines) + "\n", {"speed": speed, "live": live, "bytes": sizes}
+
+
+def write_section(section: str, path: Path) -> None:
+    """The Audio section of BENCHMARKS.md replaced by section (put before the sections other
+    commands write when there is none yet)."""
+    old = path.read_text()
+    start = old.find("\n## Audio\n")
+    if start >= 0:
+        end = old.find("\n## ", start + 1)
+        new = old[:start + 1] + section + (old[end:] if end >= 0 else "")
+    else:
+        at = old.find("\n## Hugging Face exporters\n")
+        new = old[:at + 1] + section + old[at:] if at >= 0 else old.rstrip() + "\n\n" + section
+    path.write_text(new)
+
+
+if __name__ == "__main__":
+    import os
+    import sys
+
+    os.environ.setdefault("KERAS_BACKEND", "jax")
+    from clientside.keywords.train import train
+
+    with tempfile.TemporaryDirectory() as tmp:
+        section, _ = run(train(Path(tmp) / "keywords", say=lambda _: None).bundle)
+    write_section(section, Path(__file__).resolve().parents[1] / "BENCHMARKS.md")
+    sys.stdout.write(section)

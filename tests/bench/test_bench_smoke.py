@@ -260,3 +260,16 @@ def test_audio_steps_live_windows_and_bytes(tmp_path, monkeypatch):
     assert figures["bytes"]["vendor/fourier-transform.mjs"]["brotli"] < figures["bytes"][
         "vendor/fourier-transform.mjs"]["raw"]
     assert "## Audio" in section and "windows per second" in section
+
+
+def test_the_audio_section_alone_replaces_only_itself(tmp_path):
+    import audio_bench
+
+    path = tmp_path / "BENCHMARKS.md"
+    path.write_text("# Benchmarks\n\n## Export\n\nfigures\n\n## Hugging Face exporters\n\nkept\n")
+    audio_bench.write_section("## Audio\n\nfirst\n", path)
+    assert path.read_text() == ("# Benchmarks\n\n## Export\n\nfigures\n\n## Audio\n\nfirst\n\n"
+                                "## Hugging Face exporters\n\nkept\n")
+    audio_bench.write_section("## Audio\n\nsecond\n", path)
+    assert path.read_text().count("## Audio") == 1 and "second" in path.read_text() and "first" not in path.read_text()
+    assert path.read_text().endswith("## Hugging Face exporters\n\nkept\n")
