@@ -136,24 +136,27 @@ def first_visit_bytes() -> dict[str, dict[str, int]]:
     return out
 
 
-def run(bundle: Path, runs: int = RUNS, live_seconds: float = 6.0) -> tuple[str, dict]:
-    """bundle: the keyword demo's (an audio input). Returns the section and its figures."""
-    from playwright.sync_api import sync_playwright
+def run(bundle: Path, runs: int = RUNS, live_seconds: float = 6.0, playwright=None) -> tuple[str, dict]:
+    """bundle: the keyword demo's (an audio input); playwright: a running Playwright (the
+    tests'), else one is started. Returns the section and its figures."""
+    if playwright is None:
+        from playwright.sync_api import sync_playwright
 
+        with sync_playwright() as p:
+            return run(bundle, runs, live_seconds, p)
     samples = sound()
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path="/usr/bin/chromium", args=FLAGS)
-        server, url = serve(create_app(bundle))
-        try:
-            page = chromium.new_page()
-            page.route("**/harness.html", lambda route: route.fulfill(body="<!doctype html><title>h</title>",
-                                                                       content_type="text/html"))
-            page.goto(url + "harness.html")
-            speed = steps_speed(page, url, samples, RATE, runs)
-        finally:
-            server.shutdown()
-            chromium.close()
-        live = live_windows(p, bundle, live_seconds)
+    chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=FLAGS)
+    server, url = serve(create_app(bundle))
+    try:
+        page = chromium.new_page()
+        page.route("**/harness.html", lambda route: route.fulfill(body="<!doctype html><title>h</title>",
+                                                                   content_type="text/html"))
+        page.goto(url + "harness.html")
+        speed = steps_speed(page, url, samples, RATE, runs)
+    finally:
+        server.shutdown()
+        chromium.close()
+    live = live_windows(playwright, bundle, live_seconds)
     sizes = first_visit_bytes()
     lines = ["## Audio", "",
              "`make bench`, or this section alone: `python bench/audio_bench.py` (it trains the keyword demo "

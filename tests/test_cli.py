@@ -52,6 +52,30 @@ def test_export_command(runner, tmp_path):
     assert result.output.index("writing the TensorFlow.js bundle") < result.output.index("bundle written to")
 
 
+def test_export_takes_an_audio_entry_from_a_json_file(runner, tmp_path):
+    """--preprocess entry.json: what clientside.audio's presets give, from the command line;
+    a setting the steps do not have is refused naming it."""
+    import keras
+
+    from clientside import audio
+
+    model = keras.Sequential([keras.Input((40, 101)), keras.layers.Flatten(), keras.layers.Dense(2)])
+    model.save(tmp_path / "m.keras")
+    entry = audio.input_from_librosa(sr=16000, n_fft=512, hop_length=160, n_mels=40, seconds=1.0, max_seconds=5)
+    (tmp_path / "entry.json").write_text(json.dumps(entry))
+    result = runner.invoke(main, ["export", str(tmp_path / "m.keras"), str(tmp_path / "out"),
+                                  "--preprocess", str(tmp_path / "entry.json")])
+    assert result.exit_code == 0, result.output
+    [given] = json.loads((tmp_path / "out" / "clientside.json").read_text())["inputs"]
+    assert given["kind"] == "audio" and given["steps"] == entry["steps"] and given["max_seconds"] == 5
+    entry["steps"][4]["n_fft"] = "big"
+    (tmp_path / "entry.json").write_text(json.dumps(entry))
+    result = runner.invoke(main, ["export", str(tmp_path / "m.keras"), str(tmp_path / "out2"),
+                                  "--preprocess", str(tmp_path / "entry.json")])
+    assert result.exit_code != 0 and "inputs[0]" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "out2" / "clientside.json").exists()
+
+
 def test_export_refuses_a_wrong_file(runner, tmp_path):
     (tmp_path / "model.pt").write_bytes(b"x")
     result = runner.invoke(main, ["export", str(tmp_path / "model.pt"), str(tmp_path / "out")])

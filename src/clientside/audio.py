@@ -22,8 +22,12 @@ class PresetError(ValueError):
     """A setting of the library's object that the audio steps cannot reproduce."""
 
 
-def _entry(chain: list[dict[str, Any]], max_seconds: float | None, widgets: tuple[str, ...]) -> Doc:
-    doc: Doc = {"kind": "audio", "steps": [{"op": "decode"}, *chain], "widgets": list(widgets)}
+def _entry(chain: list[dict[str, Any]], max_seconds: float | None, widgets: tuple[str, ...] | None) -> Doc:
+    """widgets: those the page offers; by default none is written, so the page offers all
+    it has (steps.WIDGETS, and any a later version adds)."""
+    doc: Doc = {"kind": "audio", "steps": [{"op": "decode"}, *chain]}
+    if widgets is not None:
+        doc["widgets"] = list(widgets)
     if max_seconds is not None:
         doc["max_seconds"] = float(max_seconds)
     return doc
@@ -40,7 +44,7 @@ def clip_steps(sr: int, seconds: float | None = None, samples: int | None = None
 
 
 def input_from_samples(sr: int, seconds: float | None = None, samples: int | None = None, *,
-                       max_seconds: float | None = None, widgets: tuple[str, ...] = steps.WIDGETS) -> Doc:
+                       max_seconds: float | None = None, widgets: tuple[str, ...] | None = None) -> Doc:
     """A model that takes the waveform itself (a Keras model with its own MelSpectrogram
     layer, a wav2vec-style model): mono, at sr, padded or cut to a length if given."""
     return _entry(clip_steps(sr, seconds, samples), max_seconds, widgets)
@@ -51,7 +55,7 @@ def input_from_librosa(sr: int, *, n_fft: int = 2048, hop_length: int | None = N
                        n_mels: int = 128, fmin: float = 0.0, fmax: float | None = None, htk: bool = False,
                        norm: Any = "slaney", to_db: bool = True, ref: Any = 1.0, amin: float = 1e-10,
                        top_db: float | None = 80.0, seconds: float | None = None, time_first: bool = False,
-                       max_seconds: float | None = None, widgets: tuple[str, ...] = steps.WIDGETS) -> Doc:
+                       max_seconds: float | None = None, widgets: tuple[str, ...] | None = None) -> Doc:
     """What `librosa.power_to_db(librosa.feature.melspectrogram(y=y, sr=sr, ...), ref=..., amin=...,
     top_db=...)` gives for a clip loaded with `librosa.load(path, sr=sr)` (mono, resampled),
     [n_mels, frames]; time_first: [frames, n_mels]. seconds: the clip padded or cut first.
@@ -85,7 +89,7 @@ def input_from_librosa(sr: int, *, n_fft: int = 2048, hop_length: int | None = N
 
 
 def input_from_whisper_feature_extractor(fe: Any, *, max_seconds: float | None = None,
-                                         widgets: tuple[str, ...] = steps.WIDGETS) -> Doc:
+                                         widgets: tuple[str, ...] | None = None) -> Doc:
     """What transformers' WhisperFeatureExtractor gives (its numpy path): the clip at its
     sampling rate, padded or cut to its chunk (30 s), a reflect-padded STFT of n_fft with
     hop_length, the last frame left out, its mel filters (80 or 128, Slaney), Whisper's log.

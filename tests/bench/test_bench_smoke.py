@@ -241,7 +241,7 @@ def test_hugging_face_page_side(browser, hf_sentiment, hf_sentiment_bundle, monk
     assert len(found[(3, 32)]["logits"]) == 3 * 2
 
 
-def test_audio_steps_live_windows_and_bytes(tmp_path, monkeypatch):
+def test_audio_steps_live_windows_and_bytes(playwright, tmp_path, monkeypatch):
     """The audio section on a keyword model trained for one epoch on two voices: the page's
     steps and Python's each timed on every preset, live windows counted, each file's bytes."""
     import audio_bench
@@ -253,7 +253,7 @@ def test_audio_steps_live_windows_and_bytes(tmp_path, monkeypatch):
     monkeypatch.setattr(data, "TRAIN_VARIANTS", ("", "+f3"))
     monkeypatch.setattr(data, "HELD_OUT_VOICES", ("en-us",))
     bundle = train.train(tmp_path / "keywords", epochs=1, say=lambda _: None).bundle
-    section, figures = audio_bench.run(bundle, runs=1, live_seconds=3)
+    section, figures = audio_bench.run(bundle, runs=1, live_seconds=3, playwright=playwright)
     assert set(figures["speed"]) == set(audio_bench.PRESETS)
     assert all(f["page_ms"] > 0 and f["python_ms"] > 0 for f in figures["speed"].values())
     assert isinstance(figures["live"], dict) and figures["live"]["windows_per_second"] > 0, figures["live"]

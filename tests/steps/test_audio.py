@@ -211,6 +211,13 @@ def test_validate_names_what_is_wrong():
         ([{"op": "mel", "n_mels": 40}], [None, 40, None], "mel takes spectrum"),
         ([{"op": "resample"}], [None, None], "missing a required argument"),
         ([{"op": "stft", "n_fft": 512, "hop_length": 128, "pad_mode": "edge"}], [None, 257, None], "pad_mode"),
+        ([{"op": "mono"}, {"op": "stft", "n_fft": "big", "hop_length": 128}], [None, 257, None],
+         r"steps\[2\] \(stft\): n_fft is a whole number, got 'big'"),
+        ([{"op": "mono"}, {"op": "stft", "n_fft": 512, "hop_length": 128, "center": 1}], [None, 257, None],
+         "center is true or false, got 1"),
+        ([{"op": "mono"}, {"op": "stft", "n_fft": 512, "hop_length": True}], [None, 257, None],
+         "hop_length is a whole number, got True"),
+        ([{"op": "mono"}, {"op": "log", "ref": [1]}], [None, None], "ref is a number or text, got"),
     ]:
         with pytest.raises(ValueError, match=words):
             audio.validate(spec(steps, shape), "inputs[0]")

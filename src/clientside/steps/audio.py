@@ -349,6 +349,8 @@ def validate(spec: dict[str, Any], where: str) -> None:
     seconds = spec.get("max_seconds", DEFAULT_MAX_SECONDS)
     if not isinstance(seconds, (int, float)) or not 0 < seconds <= 3600:
         raise ValueError(f"{where}.max_seconds: a number of seconds up to 3600, got {seconds!r}")
+    for i, step in enumerate(steps):
+        _check_types(step, f"{where}.steps[{i}] ({step['op']})")
     # two tones of different lengths: a model of a set length needs steps that set it
     tones = [from_samples(0.5 * np.sin(2 * np.pi * 440 * np.arange(n) / 16000), 16000) for n in (12000, 20000)]
     try:
@@ -364,6 +366,28 @@ def validate(spec: dict[str, Any], where: str) -> None:
         follows = outs[0].data.shape != outs[1].data.shape
         raise ValueError(f"{exc}" + ("; what the steps give grows with the clip: a pad_or_trim (or frames) step "
                                      "sets its length" if follows else "")) from None
+
+
+def _check_types(step: Step, where: str) -> None:
+    """Each parameter of the kind its step function declares (a number, a word, true or
+    false; null where it may be left out), so that a wrong one is named, not met mid-run."""
+    import inspect
+
+    kinds = {"int": (int,), "float": (int, float), "str": (str,), "bool": (bool,)}
+    parameters = inspect.signature(STEPS[step["op"]]).parameters
+    for name, value in step.items():
+        if name == "op" or name not in parameters:
+            continue
+        declared = str(parameters[name].annotation).replace(" ", "").split("|")
+        if value is None and "None" in declared:
+            continue
+        allowed = tuple(t for d in declared for t in kinds.get(d, ()))
+        numeric = bool(allowed) and bool not in allowed and isinstance(value, bool)
+        if allowed and (not isinstance(value, allowed) or numeric):
+            words = {"int": "a whole number", "float": "a number", "str": "text", "bool": "true or false",
+                     "None": "null"}
+            said = " or ".join(words.get(d, d) for d in declared)
+            raise ValueError(f"{where}: {name} is {said}, got {value!r}")
 
 
 def run_steps(signal: Signal, steps: Sequence[Step]) -> Signal:
