@@ -21,7 +21,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 @pytest.fixture(scope="module")
 def keywords(tmp_path_factory):
-    return train.train(tmp_path_factory.mktemp("keywords") / "keywords", epochs=6, say=lambda _: None)
+    return train.train(tmp_path_factory.mktemp("keywords") / "keywords", epochs=10, say=lambda _: None)
 
 
 def test_the_model_hears_voices_it_never_heard(keywords):
