@@ -18,6 +18,15 @@ def last_outputs(page) -> np.ndarray:
     return np.asarray(data, np.float64).reshape(shape)
 
 
+def upload_and_predict(page, files: list[Path], shown: str = ".result") -> np.ndarray:
+    """On the open page: choose the sound files, press Predict, wait for `shown`; the outputs."""
+    page.set_input_files("#files", [str(f) for f in files])
+    page.wait_for_function("() => !document.getElementById('predict').disabled", timeout=30_000)
+    page.click("#predict")
+    page.wait_for_selector(shown, timeout=60_000)
+    return last_outputs(page)
+
+
 def microphone_browser(playwright, wav: Path, loop: bool = False):
     """A Chromium whose microphone plays wav once, or again and again (16-bit WAV: Chromium's
     fake capture device)."""

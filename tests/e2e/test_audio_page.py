@@ -15,7 +15,7 @@ from clientside import create_app, export
 from clientside.steps import audio
 from tests import audio_corpus
 from tests.conftest import LiveServer
-from tests.e2e.audio_page import last_outputs, microphone_browser, record_and_predict
+from tests.e2e.audio_page import microphone_browser, record_and_predict, upload_and_predict
 from tests.e2e.conftest import open_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.gallery]
@@ -75,11 +75,7 @@ def test_uploaded_files_predict_as_keras(sound_model, words, page, tmp_path, fmt
     want = keras_probabilities(model, bundle, files)
     with LiveServer(create_app(bundle)) as server:
         open_page(page, server.url)
-        page.set_input_files("#files", [str(f) for f in files])
-        page.wait_for_function("() => !document.getElementById('predict').disabled", timeout=30_000)
-        page.click("#predict")
-        page.wait_for_selector(".result", timeout=60_000)
-        got = last_outputs(page)
+        got = upload_and_predict(page, files)
     assert got.shape == want.shape == (len(words), 3)
     assert np.ptp(want, axis=0).max() > 0.05, "the clips get probabilities of their own"
     assert np.abs(got - want).max() <= 1e-4, np.abs(got - want).max()
@@ -122,11 +118,7 @@ def test_a_keras_model_with_its_own_mel_spectrogram_runs_in_onnx_runtime_web(mel
     native = session.run(None, {session.get_inputs()[0].name: x})[0]
     with LiveServer(create_app(bundle)) as server:
         open_page(page, server.url)
-        page.set_input_files("#files", [str(f) for f in files])
-        page.wait_for_function("() => !document.getElementById('predict').disabled", timeout=30_000)
-        page.click("#predict")
-        page.wait_for_selector(".result", timeout=60_000)
-        got = last_outputs(page)
+        got = upload_and_predict(page, files)
     print(json.dumps({"ORT Web vs onnxruntime": float(np.abs(got - native).max()),
                       "ORT Web vs Keras": float(np.abs(got - want).max())}))
     assert np.ptp(want, axis=0).max() > 0.05, "the clips get probabilities of their own"
@@ -272,11 +264,7 @@ def test_a_frame_wise_output_is_a_timeline_under_the_clip(frame_model, words, pa
     want = keras_probabilities(model, bundle, files)
     with LiveServer(create_app(bundle)) as server:
         open_page(page, server.url)
-        page.set_input_files("#files", [str(f) for f in files])
-        page.wait_for_function("() => !document.getElementById('predict').disabled", timeout=30_000)
-        page.click("#predict")
-        page.wait_for_selector(".result .timeline-chart", timeout=60_000)
-        got = last_outputs(page)
+        got = upload_and_predict(page, files, ".result .timeline-chart")
         chart = page.query_selector(".result .timeline-chart")
         assert chart.query_selector(".waveform path") and chart.query_selector("path.track")
         said = page.inner_text(".result .timeline-said")

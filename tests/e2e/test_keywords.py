@@ -13,7 +13,7 @@ from clientside import create_app, load_bundle
 from clientside.keywords import data, train
 from clientside.steps import audio
 from tests.conftest import LiveServer
-from tests.e2e.audio_page import last_outputs, microphone_browser, record_and_predict
+from tests.e2e.audio_page import last_outputs, microphone_browser, record_and_predict, upload_and_predict
 from tests.e2e.conftest import open_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -53,11 +53,7 @@ def test_uploaded_words_are_recognised_with_keras_probabilities(keywords, page, 
     want = keywords.model.predict(audio.prepare(spec, [f.read_bytes() for f in files]), verbose=0)
     with LiveServer(create_app(keywords.bundle)) as server:
         open_page(page, server.url)
-        page.set_input_files("#files", [str(f) for f in files])
-        page.wait_for_function("() => !document.getElementById('predict').disabled", timeout=30_000)
-        page.click("#predict")
-        page.wait_for_selector(".result", timeout=60_000)
-        got = last_outputs(page)
+        got = upload_and_predict(page, files)
         shown = [e.inner_text() for e in page.query_selector_all(".result .label")]
     assert [data.WORDS[i] for i in want.argmax(axis=1)] == [w for w, _, _ in said]
     assert np.abs(got - want).max() <= 1e-4, np.abs(got - want).max()
