@@ -34,7 +34,7 @@ class UploadLimits:
 FILE_KINDS = ("image", "audio")
 
 
-def image_input(bundle: Bundle, name: str | None = None) -> dict | None:
+def file_input(bundle: Bundle, name: str | None = None) -> dict | None:
     """The input uploaded files go to (an image or an audio input): the one named, else the first."""
     files = [spec for spec in bundle.inputs if spec["kind"] in FILE_KINDS]
     if name is not None:
@@ -43,7 +43,7 @@ def image_input(bundle: Bundle, name: str | None = None) -> dict | None:
 
 
 def default_prepare(bundle: Bundle, limits: UploadLimits, name: str | None = None) -> PrepareFn | None:
-    spec = image_input(bundle, name)
+    spec = file_input(bundle, name)
     if spec is None:
         return None
     if spec["kind"] == "audio":
