@@ -5,11 +5,6 @@
 // see exactIntegers); MP3, Ogg and WebM close to it.
 //   decodeFile(file) -> {channels: [Float32Array, ...], rate, seconds}
 
-// The rate a decoder gives for a file, from its header; null where the page cannot tell.
-export function headerRate(bytes) {
-  return headerFormat(bytes).rate;
-}
-
 // {rate, integerBits}: the rate a decoder gives, from the file's header (null where the page
 // cannot tell); integerBits, for WAV and FLAC holding integers, the bits of the integers the
 // decoder hands on (FLAC's decoder gives 16 for any depth up to 16).

@@ -83,7 +83,7 @@ export function render(spec, output, i, context = {}) {
   const roll = t.tracks > LINES;
   const plotHeight = roll ? Math.max(60, Math.min(240, t.tracks * 3)) : lineHeight;
   const top = clip && spec.frame_seconds ? waveHeight + 6 : 0;
-  const chart = svg('svg', { viewBox: `0 0 ${width} ${top + plotHeight + 18}`, class: 'timeline-chart', role: 'img',
+  const chart = svg('svg', { viewBox: `0 0 ${width} ${top + plotHeight + 1}`, class: 'timeline-chart', role: 'img',
     'aria-label': `${spec.label || spec.name} over ${formatNumber(time(spec, t.frames))} ${unit(spec)}` });
   if (top) chart.append(waveform(clip, width, waveHeight, seconds));
   const plot = svg('g', { transform: `translate(0 ${top})` });
@@ -115,13 +115,11 @@ export function render(spec, output, i, context = {}) {
       plot.append(svg('path', { d: d.join(''), class: 'track', stroke: COLOURS[k % COLOURS.length] }));
     }
   }
-  const axis = svg('text', { x: width, y: plotHeight + 14, 'text-anchor': 'end', class: 'axis' });
-  axis.textContent = `${formatNumber(time(spec, t.frames))} ${unit(spec)}`;
-  const zero = svg('text', { x: 0, y: plotHeight + 14, class: 'axis' });
-  zero.textContent = '0';
-  plot.append(zero, axis);
   chart.append(plot);
-  node.append(chart);
+  // the time axis in the page's own type, so that it stays readable however narrow the chart
+  const axis = el('div', 'timeline-axis');
+  axis.append(el('span', '', '0'), el('span', '', `${formatNumber(time(spec, t.frames))} ${unit(spec)}`));
+  node.append(chart, axis);
   if (!roll && t.tracks > 1) {
     const legend = el('ul', 'legend');
     t.names.forEach((name, k) => {
