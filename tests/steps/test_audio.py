@@ -1,9 +1,10 @@
 """The audio kind's steps: Python's (clientside/steps/audio.py) equal the libraries they stand
 for (SciPy's resample_poly and librosa's polyphase resampling, librosa's STFT, mel filters,
-melspectrogram, power_to_db and frames, torch.stft with reflect padding, transformers'
-WhisperFeatureExtractor) on a corpus of 55 clips (speech, sox's noise and plucks, tones,
-sweeps, silence, clipping; 8 to 48 kHz; mono and stereo; 5 ms to 1.2 s), and the page's
-(static/steps/audio.js, in Chromium) equal Python's within 1e-5 of the output's scale."""
+melspectrogram, power_to_db and frames, torch.stft with reflect padding, torchaudio's
+MelSpectrogram, Spectrogram and AmplitudeToDB, transformers' WhisperFeatureExtractor) on a
+corpus of 55 clips (speech, sox's noise and plucks, tones, sweeps, silence, clipping; 8 to
+48 kHz; mono and stereo; 5 ms to 1.2 s), and the page's (static/steps/audio.js, in Chromium)
+equal Python's within 1e-5 of the output's scale."""
 from __future__ import annotations
 
 import base64
@@ -16,6 +17,7 @@ import librosa
 import numpy as np
 import pytest
 import soundfile
+from torchaudio import transforms as ta
 
 from clientside import audio as presets
 from clientside.errors import InputError
@@ -161,6 +163,63 @@ def test_the_whisper_preset_is_whispers_feature_extractor(corpus):
     assert worst < 1e-4, worst
 
 
+def torchaudio_cases():
+    """(transform, to_db, preset options), made when called: under torch.float64 as the default
+    dtype, torchaudio makes its window and mel filters in float64."""
+    return [
+        (ta.MelSpectrogram(sample_rate=16000), ta.AmplitudeToDB(top_db=80.0), {}),  # its defaults: HTK, reflect
+        (ta.MelSpectrogram(22050, n_fft=1024, win_length=800, hop_length=256, f_min=20.0, f_max=8000.0, n_mels=64,
+                          norm="slaney", mel_scale="slaney", pad_mode="constant", power=1.0),
+         ta.AmplitudeToDB("magnitude", top_db=80.0), {"seconds": 1.0}),
+        (ta.MelSpectrogram(16000, n_fft=512, hop_length=160, n_mels=40, power=2.0),
+         ta.AmplitudeToDB("magnitude", top_db=50.0), {}),
+        (ta.Spectrogram(n_fft=256, hop_length=64, center=False), ta.AmplitudeToDB(top_db=60.0), {"sample_rate": 8000}),
+        (ta.MelSpectrogram(44100, n_fft=2048, hop_length=512), None, {"time_first": True}),
+    ]
+
+
+@pytest.mark.filterwarnings("ignore:At least one mel filterbank has all zero values")
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_the_torchaudio_preset_is_its_transforms(corpus, dtype):
+    """to_db(transform(waveform)) on each clip at the transform's rate (resampled by the steps'
+    resampler first), against the preset's steps from there on."""
+    import torch
+
+    default = torch.get_default_dtype()
+    torch.set_default_dtype(getattr(torch, dtype))
+    try:
+        cases = torchaudio_cases()
+    finally:
+        torch.set_default_dtype(default)
+    worst = 0.0
+    for transform, to_db, options in cases:
+        steps = presets.input_from_torchaudio(transform, to_db, **options)["steps"]
+        rate = steps[2]["rate"]
+        transform = transform.double()
+        for clip in corpus:
+            x = audio.resample(audio.mono(signal(clip)), rate)
+            y = x.data[0]
+            if "seconds" in options:
+                y = librosa.util.fix_length(y, size=int(options["seconds"] * rate))
+            try:
+                got = audio.run_steps(x, steps[1:]).data
+            except InputError:  # too short for the STFT: torchaudio cannot take it either
+                with pytest.raises(RuntimeError):
+                    transform(torch.from_numpy(y))
+                continue
+            want = transform(torch.from_numpy(y))
+            want = (to_db(want) if to_db is not None else want).numpy()
+            want = want.T if options.get("time_first") else want
+            assert got.shape == want.shape, (clip.name, got.shape, want.shape)
+            worst = max(worst, relative(got, want))
+    # float64: the same arithmetic (measured 2.5e-13). float32, as users make them: torchaudio's
+    # window and filters round there (its default 128 HTK filters by 1.2e-5 of their peak;
+    # measured 3.5e-5 of the output here). Without a top_db, bins 200 dB down are FFT rounding
+    # noise on either side: each case has a floor.
+    assert worst < (1e-12 if dtype == "float64" else 1e-4), worst
+
+
+@pytest.mark.filterwarnings("ignore:At least one mel filterbank has all zero values")
 def test_presets_refuse_what_the_steps_cannot_do():
     with pytest.raises(presets.PresetError, match="window="):
         presets.input_from_librosa(sr=16000, window="hamming")
@@ -168,6 +227,20 @@ def test_presets_refuse_what_the_steps_cannot_do():
         presets.input_from_librosa(sr=16000, norm=2.0)
     with pytest.raises(presets.PresetError, match="ref="):
         presets.input_from_librosa(sr=16000, ref=np.median)
+    import torch
+    for transform, said in [
+        (ta.MelSpectrogram(16000, window_fn=torch.hamming_window), "window_fn"),
+        (ta.MelSpectrogram(16000, normalized=True), "normalized=True"),
+        (ta.MelSpectrogram(16000, pad=100), "pad=100"),
+        (ta.MelSpectrogram(16000, pad_mode="replicate"), "pad_mode='replicate'"),
+        (ta.MelSpectrogram(11025, n_fft=512), "sample_rate=11025"),
+        (ta.MelSpectrogram(16000, n_fft=401), "n_fft=401"),
+        (ta.Spectrogram(power=None), "power=None"),
+        (ta.Spectrogram(), "sample_rate="),
+        (ta.MFCC(16000), "MFCC"),
+    ]:
+        with pytest.raises(presets.PresetError, match=re.escape(said)):
+            presets.input_from_torchaudio(transform, sample_rate=None)
     import transformers
     with pytest.raises(presets.PresetError, match="dither="):
         presets.input_from_whisper_feature_extractor(transformers.WhisperFeatureExtractor(dither=0.5))
@@ -261,6 +334,10 @@ CASES = {
     "librosa reflect, htk, time first": presets.input_from_librosa(
         sr=22050, n_fft=1024, hop_length=256, win_length=800, pad_mode="reflect", n_mels=40, htk=True, norm=None,
         fmin=20.0, fmax=8000.0, ref=np.max, top_db=None, seconds=1.0, time_first=True)["steps"],
+    # torchaudio's HTK scale, no norm, reflect padding, and magnitude dB (a dB step, then twice it)
+    "torchaudio mel, magnitude dB": presets.input_from_torchaudio(
+        ta.MelSpectrogram(16000, n_fft=512, hop_length=160, n_mels=40),
+        ta.AmplitudeToDB("magnitude", top_db=80.0))["steps"],
     "whisper-like, 400-point FFT": [{"op": "decode"}, {"op": "mono"}, {"op": "resample", "rate": 16000},
                                     {"op": "pad_or_trim", "samples": 32000},
                                     {"op": "stft", "n_fft": 400, "hop_length": 160, "pad_mode": "reflect",
