@@ -251,7 +251,7 @@ def test_audio_steps_live_windows_and_bytes(playwright, tmp_path, monkeypatch):
 
     monkeypatch.setattr(audio_bench, "SECONDS", 2.0)
     monkeypatch.setattr(audio_bench, "PRESETS", dict(list(audio_bench.PRESETS.items())[:1]))
-    bundle = export(train.build_model(), tmp_path / "keywords", labels=list(data.WORDS), preprocess=train.PRESET,
+    bundle = export(train.build_model(), tmp_path / "keywords", labels=list(data.LABELS), preprocess=train.PRESET,
                     say=lambda _: None)
     section, figures = audio_bench.run(bundle, runs=1, live_seconds=2, playwright=playwright)
     assert set(figures["speed"]) == set(audio_bench.PRESETS)

@@ -27,9 +27,12 @@ def keywords(tmp_path_factory):
 def test_the_model_hears_voices_it_never_heard(keywords):
     assert keywords.held_out_count == len(data.WORDS) * len(data.HELD_OUT_VOICES) * len(data.SPEEDS)
     assert keywords.held_out_accuracy >= 0.9, keywords.held_out_accuracy
+    # the same voices saying words it was not trained to hear, and seconds with no word at all
+    assert keywords.other_count == len(data.OTHER_WORDS) * len(data.HELD_OUT_VOICES) == keywords.silence_count
+    assert keywords.other_accuracy >= 0.8 and keywords.silence_accuracy >= 0.9, keywords
     contract = json.loads((keywords.bundle / "clientside.json").read_text())
     assert contract["runtime"] == "tfjs" and contract["inputs"][0]["kind"] == "audio"
-    assert [o["labels"] for o in contract["outputs"]] == [list(data.WORDS)]
+    assert [o["labels"] for o in contract["outputs"]] == [list(data.LABELS)]
 
 
 def held_out_file(word: str, voice: str, folder, fmt: str = "wav", lead: float = 0.0, pause: float = 0.0):
@@ -55,7 +58,7 @@ def test_uploaded_words_are_recognised_with_keras_probabilities(keywords, page, 
         open_page(page, server.url)
         got = upload_and_predict(page, files)
         shown = [e.inner_text() for e in page.query_selector_all(".result .label")]
-    assert [data.WORDS[i] for i in want.argmax(axis=1)] == [w for w, _, _ in said]
+    assert [data.LABELS[i] for i in want.argmax(axis=1)] == [w for w, _, _ in said]
     assert np.abs(got - want).max() <= 1e-4, np.abs(got - want).max()
     assert [s.strip() for s in shown][: len(said)] == [w for w, _, _ in said]
     assert page.errors == []
@@ -74,15 +77,16 @@ def test_a_word_said_into_the_microphone_is_recognised(keywords, mic_saying_go):
     got, samples, rate, errors = record_and_predict(mic_saying_go, keywords.bundle)
     spec = load_bundle(keywords.bundle).inputs[0]
     want = keywords.model.predict(audio.prepare(spec, [{"samples": samples, "rate": rate}]), verbose=0)
-    assert data.WORDS[int(got.argmax())] == "go", dict(zip(data.WORDS, got[0].round(3)))
+    assert data.LABELS[int(got.argmax())] == "go", dict(zip(data.LABELS, got[0].round(3)))
     assert np.abs(got - want).max() <= 1e-4
     assert errors == []
 
 
 @pytest.fixture(scope="module")
 def mic_saying_stop_again(playwright, tmp_path_factory):
-    """A Chromium whose microphone says "stop", then a second of silence, again and again."""
-    wav = held_out_file("stop", "en-gb-x-gbcwmd", tmp_path_factory.mktemp("live"), pause=1.0)
+    """A Chromium whose microphone says "stop", then 1.5 s of silence, again and again: a
+    window of the last second holds the word, part of it, or nothing for half a second."""
+    wav = held_out_file("stop", "en-gb-x-gbcwmd", tmp_path_factory.mktemp("live"), pause=1.5)
     b = microphone_browser(playwright, wav, loop=True)
     yield b
     b.close()
@@ -90,7 +94,8 @@ def mic_saying_stop_again(playwright, tmp_path_factory):
 
 def test_listening_live_hears_the_word_in_its_sliding_window(keywords, mic_saying_stop_again):
     """Listen live: windows of the last second, one after another as fast as the model allows;
-    "stop" is heard, and the last window's probabilities equal Keras's on its samples."""
+    "stop" is heard, then a window with no word is said to be silence, and the last window's
+    probabilities equal Keras's on its samples."""
     spec = load_bundle(keywords.bundle).inputs[0]
     context = mic_saying_stop_again.new_context()
     page = context.new_page()
@@ -102,6 +107,8 @@ def test_listening_live_hears_the_word_in_its_sliding_window(keywords, mic_sayin
             page.click("#listen")
             page.wait_for_function("""() => [...document.querySelectorAll('#live .label')]
                 .some((e) => e.textContent.trim() === 'stop')""", timeout=30_000)
+            page.wait_for_function(f"""() => [...document.querySelectorAll('#live .label')]
+                .some((e) => e.textContent.trim() === '{data.SILENCE}')""", timeout=30_000)
             page.wait_for_function("() => Number(document.querySelector('#live .fps').dataset.fps) > 0")
             fps = float(page.get_attribute("#live .fps", "data-fps"))
             page.click("#listen")  # stop

@@ -32,3 +32,23 @@ def test_a_word_is_placed_whole_inside_its_second():
         clip = data.placed(said, 1.0, rng, 0.0)
         assert len(clip) == said.rate
         assert np.isclose(np.abs(clip).sum(), np.abs(said.samples).sum(), rtol=1e-5)
+
+
+def test_other_words_are_not_the_models_and_come_in_every_voice():
+    assert not set(data.OTHER_WORDS) & set(data.WORDS)
+    assert data.LABELS[:len(data.WORDS)] == data.WORDS and data.LABELS[-2:] == (data.OTHER, data.SILENCE)
+    said = list(data.others(held_out=True))
+    assert len(said) == len(data.OTHER_WORDS) * len(data.HELD_OUT_VOICES)
+    assert {s.voice for s in said} == set(data.HELD_OUT_VOICES)
+    assert {data.label(s) for s in said} == {data.LABELS.index(data.OTHER)}
+    assert data.label(data.speak("stop")) == data.WORDS.index("stop")
+
+
+def test_a_quiet_second_holds_no_word():
+    """Silence, hiss, rumble or hum, never louder than -30 dBFS (a word peaks near 0 dB)."""
+    rng = np.random.default_rng(0)
+    seconds = [data.quiet(1.0, 16000, rng) for _ in range(60)]
+    assert all(len(q) == 16000 and q.dtype == np.float32 for q in seconds)
+    levels = [float(np.sqrt(np.mean(q.astype(np.float64) ** 2))) for q in seconds]
+    assert max(levels) <= 0.031 and min(levels) == 0.0
+    assert len({round(v, 6) for v in levels}) > 5  # levels and kinds vary

@@ -15,6 +15,12 @@ import numpy as np
 from ..errors import InstallError
 
 WORDS = ("yes", "no", "up", "down", "left", "right", "stop", "go")
+#: words the model must not take for one of WORDS (Speech Commands' auxiliary words)
+OTHER_WORDS = ("bed", "bird", "cat", "dog", "happy", "house", "tree", "wow", "zero", "one")
+OTHER = "(another word)"
+SILENCE = "(silence)"
+#: what the model answers: a word, another word, or no word at all
+LABELS = (*WORDS, OTHER, SILENCE)
 #: espeak-ng's English voices and its voice variants (male, female): 36 speakers for training
 TRAIN_VOICES = ("en", "en-us", "en-gb-scotland", "en-gb-x-rp", "en-029", "en-gb-x-gbclan")
 TRAIN_VARIANTS = ("", "+m1", "+m3", "+f1", "+f3", "+f5")
@@ -51,6 +57,40 @@ def voices(held_out: bool = False) -> list[str]:
     if held_out:
         return list(HELD_OUT_VOICES)
     return [v + variant for v in TRAIN_VOICES for variant in TRAIN_VARIANTS]
+
+
+def label(clip: Spoken) -> int:
+    """The clip's class: its word's, or OTHER's."""
+    return WORDS.index(clip.word) if clip.word in WORDS else LABELS.index(OTHER)
+
+
+def others(held_out: bool = False, rng: np.random.Generator | None = None) -> Iterator[Spoken]:
+    """Each of OTHER_WORDS once in every voice of the set, at one speed (at random for
+    training, the middle one for held-out voices)."""
+    for voice in voices(held_out):
+        for word in OTHER_WORDS:
+            speed = SPEEDS[1] if rng is None else int(rng.choice(SPEEDS))
+            yield speak(word, voice, speed, PITCHES[1] if rng is None else int(rng.choice(PITCHES)))
+
+
+def quiet(seconds: float, rate: int, rng: np.random.Generator) -> np.ndarray:
+    """A second with no word in it, as a microphone hears one: digital silence, hiss (white
+    noise), rumble (brown noise) or mains hum, at a random level up to about -30 dBFS."""
+    n = int(seconds * rate)
+    level = float(rng.choice((0.0, 0.0003, 0.001, 0.003, 0.01, 0.03)))
+    what = int(rng.integers(3))
+    if what == 0:
+        out = rng.normal(0, 1, n)
+    elif what == 1:
+        out = np.cumsum(rng.normal(0, 1, n))
+        out -= np.linspace(out[0], out[-1], n)  # no drift: a rumble about zero
+        out -= out.mean()
+        out /= max(float(out.std()), 1e-12)
+    else:
+        t = np.arange(n) / rate
+        hz = float(rng.choice((50.0, 60.0)))
+        out = (np.sin(2 * np.pi * hz * t) + 0.3 * np.sin(2 * np.pi * 3 * hz * t)) / 0.74
+    return (level * out).astype(np.float32)
 
 
 def spoken(held_out: bool = False, rng: np.random.Generator | None = None) -> Iterator[Spoken]:
