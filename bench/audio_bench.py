@@ -35,12 +35,16 @@ PRESETS = {
 #: The page's files that only audio needs, by who loads them: the modules every page loads
 #: (app.js imports every kind, the worker every kind's steps), the FFT (the worker imports it for
 #: a bundle that takes sound), the recorder's worklet (on pressing Record or Listen live).
-GROUPS = {
-    "every page": ["static/inputs/audio.js", "static/inputs/audio-decode.js", "static/outputs/timeline.js",
-                   "static/steps/audio.js"],
-    "a bundle that takes sound": ["vendor/fourier-transform.mjs"],
-    "the microphone, once used": ["static/inputs/audio-recorder.worklet.js"],
-}
+#: Contracts of three pages: without sound (the MNIST demo's kinds), with sound (the keyword
+#: demo's), and with sound and a timeline output (voice activity).
+WITHOUT_SOUND = {"runtime": "tfjs", "inputs": [{"kind": "image"}], "outputs": [{"kind": "classes"}]}
+WITH_SOUND = {"runtime": "tfjs", "inputs": [{"kind": "audio"}], "outputs": [{"kind": "classes"}]}
+WITH_TIMELINE = {"runtime": "tfjs", "inputs": [{"kind": "audio"}], "outputs": [{"kind": "timeline"}]}
+MICROPHONE = "static/inputs/audio-recorder.worklet.js"
+#: the files that exist for sound
+AUDIO = ["static/inputs/audio.js", "static/inputs/audio-decode.js", "static/steps/audio.js",
+         "vendor/fourier-transform.mjs", "static/outputs/timeline.js", MICROPHONE]
+GROUPS = ("every page", "a bundle that takes sound", "a timeline output", "the microphone, once used")
 
 HARNESS = """async ([url, steps, channels, rate, runs]) => {
   const m = await import(url);
@@ -120,19 +124,35 @@ def live_windows(playwright, bundle: Path, seconds: float = 6.0) -> dict[str, fl
             chromium.close()
 
 
-def first_visit_bytes() -> dict[str, dict[str, int]]:
-    """Each audio file's bytes as the server sends it: brotli, quality 11 (the precompressed copy)."""
+def loaded_files(contract: dict) -> set[str]:
+    """What a first visit to a page of this contract may fetch of the page's own files and
+    npm's besides the runtime: the modules it imports (preloaded), its worker's steps, and
+    its service worker's offline copy (clientside/server/page_modules.py decides all three)."""
+    from clientside.server.assets import shell_files
+    from clientside.server.page_modules import page_modules
+    from clientside.vendor import find_vendor_root
+
+    return {f"static/{m}" for m in page_modules(contract)} | set(shell_files(find_vendor_root(), contract))
+
+
+def first_visit_bytes() -> dict[str, dict[str, int | str]]:
+    """The files that exist for sound, by which pages fetch them (a page without sound should
+    fetch none), and their bytes as the server sends them: brotli, quality 11 (the
+    precompressed copy)."""
     import brotli
 
     from clientside.server.assets import all_files
     from clientside.vendor import find_vendor_root
 
     files = all_files(find_vendor_root())
-    out = {}
-    for group, names in GROUPS.items():
-        for name in names:
-            body = files[name].read_bytes()
-            out[name] = {"raw": len(body), "brotli": len(brotli.compress(body, quality=11)), "group": group}
+    without, sound, timeline = (loaded_files(c) for c in (WITHOUT_SOUND, WITH_SOUND, WITH_TIMELINE))
+    out: dict[str, dict[str, int | str]] = {}
+    for name in AUDIO:
+        group = ("every page" if name in without else "the microphone, once used" if name == MICROPHONE
+                 else "a bundle that takes sound" if name in sound else "a timeline output" if name in timeline
+                 else "no page")
+        body = files[name].read_bytes()
+        out[name] = {"raw": len(body), "brotli": len(brotli.compress(body, quality=11)), "group": group}
     return out
 
 
@@ -178,9 +198,9 @@ def run(bundle: Path, runs: int = RUNS, live_seconds: float = 6.0, playwright=No
     lines += ["", "What the audio kind adds to a first visit, as the server sends it (brotli, quality 11):", "",
               "| file | loaded by | bytes | brotli |", "|---|---|---|---|"]
     for name, s in sizes.items():
-        lines.append(f"| `{name}` | {s['group']} | {s['raw']:,} | {s['brotli']:,} |")
+        lines.append(f"| `{name}` | {s['group']} | {int(s['raw']):,} | {int(s['brotli']):,} |")
     for group in GROUPS:
-        total = sum(s["brotli"] for s in sizes.values() if s["group"] == group)
+        total = sum(int(s["brotli"]) for s in sizes.values() if s["group"] == group)
         lines.append(f"| **{group}** | | | **{total:,}** |")
     return "\n".join(lines) + "\n", {"speed": speed, "live": live, "bytes": sizes}
 

@@ -221,9 +221,9 @@ def test_the_static_build_works_from_the_wheel(installed, small_bundle, tmp_path
     run(python.parent / "clientside", "build", small_bundle, tmp_path / "site", env=user_env(python), cwd=tmp_path)
     [assets] = list((tmp_path / "site" / "assets").iterdir())
     from clientside import runtimes
-    from clientside.server.assets import SHELL_ALWAYS
+    from clientside.server.assets import KIND_VENDOR_FILES
 
     # a TF.js bundle's build carries TF.js (every backend) and the CSV reader, no ONNX Runtime
-    wanted = [*runtimes.get("tfjs").page_files, *SHELL_ALWAYS]
+    wanted = [*runtimes.get("tfjs").page_files, *KIND_VENDOR_FILES]
     shipped = sorted(p.name for p in (assets / "vendor").glob("*") if p.suffix in (".js", ".mjs", ".wasm"))
     assert shipped == sorted(wanted)

@@ -259,6 +259,8 @@ def test_audio_steps_live_windows_and_bytes(playwright, tmp_path, monkeypatch):
     assert isinstance(figures["live"], dict) and figures["live"]["windows_per_second"] > 0, figures["live"]
     assert figures["bytes"]["vendor/fourier-transform.mjs"]["brotli"] < figures["bytes"][
         "vendor/fourier-transform.mjs"]["raw"]
+    # sound's files load on pages that take sound only
+    assert {s["group"] for s in figures["bytes"].values()} == set(audio_bench.GROUPS) - {"every page"}
     assert "## Audio" in section and "windows per second" in section
 
 

@@ -1,6 +1,7 @@
 """Zero server work per prediction: browser preprocessing, model cache, worker, offline."""
 from __future__ import annotations
 
+import re
 import shutil
 
 import pytest
@@ -122,12 +123,20 @@ def test_300_images_page_stays_responsive(context, live_mnist):
 
 
 def test_offline_after_one_visit(context, mnist_bundle):
+    """The service worker keeps what this page needs (its kinds' modules, not the others':
+    an image page never fetches the audio, text or table code), and the page works offline."""
     server = LiveServer(create_app(mnist_bundle))
+    fetched: list[str] = []
+    context.on("request", lambda r: fetched.append(r.url))  # the page's, its worker's and its service worker's
     with server:
         page = context.new_page()
         open_page(page, server.url)
         assert page.evaluate("navigator.serviceWorker.ready.then(() => true)")  # shell cached
         assert predict_files(page, [SEVEN]) == ["7"]
+    assert {"inputs/image.js", "steps/image.js"} <= {u.split("/static/")[-1] for u in fetched}
+    others = [u for u in fetched if re.search(r"/(inputs|steps|outputs)/(audio|text|table|timeline|spans)|tokenizer|"
+                                              r"fourier|papaparse", u)]
+    assert others == []
     # the server is stopped now
     page.reload()
     open_page(page, server.url)

@@ -11,7 +11,8 @@ import subprocess
 import pytest
 
 from clientside import contract, steps
-from clientside.server.assets import PAGE_MODULES, STATIC
+from clientside.server import page_modules
+from clientside.server.assets import STATIC
 
 pytestmark = pytest.mark.skipif(shutil.which("node") is None, reason="needs node (installed by make install)")
 
@@ -25,7 +26,7 @@ def node_json(expression: str, module: str) -> object:
 
 def test_step_tables_are_equal():
     python = json.loads(json.dumps(steps.step_table()))
-    javascript = node_json("m.stepTable()", "steps/index.js")
+    javascript = node_json("await m.stepTable()", "steps/index.js")
     assert javascript == python
 
 
@@ -39,16 +40,38 @@ def test_kinds_are_the_schemas():
     assert sorted(node_json("Object.keys(m.RENDERERS)", "outputs/index.js")) == sorted(output_kinds)
 
 
-def imports_of(module: str, seen: set[str]) -> set[str]:
+def loaders(module: str) -> dict[str, str]:
+    """A kind table's entries: kind -> the module its loader imports."""
     source = (STATIC / module).read_text()
-    folder = (STATIC / module).parent
-    for rel in re.findall(r"^(?:import|export) .*? from '(\./[^']+|\.\./[^']+)';", source, re.M):
-        target = (folder / rel).resolve().relative_to(STATIC.resolve()).as_posix()
-        if target not in seen:
-            seen.add(target)
-            imports_of(target, seen)
-    return seen
+    return dict(re.findall(r"^  '?([\w-]+)'?: \(\) => import\('\./([\w-]+\.js)'\),$", source, re.M))
 
 
-def test_the_page_preloads_what_it_imports():
-    assert sorted(imports_of("app.js", set())) == sorted(PAGE_MODULES)
+def test_each_kind_loads_the_module_of_its_name():
+    """page_modules.py finds a kind's modules by name (inputs/<kind>.js...): the tables must
+    load exactly those."""
+    for table in ("inputs/index.js", "outputs/index.js", "steps/index.js"):
+        entries = loaders(table)
+        assert entries and all(file == f"{kind}.js" for kind, file in entries.items()), (table, entries)
+
+
+MNIST = {"runtime": "tfjs", "inputs": [{"kind": "image"}], "outputs": [{"kind": "classes"}]}
+WORDS = {"runtime": "tfjs", "inputs": [{"kind": "audio"}], "outputs": [{"kind": "classes"}, {"kind": "timeline"}]}
+
+
+def test_the_page_preloads_its_own_kinds_and_no_others():
+    mnist, words = page_modules.page_modules(MNIST), page_modules.page_modules(WORDS)
+    assert {"inputs/index.js", "outputs/index.js", "results.js", "predictor.js"} <= set(mnist) & set(words)
+    assert {"inputs/image.js", "draw.js", "outputs/classes.js"} <= set(mnist)
+    assert not [m for m in mnist if "audio" in m or "timeline" in m or "text" in m]
+    assert {"inputs/audio.js", "inputs/audio-decode.js", "outputs/timeline.js"} <= set(words)
+    assert not [m for m in words if "image" in m or "draw" in m]
+
+
+def test_the_offline_copy_leaves_out_only_other_kinds_modules():
+    unused = page_modules.unused_modules(MNIST)
+    assert {"inputs/audio.js", "inputs/audio-recorder.worklet.js", "steps/audio.js", "outputs/timeline.js",
+            "steps/text.js", "steps/tokenizer-json.js"} <= unused
+    kept = {"steps/index.js", "steps/common.js", "steps/image.js", "inputs/image.js", "worker.js", "check.js",
+            "outputs/tensor.js", "runtimes/tfjs.js"}
+    assert not kept & unused
+    assert page_modules.vendor_files(WORDS) == ["fourier-transform.mjs"] and page_modules.vendor_files(MNIST) == []

@@ -25,8 +25,9 @@ from .. import precompressed, runtimes
 from ..bundle import Bundle, BundleSpec, load_bundles, specs_of
 from ..errors import BundleError
 from ..files import new_folder
-from ..server.assets import PAGE_MODULES, all_files, assets_version, runtime_file_sizes, shell_files
+from ..server.assets import all_files, assets_version, runtime_file_sizes, shell_files
 from ..server.card import model_card, title_of
+from ..server.page_modules import page_modules
 from ..server.pages import service_worker
 from ..vendor import find_vendor_root
 from .hosts import HEADERS_FILE, HOST_FILES, write_host_files
@@ -56,7 +57,7 @@ def _model_page(bundle: Bundle, out: Path, assets: str, vendor_root: Path, versi
     built = runtimes.get(bundle.runtime).static_files(bundle.as_read())
     contract = {**built.contract, "prepare": "browser"}
     _write(out / "index.html", _render("index.html", card=model_card(contract, vendor_root),
-                                       contract=contract, static=f"{assets}static/", modules=PAGE_MODULES,
+                                       contract=contract, static=f"{assets}static/", modules=page_modules(contract),
                                        isolate_sw=isolate_sw,
                                        runtime_files=runtime_file_sizes(vendor_root, bundle.runtime)))
     _write(out / "api" / "model", json.dumps(contract))
@@ -67,7 +68,7 @@ def _model_page(bundle: Bundle, out: Path, assets: str, vendor_root: Path, versi
             target.write_bytes(content)
         else:
             shutil.copyfile(content, target)
-    shell = ["./", *(f"{assets}{name}" for name in shell_files(vendor_root, bundle.runtime))]
+    shell = ["./", *(f"{assets}{name}" for name in shell_files(vendor_root, contract))]
     _write(out / "sw.js", service_worker(shell, f"{version}-{bundle.content_hash}", isolate=isolate_sw))
 
 

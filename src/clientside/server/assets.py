@@ -16,14 +16,16 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from flask import Response, request
 
 from .. import precompressed, runtimes
 from ..vendor import VENDOR_FILES
+from . import page_modules
 from .http_cache import IMMUTABLE, REVALIDATE, etag_of
 
 STATIC = Path(__file__).with_name("static")
@@ -33,18 +35,9 @@ MIMETYPES = {".js": "text/javascript", ".mjs": "text/javascript", ".css": "text/
              ".svg": "image/svg+xml", ".json": "application/json", ".html": "text/html"}
 MIN_COMPRESS_BYTES = 1024
 
-#: What every page keeps for offline use besides its runtime's files (runtimes/*: offline_files):
-#: the CSV reader, the tokenizer.json reader and the audio steps' FFT. Every file of the page itself is kept too
-#: (its modules are small).
-SHELL_ALWAYS = ["papaparse.min.js", "tokenizers.min.mjs", "fourier-transform.mjs"]
-
-#: The modules app.js imports, preloaded by the page so they download in parallel.
-PAGE_MODULES = ["predictor.js", "results.js", "draw.js", "inputs/index.js", "inputs/common.js",
-                "inputs/image.js", "inputs/text.js", "inputs/table.js", "inputs/tensor.js", "inputs/audio.js",
-                "inputs/audio-decode.js", "outputs/index.js", "outputs/common.js", "outputs/classes.js",
-                "outputs/multilabel.js", "outputs/values.js", "outputs/image.js", "outputs/tensor.js",
-                "outputs/embedding.js", "outputs/spans.js", "outputs/timeline.js", "steps/table.js", "steps/text.js",
-                "steps/tokenizer-json.js", "steps/common.js"]
+#: The npm files a page may load besides its runtime's: the CSV reader, the tokenizer.json
+#: reader and the audio steps' FFT (each for the kinds that use it: page_modules.VENDOR).
+KIND_VENDOR_FILES = sorted({name for names in page_modules.VENDOR.values() for name in names})
 
 
 def static_files() -> dict[str, Path]:
@@ -54,11 +47,13 @@ def static_files() -> dict[str, Path]:
             if p.is_file() and p.name != "sw.js"}
 
 
-def shell_files(vendor_root: Path, runtime: str) -> dict[str, Path]:
+def shell_files(vendor_root: Path, contract: Mapping[str, Any]) -> dict[str, Path]:
     """The page's own files and the runtime files it needs offline: name -> file on disk.
-    Only the bundle's own runtime: a TF.js page keeps no ONNX Runtime, and the reverse."""
-    files = static_files()
-    names = [*runtimes.get(runtime).offline_files, *SHELL_ALWAYS]
+    Only the bundle's own runtime (a TF.js page keeps no ONNX Runtime, and the reverse) and
+    its own kinds' modules (a page without sound keeps no audio code)."""
+    unused = page_modules.unused_modules(contract)
+    files = {name: path for name, path in static_files().items() if name.removeprefix("static/") not in unused}
+    names = [*runtimes.get(contract["runtime"]).offline_files, *page_modules.vendor_files(contract)]
     files.update({f"vendor/{n}": vendor_root / VENDOR_FILES[n] for n in names})
     return files
 
@@ -70,7 +65,7 @@ def all_files(vendor_root: Path, runtime_names: Sequence[str] | None = None) -> 
     files = static_files()
     if runtime_names is None:
         runtime_names = list(runtimes.RUNTIMES)
-    names = [n for r in runtime_names for n in runtimes.get(r).page_files] + SHELL_ALWAYS
+    names = [n for r in runtime_names for n in runtimes.get(r).page_files] + KIND_VENDOR_FILES
     files.update({f"vendor/{n}": vendor_root / VENDOR_FILES[n] for n in names})
     return files
 
@@ -193,6 +188,6 @@ class AssetStore:
     def get(self, name: str) -> Asset | None:
         return self.assets.get(name)
 
-    def shell_urls(self, runtime: str) -> list[str]:
+    def shell_urls(self, contract: Mapping[str, Any]) -> list[str]:
         """The service worker's list, relative to the page."""
-        return [self.prefix + name for name in shell_files(self.vendor_root, runtime)]
+        return [self.prefix + name for name in shell_files(self.vendor_root, contract)]

@@ -6,9 +6,10 @@ from pathlib import Path
 
 from flask import Blueprint, abort, render_template
 
-from .assets import PAGE_MODULES, STATIC, AssetStore, runtime_file_sizes
+from .assets import STATIC, AssetStore, runtime_file_sizes
 from .card import model_card
 from .http_cache import bytes_response, etag_of
+from .page_modules import page_modules
 
 
 def service_worker(assets: list[str], version: str, isolate: bool = False) -> bytes:
@@ -25,7 +26,7 @@ def make_blueprint(vendor_root: Path, contract: dict, title: str | None = None) 
     title: over the contract's own."""
     bp = Blueprint("pages", __name__, template_folder="templates")
     store = AssetStore(vendor_root)
-    sw_body = service_worker(["./", *store.shell_urls(contract["runtime"])], store.version)
+    sw_body = service_worker(["./", *store.shell_urls(contract)], store.version)
     sw_etag = etag_of(sw_body)
     page: list[tuple[bytes, str]] = []  # rendered on the first request (needs the app)
 
@@ -35,7 +36,7 @@ def make_blueprint(vendor_root: Path, contract: dict, title: str | None = None) 
         if not page:
             card = model_card(contract, vendor_root) | ({"title": title} if title else {})
             html = render_template("index.html", card=card, contract=contract, static=f"{store.prefix}static/",
-                                   modules=PAGE_MODULES,
+                                   modules=page_modules(contract),
                                    runtime_files=runtime_file_sizes(vendor_root, contract["runtime"]))
             page.append((html.encode(), etag_of(html.encode())))
         body, etag = page[0]

@@ -3,8 +3,8 @@
 // browser by default, or through the server's /api/prepare) and predicts the whole batch
 // in one call.
 import { Predictor } from './predictor.js';
-import { InputMissing, widget } from './inputs/index.js';
-import { renderer } from './outputs/index.js';
+import { InputMissing, loadWidgets, widget } from './inputs/index.js';
+import { loadRenderers, renderer } from './outputs/index.js';
 import { renderCards, renderSummaries, renderTable } from './results.js';
 
 const $ = (id) => document.getElementById(id);
@@ -190,7 +190,9 @@ async function start() {
       return;
     }
     state.contract = boot ? boot.contract : JSON.parse(document.getElementById('contract').textContent);
-    buildWidgets(state.contract);
+    // the modules of the bundle's own kinds only (preloaded by the page), while the model loads
+    const kinds = Promise.all([loadWidgets(state.contract.inputs.map((s) => s.kind)),
+      loadRenderers(state.contract.outputs.map((s) => s.kind))]).then(() => buildWidgets(state.contract));
     const predictor = new Predictor({ backend: params.get('backend') || undefined, boot });
     predictor.onProgress = (p) => {
       if (p.phase === 'download') {
@@ -208,7 +210,8 @@ async function start() {
       ui.notice.textContent = message;  // the visitor should know a returning visit will download again
       ui.notice.hidden = false;
     };
-    const ready = await predictor.load({ contract: state.contract, sizes: JSON.parse($('runtime-files').textContent) });
+    const loading = predictor.load({ contract: state.contract, sizes: JSON.parse($('runtime-files').textContent) });
+    const [ready] = await Promise.all([loading, kinds]);
     state.predictor = predictor;  // from now on Predict is enabled
     state.ready = ready;
     performance.mark('clientside:ready');

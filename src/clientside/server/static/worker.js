@@ -27,7 +27,11 @@ async function init({ baseUrl, contract: given, backend, sizes }) {
   // the audio steps' FFT (a small npm module), with them, where the bundle takes sound
   const hearing = contract.inputs.some((spec) => spec.kind === 'audio');
   const steps = Promise.all([import('./steps/index.js'), hearing ? import('../vendor/fourier-transform.mjs') : null])
-    .then(([loaded, fft]) => { if (fft) loaded.KINDS.audio.useFFT(fft); return loaded; });
+    .then(async ([loaded, fft]) => {
+      await loaded.loadKinds(contract.inputs.map((spec) => spec.kind));  // the bundle's kinds only
+      if (fft) loaded.kind('audio').useFFT(fft);
+      return loaded;
+    });
   checking = contract.check ? import('./check.js') : null;  // fetched while the runtime loads
   const [module, devices] = await Promise.all([import(adapter), import('./runtimes/devices.js')]);
   const [found, loadedKinds] = await Promise.all([devices.probe(module.BACKENDS), steps]);
@@ -99,13 +103,13 @@ const sentence = (failed) => {
 // The tokenizer.json files the text inputs name: bundle files, cached and checked with the
 // model's (runtime.assets: path -> ArrayBuffer), read by the vendored @huggingface/tokenizers.
 async function loadTokenizers(assets) {
-  const wanted = contract.inputs.flatMap((spec) => kinds.KINDS.text.tokenizerFiles(spec));
+  const wanted = contract.inputs.filter((spec) => spec.kind === 'text').flatMap((spec) => kinds.kind('text').tokenizerFiles(spec));
   if (!wanted.length) return;
   const lib = await import('../vendor/tokenizers.min.mjs');
   for (const file of wanted) {
     const bytes = assets && assets.get(file);
     if (!bytes) throw new Error(`the bundle's tokenizer file ${file} was not loaded with the model`);
-    kinds.KINDS.text.useTokenizer(file, kinds.KINDS.text.createTokenizer(lib, JSON.parse(new TextDecoder().decode(bytes))));
+    kinds.kind('text').useTokenizer(file, kinds.kind('text').createTokenizer(lib, JSON.parse(new TextDecoder().decode(bytes))));
   }
 }
 
@@ -118,7 +122,7 @@ async function findSpans(outputs, feeds, items) {
   for (const spec of specs) {
     const input = contract.inputs.find((s) => s.name === spec.of);
     const feed = feeds[spec.of];
-    const tok = kinds.KINDS.text.tokenizerOf(input);
+    const tok = kinds.kind('text').tokenizerOf(input);
     if (!feed.offsets) throw new Error(`${spec.name}: the prepared ${spec.of} carries no token offsets`);
     const decode = (tokens) => (tok.decoder ? tok.decoder(tokens) : tokens.join(' '));
     outputs[spec.name].entities = items[spec.of].map((text, i) => spans.entities(
@@ -152,7 +156,7 @@ async function warmPreprocessing() {
       ctx.fillRect(0, 0, 192, 192);
       ctx.fillStyle = '#000';
       ctx.fillRect(64, 48, 64, 96);
-      await kinds.KINDS.image.prepareImage(await canvas.convertToBlob({ type: 'image/png' }), spec.steps, 'warm-up');
+      await kinds.kind('image').prepareImage(await canvas.convertToBlob({ type: 'image/png' }), spec.steps, 'warm-up');
     } catch { /* a pipeline may refuse this picture; warming up is only an optimisation */ }
   }
 }
@@ -230,7 +234,7 @@ async function prepareAll(id, items, mode) {
       if (total > 20 && done % 10 === 0) post({ type: 'progress', id, phase: 'prepare', done, total });
     };
     feeds[spec.name] = spec.kind === 'image'
-      ? await kinds.KINDS.image.prepare(spec, list, { onEach })
+      ? await kinds.kind('image').prepare(spec, list, { onEach })
       : kinds.kind(spec.kind).prepare(spec, list);
   }
   for (const spec of contract.inputs.filter(made)) feeds[spec.name] = feeds[spec.from].parts[spec.part];

@@ -261,3 +261,12 @@ export function create(spec, { index, showTitle, onChange, live }) {
     },
   };
 }
+
+// The clip on its result card, to play back beside what the model made of it.
+export function preview(spec, item) {
+  const player = el('audio', { controls: true, preload: 'metadata', 'aria-label': `Play ${item.name}` });
+  player.src = URL.createObjectURL(item.blob);
+  return [el('div', { class: 'name', text: item.name }), player];
+}
+
+export const itemName = (spec, item) => item.name;

@@ -1,6 +1,7 @@
 // An image input: upload (choose or drop files), paste from the clipboard, draw (where the
 // contract asks for it), and the camera (live prediction from getUserMedia).
 import { DrawingPad } from '../draw.js';
+import { canvasOf, row } from '../outputs/common.js';
 import { el, idFor, InputMissing, title } from './common.js';
 
 // The camera: a live view, and prediction on each frame as fast as the model allows
@@ -138,3 +139,51 @@ export function create(spec, { index, showTitle, onChange, live }) {
     },
   };
 }
+
+// The prepared image as a picture: undo the final normalize step if there is one, else
+// read 0..1 or 0..255; one channel grey, three colour.
+function seenCanvas(values, [h, w, c], steps = []) {
+  const last = steps.length ? steps[steps.length - 1] : null;
+  let toPixel;
+  if (last && last.op === 'normalize') {
+    const { scale = 1 / 255, mean = [0], std = [1] } = last;
+    toPixel = (v, k) => (v * std[k % std.length] + mean[k % mean.length]) / scale;
+  } else {
+    let max = 0;
+    for (let i = 0; i < values.length; i += 1) if (values[i] > max) max = values[i];
+    toPixel = max <= 1.5 ? (v) => v * 255 : (v) => v;
+  }
+  const rgba = new Uint8ClampedArray(h * w * 4);
+  for (let p = 0; p < h * w; p += 1) {
+    for (let j = 0; j < 3; j += 1) {
+      const k = c >= 3 ? j : 0;
+      rgba[p * 4 + j] = Math.round(toPixel(values[p * c + k], k));
+    }
+    rgba[p * 4 + 3] = c === 4 ? Math.round(toPixel(values[p * c + 3], 3)) : 255;
+  }
+  const canvas = canvasOf(rgba, h, w);
+  canvas.classList.add('seen');
+  canvas.title = 'What the model saw';
+  return canvas;
+}
+
+// The image on its result card (first: the card's background for outputs drawn over it),
+// then what the model saw of it (the prepared tensor [1, h, w, c], or NCHW).
+export function preview(spec, item, feed, i) {
+  const nodes = [el('img', { src: URL.createObjectURL(item.blob), alt: item.name })];
+  if (feed && feed.shape.length === 4) {
+    const [, a, b, c] = feed.shape;
+    let values = row(feed, i);
+    let shape = [a, b, c];
+    if (spec.layout === 'nchw') {  // back to [h, w, c] to draw it
+      const hw = new Float32Array(values.length);
+      for (let k = 0; k < a; k += 1) for (let p = 0; p < b * c; p += 1) hw[p * a + k] = values[k * b * c + p];
+      values = hw;
+      shape = [b, c, a];
+    }
+    nodes.push(seenCanvas(values, shape, spec.steps));
+  }
+  return nodes;
+}
+
+export const itemName = (spec, item) => item.name;

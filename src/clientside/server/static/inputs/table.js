@@ -142,3 +142,13 @@ export function create(spec, { index, showTitle, onChange }) {
     },
   };
 }
+
+// The row on its result card; a blank cell is a missing value (sent as NaN).
+export function preview(spec, item) {
+  const list = el('dl', { class: 'row-item' });
+  for (const [k, v] of Object.entries(item)) {
+    const blank = v === null || v === undefined || /^[ \t]*$/.test(String(v));
+    list.append(el('dt', { text: k }), blank ? el('dd', { class: 'missing', text: 'missing' }) : el('dd', { text: String(v) }));
+  }
+  return [list];
+}

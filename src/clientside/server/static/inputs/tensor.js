@@ -37,3 +37,9 @@ export function create(spec, { index, onChange }) {
     done() {},
   };
 }
+
+// The values on their result card, cut at 80 characters.
+export function preview(spec, item) {
+  const text = JSON.stringify(item);
+  return [el('code', { class: 'tensor-item', text: text.length > 80 ? `${text.slice(0, 80)}…` : text })];
+}

@@ -7,6 +7,15 @@ export function el(tag, className, text) {
   return node;
 }
 
+// RGBA bytes [h, w, 4] as a canvas of their size.
+export function canvasOf(rgba, h, w) {
+  const canvas = el('canvas');
+  canvas.width = w;
+  canvas.height = h;
+  canvas.getContext('2d').putImageData(new ImageData(rgba, w, h), 0, 0);
+  return canvas;
+}
+
 // Row i of a batch output [n, ...]: the values of one prediction.
 export function row({ data, shape }, i) {
   const size = shape.slice(1).reduce((a, b) => a * b, 1);

@@ -1,7 +1,7 @@
 // image: image-to-image outputs (super-resolution, denoising, style transfer) drawn from
 // their declared range, or segmentation masks (class ids) drawn over the input; each
 // downloadable as PNG.
-import { downloadLink, el, row } from './common.js';
+import { canvasOf, downloadLink, el, row } from './common.js';
 
 const PALETTE = [[230, 25, 75], [60, 180, 75], [255, 225, 25], [0, 130, 200], [245, 130, 48], [145, 30, 180],
   [70, 240, 240], [240, 50, 230], [210, 245, 60], [250, 190, 212], [0, 128, 128], [220, 190, 255]];
@@ -27,14 +27,6 @@ function maskRgba(values, h, w, c) {
     out.set([r, g, b, cls === 0 ? 0 : 150], p * 4);
   }
   return out;
-}
-
-export function canvasOf(rgba, h, w) {
-  const canvas = el('canvas');
-  canvas.width = w;
-  canvas.height = h;
-  canvas.getContext('2d').putImageData(new ImageData(rgba, w, h), 0, 0);
-  return canvas;
 }
 
 export function render(spec, output, i, context = {}) {

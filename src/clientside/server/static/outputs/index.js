@@ -1,18 +1,32 @@
-// Output kinds: one renderer module per kind of the contract's outputs. Each exports
+// Output kinds: one renderer module per kind of the contract's outputs, loaded only for the
+// kinds the bundle has (the page preloads those, clientside/server/assets.py). Each exports
 // render(spec, {data, shape}, i, context) -> Element and columns(spec, output, i) ->
 // [[header, value]] (for the table of many rows); a kind that compares the items with each
 // other also exports summary(spec, output, {n, names}) -> Element (shown above the cards).
-import * as classes from './classes.js';
-import * as embedding from './embedding.js';
-import * as image from './image.js';
-import * as multilabel from './multilabel.js';
-import * as spans from './spans.js';
+// An output of a kind this page does not know is shown as a tensor.
 import * as tensor from './tensor.js';
-import * as timeline from './timeline.js';
-import * as values from './values.js';
 
-export const RENDERERS = { classes, multilabel, values, image, tensor, embedding, spans, timeline };
+export const RENDERERS = {
+  classes: () => import('./classes.js'),
+  multilabel: () => import('./multilabel.js'),
+  values: () => import('./values.js'),
+  image: () => import('./image.js'),
+  tensor: async () => tensor,
+  embedding: () => import('./embedding.js'),
+  spans: () => import('./spans.js'),
+  timeline: () => import('./timeline.js'),
+};
+
+const loaded = { tensor };
+
+// The renderers of these kinds, loaded once each.
+export async function loadRenderers(kinds) {
+  await Promise.all([...new Set(kinds)].filter((kind) => RENDERERS[kind]).map(async (kind) => {
+    loaded[kind] ??= await RENDERERS[kind]();
+  }));
+}
 
 export function renderer(kind) {
-  return RENDERERS[kind] || tensor;
+  if (RENDERERS[kind] && !loaded[kind]) throw new Error(`the renderer of "${kind}" outputs is not loaded (loadRenderers first)`);
+  return loaded[kind] || tensor;
 }
