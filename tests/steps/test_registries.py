@@ -75,3 +75,10 @@ def test_the_offline_copy_leaves_out_only_other_kinds_modules():
             "outputs/tensor.js", "runtimes/tfjs.js"}
     assert not kept & unused
     assert page_modules.vendor_files(WORDS) == ["fourier-transform.mjs"] and page_modules.vendor_files(MNIST) == []
+
+
+def test_the_longest_clip_by_default_is_one_number_on_every_side():
+    from clientside.steps import audio
+
+    assert node_json("m.DEFAULT_MAX_SECONDS", "steps/audio.js") == audio.DEFAULT_MAX_SECONDS
+    assert node_json("m.DEFAULT_MAX_SECONDS", "inputs/audio.js") == audio.DEFAULT_MAX_SECONDS

@@ -5,7 +5,9 @@
 import { ACCEPT, decodeFile, wavBlob } from './audio-decode.js';
 import { el, idFor, InputMissing, title } from './common.js';
 
-const DEFAULT_MAX_SECONDS = 60;
+// the steps' own default (steps/audio.js, clientside/steps/audio.py: a test keeps the three equal);
+// not imported from there, which would load the steps on the page for one number
+export const DEFAULT_MAX_SECONDS = 60;
 const maxSeconds = (spec) => spec.max_seconds ?? DEFAULT_MAX_SECONDS;
 const secondsText = (s) => `${s < 10 ? s.toFixed(1) : Math.round(s)} s`;
 
