@@ -2,6 +2,8 @@
 // kinds the bundle has. The same kinds, steps and parameter defaults as clientside/steps/
 // in Python (a test keeps them equal). Each kind module exports STEPS ({op: {params, run}})
 // and prepare(spec, items, name) -> {data: Float32Array | Int32Array, shape} for the whole batch.
+import { kindTable } from '../kind-table.js';
+
 export { InputError, typedArray, typedFrom } from './common.js';
 
 export const KINDS = {
@@ -12,21 +14,10 @@ export const KINDS = {
   audio: () => import('./audio.js'),
 };
 
-const loaded = {};
+const kinds = kindTable(KINDS, (name) => `steps of "${name}" inputs`);
 
-// The modules of these kinds, loaded once each.
-export async function loadKinds(names) {
-  await Promise.all([...new Set(names)].map(async (name) => {
-    if (!KINDS[name]) throw new Error(`unknown input kind ${name}; expected one of ${Object.keys(KINDS).join(', ')}`);
-    loaded[name] ??= await KINDS[name]();
-  }));
-}
-
-export function kind(name) {
-  const module = loaded[name];
-  if (!module) throw new Error(`the steps of "${name}" inputs are not loaded (loadKinds first)`);
-  return module;
-}
+export const loadKinds = (names) => kinds.load(names);
+export const kind = (name) => kinds.get(name);
 
 // {kind: {op: {param: default}}}: what Python's step_table() must equal.
 export async function stepTable() {
@@ -34,7 +25,7 @@ export async function stepTable() {
   const out = {};
   for (const name of Object.keys(KINDS)) {
     out[name] = {};
-    for (const op of Object.keys(loaded[name].STEPS).sort()) out[name][op] = loaded[name].STEPS[op].params;
+    for (const op of Object.keys(kind(name).STEPS).sort()) out[name][op] = kind(name).STEPS[op].params;
   }
   return out;
 }
